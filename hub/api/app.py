@@ -1,0 +1,77 @@
+"""The FastAPI application: routers, error handlers, static web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.staticfiles import StaticFiles
+
+from hub import __version__
+from hub.api import errors
+from hub.api.deps import RoleGuard, WsGuard
+from hub.api.metrics import make_registry
+from hub.api.routes import auth, health, live, site, telemetry, users
+from hub.context import HubContext
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def route_guards(route: Any) -> list[Any]:
+    """The RoleGuard / WsGuard objects among a route's dependencies (searched recursively)."""
+    found: list[Any] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, RoleGuard | WsGuard):
+            found.append(dep.call)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def is_public(route: APIRoute) -> bool:
+    """Whether a route is marked as needing no authentication."""
+    return bool((route.openapi_extra or {}).get("x-public"))
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse an app with a route that declares neither roles nor being public."""
+    unguarded = [
+        r.path
+        for r in app.routes
+        if isinstance(r, APIRoute | APIWebSocketRoute)
+        and not route_guards(r)
+        and not (isinstance(r, APIRoute) and is_public(r))
+    ]
+    if unguarded:
+        raise RuntimeError(f"routes without a role guard or PUBLIC mark: {unguarded}")
+
+
+def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
+    """Build the app for a hub context; `lifespan` starts and stops the hub's machinery."""
+
+    @asynccontextmanager
+    async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="dayuan hub",
+        version=__version__,
+        summary="Smart-building and security supervision hub (智慧后勤)",
+        lifespan=lifespan or no_lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ctx = ctx
+    app.state.metrics = make_registry(ctx)
+    errors.install(app)
+    for module in (health, auth, users, site, telemetry, live):
+        app.include_router(module.router)
+    check_routes(app)
+    if ctx.settings.web_dir.is_dir():
+        app.mount("/", StaticFiles(directory=ctx.settings.web_dir, html=True), name="web")
+    return app

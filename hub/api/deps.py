@@ -1,0 +1,102 @@
+"""Request dependencies: the hub context, and role guards every route declares.
+
+Every HTTP route either depends on a `RoleGuard` or is marked public with `PUBLIC`; the app
+refuses to build otherwise (see `hub.api.app.check_routes`), and a test walks every route ×
+role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, WebSocket
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
+
+from hub.context import HubContext
+from hub.errors import Forbidden, HubError, Unauthorized
+from hub.identity.roles import Principal, Role
+
+# Marks a route that needs no authentication (health, sign-in).
+PUBLIC: dict[str, Any] = {"x-public": True}
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_ctx(request: Request) -> HubContext:
+    """The hub context the app was built with."""
+    ctx: HubContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[HubContext, Depends(get_ctx)]
+
+
+def authenticate(ctx: HubContext, bearer: str | None, api_key: str | None) -> Principal:
+    """The principal of a bearer token or API key (a bearer token that looks like a key works)."""
+    if api_key:
+        return ctx.identity.principal_from_api_key(api_key)
+    if bearer:
+        if bearer.startswith("dyh_"):
+            return ctx.identity.principal_from_api_key(bearer)
+        return ctx.identity.principal_from_token(bearer)
+    raise Unauthorized("authentication required")
+
+
+class RoleGuard:
+    """A dependency that admits a principal holding one of `roles`."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self,
+        request: Request,
+        bearer: Annotated[str | None, Depends(oauth2)],
+        api_key: Annotated[str | None, Depends(api_key_header)],
+    ) -> Principal:
+        principal = authenticate(get_ctx(request), bearer, api_key)
+        if not principal.has_any(self.roles):
+            raise Forbidden("your role may not do this")
+        request.state.principal = principal
+        return principal
+
+
+def allow(*roles: Role | Iterable[Role]) -> Any:
+    """`Annotated[Principal, allow(...)]`: admit these roles (or role groups)."""
+    flat: set[Role] = set()
+    for r in roles:
+        flat |= {r} if isinstance(r, Role) else set(r)
+    return Depends(RoleGuard(flat))
+
+
+@dataclass(frozen=True, slots=True)
+class WsAuth:
+    """The outcome of authenticating a websocket handshake."""
+
+    principal: Principal | None
+    error: HubError | None
+
+
+class WsGuard:
+    """Like RoleGuard for websockets: the token comes as `?token=` (browsers can't set headers)."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(self, websocket: WebSocket) -> WsAuth:
+        ctx: HubContext = websocket.app.state.ctx
+        token = websocket.query_params.get("token")
+        header = websocket.headers.get("authorization", "")
+        bearer = header[7:] if header.lower().startswith("bearer ") else token
+        api_key = websocket.headers.get("x-api-key")
+        try:
+            principal = await run_in_threadpool(authenticate, ctx, bearer, api_key)
+        except HubError as err:
+            return WsAuth(None, err)
+        if not principal.has_any(self.roles):
+            return WsAuth(None, Forbidden("your role may not do this"))
+        return WsAuth(principal, None)

@@ -1,0 +1,285 @@
+"""The `hub` command: run, demo, check, migrate, user and key management."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from hub.errors import HubError
+from hub.identity.roles import Role
+from hub.settings import Settings
+from hub.site import Site, SiteConfigError, load_site
+
+DEMO_SITE = Path(__file__).parent / "demo" / "site.yaml"
+
+# Demo accounts, one per kind of user, sharing the printed password.
+DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
+    ("security", "保卫科值班员 Security desk", [Role.SECURITY], "u-security"),
+    ("dispatcher", "调度员 Dispatcher", [Role.DISPATCHER], "u-logistics"),
+    ("tech-hvac", "陈师傅 HVAC technician", [Role.TECHNICIAN], "u-logistics"),
+    ("staff", "办公室职员 Staff member", [Role.STAFF], "u-office"),
+    ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            lines.append(
+                f"  - {where + ': ' if where else ''}{e['msg'].removeprefix('Value error, ')}"
+            )
+        raise click.ClickException("invalid settings:\n" + "\n".join(lines)) from err
+
+
+def _site(path: Path) -> Site:
+    try:
+        return load_site(path)
+    except SiteConfigError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # Libraries that narrate every state change at INFO.
+    for noisy in ("transitions", "amqtt", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+@click.group()
+@click.version_option(package_name="dayuan-hub")
+def main() -> None:
+    """dayuan hub — smart-building and security supervision for an administrative compound."""
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "site_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The site file (YAML).",
+)
+def check(site_file: Path) -> None:
+    """Check a site file: list every problem, or print a summary."""
+    site = _site(site_file)
+    click.echo(f"{site_file}: OK — {site.site.name} ({site.site.id})")
+    for name, n in site.summary().items():
+        click.echo(f"  {name:<14} {n}")
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "site_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The site file (default: HUB_SITE_FILE).",
+)
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+def run(site_file: Path | None, host: str | None, port: int | None) -> None:
+    """Run the hub for a site, configured by HUB_* environment variables."""
+    from hub.runtime import Hub
+
+    settings = _settings(site_file=site_file, host=host, port=port)
+    if settings.site_file is None:
+        raise click.ClickException("name the site file with -c FILE or HUB_SITE_FILE")
+    _logging(settings.log_level)
+    site = _site(settings.site_file)
+    hub = Hub(settings, site)
+    if settings.admin_password is not None:
+        hub.migrate()
+        hub.ctx.identity.ensure_user(
+            settings.admin_username,
+            settings.admin_password.get_secret_value(),
+            [Role.ADMIN],
+            display_name="Administrator",
+        )
+    asyncio.run(hub.serve())
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True, help="HTTP port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the demo keeps its databases (default: a per-user folder).",
+)
+@click.option(
+    "--mqtt-port",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Port of the embedded MQTT broker (0: any free port).",
+)
+def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
+    """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
+    from hub.runtime import Hub
+
+    overrides: dict[str, Any] = {
+        "env": "demo",
+        "host": host,
+        "port": port,
+        "site_file": DEMO_SITE,
+        "mqtt": {"embedded": True, "host": "127.0.0.1", "port": mqtt_port},
+    }
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = _settings(**overrides)
+    _logging(settings.log_level)
+    site = _site(DEMO_SITE)
+    hub = Hub(settings, site)
+    hub.migrate()
+    password = os.environ.get("HUB_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    try:
+        hub.ctx.identity.ensure_user(
+            settings.admin_username, password, [Role.ADMIN], display_name="Administrator"
+        )
+        for username, name, roles, unit in DEMO_USERS:
+            hub.ctx.identity.ensure_user(
+                username, password, roles, display_name=name, work_unit=unit
+            )
+    except HubError as err:
+        raise click.ClickException(f"demo accounts: {err}") from err
+
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+
+    def ready() -> None:
+        names = ", ".join([settings.admin_username] + [u[0] for u in DEMO_USERS])
+        click.echo(
+            "\n"
+            f"  dayuan hub demo — {site.site.name} / {site.site.name_en}\n"
+            f"  open       {url}/\n"
+            f"  API docs   {url}/api/docs\n"
+            f"  health     {url}/api/health\n"
+            f"  sign in    {settings.admin_username} / {password}\n"
+            f"  accounts   {names} (same password)\n"
+            f"  data       {settings.data_dir}\n"
+            "  stop       Ctrl+C\n",
+            err=False,
+        )
+
+    asyncio.run(hub.serve(on_ready=ready))
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the relational database schema up to date (HUB_DATABASE_URL)."""
+    from hub.storage import Database, upgrade
+    from hub.storage.migrate import current
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.from_url(settings.db_url)
+    upgrade(db.engine)
+    click.echo(f"database at revision {current(db.engine)} ({db.dialect})")
+    db.close()
+
+
+def _identity(site_file: Path | None) -> Any:
+    from hub.identity import IdentityService
+    from hub.storage import Database, upgrade
+
+    settings = _settings(site_file=site_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database.from_url(settings.db_url)
+    upgrade(db.engine)
+    units = None
+    if settings.site_file is not None:
+        units = [u.id for u in _site(settings.site_file).work_units]
+    return IdentityService(db, settings.resolve_secret(), known_units=units)
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="A role (repeat for several).",
+)
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--unit", "work_unit", default=None, help="Work unit id from the site file.")
+@click.option(
+    "-c",
+    "--config",
+    "site_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Site file, to check the work unit.",
+)
+@click.password_option(
+    help="Password (prompted when omitted; HUB_NEW_PASSWORD also works).", envvar="HUB_NEW_PASSWORD"
+)
+def user_add(
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str,
+    work_unit: str | None,
+    site_file: Path | None,
+    password: str,
+) -> None:
+    """Create a user account."""
+    identity = _identity(site_file)
+    try:
+        view = identity.create_user(
+            username,
+            password,
+            [Role(r) for r in roles],
+            display_name=display_name,
+            work_unit=work_unit,
+            actor="cli",
+        )
+    except HubError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"created user {view.username} with roles {', '.join(view.roles)}")
+
+
+@main.group()
+def key() -> None:
+    """Manage API keys for machines (gate terminals, trackers, displays)."""
+
+
+@key.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(
+        sorted(r.value for r in (Role.GATE_TERMINAL, Role.DEVICE, Role.DISPLAY, Role.ADMIN))
+    ),
+)
+@click.option("--unit", "work_unit", default=None, help="Work unit id.")
+def key_add(name: str, role: str, work_unit: str | None) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    identity = _identity(None)
+    try:
+        raw, _ = identity.create_api_key(name, Role(role), actor="cli", work_unit=work_unit)
+    except HubError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(raw)

@@ -1,0 +1,32 @@
+"""The services and stores one hub process runs with, handed to the API by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.identity import IdentityService
+from hub.live import LiveHub
+from hub.pipeline import Pipeline
+from hub.settings import Settings
+from hub.site import Site
+from hub.storage import Database
+from hub.telemetry import TelemetryStore
+
+HealthCheck = Callable[[], dict[str, Any]]
+
+
+@dataclass
+class HubContext:
+    """What request handlers may use. Built once, in `hub.runtime`."""
+
+    settings: Settings
+    site: Site
+    db: Database
+    identity: IdentityService
+    telemetry: TelemetryStore
+    pipeline: Pipeline
+    live: LiveHub
+    # Extra components (broker, adapters, jobs) report here: name -> health check.
+    components: dict[str, HealthCheck] = field(default_factory=dict)

@@ -1,0 +1,39 @@
+"""Domain types: the frozen events every adapter produces and everything downstream consumes.
+
+This package imports nothing of the project (import-linter keeps it so).
+"""
+
+from hub.domain.events import (
+    AlarmEvent,
+    Command,
+    DeviceStatus,
+    Event,
+    GateDirection,
+    GateEvent,
+    PositionFix,
+    Quality,
+    Reading,
+    Sighting,
+    SubjectKind,
+    event_source_key,
+)
+from hub.domain.ports import ACCEPTED, Component, EventSink, Verdict
+
+__all__ = [
+    "ACCEPTED",
+    "AlarmEvent",
+    "Command",
+    "Component",
+    "DeviceStatus",
+    "Event",
+    "EventSink",
+    "GateDirection",
+    "GateEvent",
+    "PositionFix",
+    "Quality",
+    "Reading",
+    "Sighting",
+    "SubjectKind",
+    "Verdict",
+    "event_source_key",
+]

@@ -1,0 +1,49 @@
+"""The services' exception family; the API maps each to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of the errors a service raises on purpose."""
+
+    status = 400
+    title = "Bad request"
+
+
+class NotFound(HubError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+    status = 404
+    title = "Not found"
+
+
+class Conflict(HubError):
+    """The request contradicts the current state (duplicate, overlap, wrong state)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class Forbidden(HubError):
+    """The asker may not do this to this thing."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Unauthorized(HubError):
+    """The credentials are missing or wrong."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Invalid(HubError):
+    """The request is well-formed but its values are not acceptable."""
+
+    status = 422
+    title = "Invalid request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

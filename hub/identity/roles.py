@@ -1,0 +1,43 @@
+"""Roles, and the principal (user or machine) a request acts as."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    """What someone may do. A user may hold several; an API key holds one."""
+
+    ADMIN = "admin"
+    SECURITY = "security"  # security-room staff and guards
+    DISPATCHER = "dispatcher"  # vehicles and repair tickets
+    TECHNICIAN = "technician"
+    STAFF = "staff"  # any member of a work unit
+    DISPLAY = "display"  # the wall display, read-only
+    GATE_TERMINAL = "gate_terminal"
+    DEVICE = "device"  # trackers and other machines that push data
+
+
+# Roles a machine credential may carry; a person's roles need a password and a name.
+MACHINE_ROLES = frozenset({Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.ADMIN})
+
+# Groups used by routes.
+EVERYONE = frozenset(Role)
+PEOPLE = frozenset({Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN, Role.STAFF})
+OPERATORS = frozenset({Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN})
+VIEWERS = OPERATORS | {Role.DISPLAY}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: a signed-in user or an API key."""
+
+    name: str  # username, or "key:<name>"
+    roles: frozenset[Role]
+    work_unit: str | None = None
+    kind: str = "user"  # "user" or "api_key"
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        """Whether this principal holds at least one of `roles`."""
+        return bool(self.roles & roles)

@@ -1,0 +1,269 @@
+"""Users, roles, API keys and sign-in: the identity service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.errors import Conflict, Invalid, NotFound, Unauthorized
+from hub.identity import passwords, tokens
+from hub.identity.roles import MACHINE_ROLES, Principal, Role
+from hub.storage.audit import record as audit
+from hub.storage.db import Database
+from hub.storage.models import ApiKey, User, UserRole
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as others may see them (no hash)."""
+
+    username: str
+    display_name: str
+    roles: list[str]
+    work_unit: str | None
+    active: bool
+    created_at: datetime
+
+
+def _view(user: User) -> UserView:
+    return UserView(
+        username=user.username,
+        display_name=user.display_name,
+        roles=sorted(user.role_names),
+        work_unit=user.work_unit,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+class IdentityService:
+    """Signs people and machines in and manages their credentials."""
+
+    def __init__(
+        self,
+        db: Database,
+        secret: str,
+        *,
+        access_ttl: timedelta = timedelta(hours=12),
+        display_ttl: timedelta = timedelta(days=365),
+        known_units: Iterable[str] | None = None,
+    ) -> None:
+        self._db = db
+        self._secret = secret
+        self.access_ttl = access_ttl
+        self.display_ttl = display_ttl
+        self._units = frozenset(known_units) if known_units is not None else None
+
+    # -- users ----------------------------------------------------------------------------
+
+    def _check_unit(self, unit: str | None) -> None:
+        if unit is not None and self._units is not None and unit not in self._units:
+            raise Invalid(f"unknown work unit {unit!r}", field="work_unit")
+
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        roles: Iterable[Role],
+        *,
+        display_name: str = "",
+        work_unit: str | None = None,
+        actor: str = "system",
+    ) -> UserView:
+        """Create a user; refuses weak passwords, unknown units and taken names."""
+        role_set = {Role(r) for r in roles}
+        if not role_set:
+            raise Invalid("a user needs at least one role", field="roles")
+        if problem := passwords.password_problem(password):
+            raise Invalid(f"password {problem}", field="password")
+        self._check_unit(work_unit)
+        with self._db.session() as s:
+            if s.scalar(select(User).where(User.username == username)) is not None:
+                raise Conflict(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                display_name=display_name or username,
+                password_hash=passwords.hash_password(password),
+                work_unit=work_unit,
+                roles=[UserRole(role=r.value) for r in sorted(role_set)],
+            )
+            s.add(user)
+            audit(s, actor, "user.create", username, roles=sorted(role_set))
+            s.flush()
+            return _view(user)
+
+    def ensure_user(
+        self,
+        username: str,
+        password: str,
+        roles: Iterable[Role],
+        *,
+        display_name: str = "",
+        work_unit: str | None = None,
+    ) -> bool:
+        """Create the user, or make sure it is active with this password and these roles.
+
+        Returns True when it was created. Used for the admin account and demo accounts.
+        """
+        role_set = {Role(r) for r in roles}
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is not None:
+                if not passwords.verify_password(user.password_hash, password):
+                    user.password_hash = passwords.hash_password(password)
+                    user.token_version += 1
+                    audit(s, "system", "user.password_reset", username)
+                for r in sorted(role_set - {Role(x) for x in user.role_names}):
+                    user.roles.append(UserRole(role=r.value))
+                user.active = True
+                return False
+        self.create_user(
+            username, password, role_set, display_name=display_name, work_unit=work_unit
+        )
+        return True
+
+    def list_users(self) -> list[UserView]:
+        """Every user, by name."""
+        with self._db.session() as s:
+            return [_view(u) for u in s.scalars(select(User).order_by(User.username))]
+
+    def get_user(self, username: str) -> UserView:
+        """One user by name."""
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            return _view(user)
+
+    def set_active(self, username: str, active: bool, *, actor: str) -> UserView:
+        """Enable or disable a user; disabling revokes their tokens."""
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            user.active = active
+            user.token_version += 1
+            audit(s, actor, "user.activate" if active else "user.deactivate", username)
+            return _view(user)
+
+    # -- sign-in --------------------------------------------------------------------------
+
+    def login(self, username: str, password: str, *, purpose: str = "access") -> str:
+        """A bearer token for the right password; the same error for every failure."""
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            ok = passwords.verify_password(user.password_hash if user else None, password)
+            if user is None or not ok or not user.active:
+                raise Unauthorized("wrong username or password")
+            if purpose == "display" and Role.DISPLAY not in user.role_names:
+                raise Unauthorized("display tokens are for display accounts")
+            if passwords.needs_rehash(user.password_hash):
+                user.password_hash = passwords.hash_password(password)
+            ttl = self.display_ttl if purpose == "display" else self.access_ttl
+            return tokens.issue_token(
+                self._secret, user.username, user.token_version, ttl, purpose=purpose
+            )
+
+    def principal_from_token(self, token: str) -> Principal:
+        """Who a bearer token speaks for; Unauthorized if invalid, expired or revoked."""
+        try:
+            claims = tokens.read_token(self._secret, token)
+        except tokens.TokenError as err:
+            raise Unauthorized("invalid or expired token") from err
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == claims.subject))
+            if user is None or not user.active or user.token_version != claims.version:
+                raise Unauthorized("token revoked")
+            roles = frozenset(Role(r) for r in user.role_names)
+            if claims.purpose == "display":
+                roles = frozenset({Role.DISPLAY}) & roles
+            return Principal(user.username, roles, user.work_unit, "user")
+
+    # -- API keys -------------------------------------------------------------------------
+
+    def create_api_key(
+        self,
+        name: str,
+        role: Role,
+        *,
+        actor: str,
+        work_unit: str | None = None,
+        expires_in: timedelta | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """A new key (returned once, in full) and its public description."""
+        role = Role(role)
+        if role not in MACHINE_ROLES:
+            allowed = ", ".join(sorted(MACHINE_ROLES))
+            raise Invalid(f"API keys take a machine role ({allowed})", field="role")
+        self._check_unit(work_unit)
+        minted = tokens.new_api_key()
+        expires = datetime.now(UTC) + expires_in if expires_in else None
+        with self._db.session() as s:
+            if s.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
+                raise Conflict(f"an API key named {name!r} exists")
+            key = ApiKey(
+                name=name,
+                prefix=minted.prefix,
+                key_hash=minted.key_hash,
+                role=role.value,
+                work_unit=work_unit,
+                created_by=actor,
+                expires_at=expires,
+            )
+            s.add(key)
+            audit(s, actor, "api_key.create", name, role=role.value)
+            s.flush()
+            return minted.key, _key_view(key)
+
+    def list_api_keys(self) -> list[dict[str, Any]]:
+        """Every key's public description."""
+        with self._db.session() as s:
+            return [_key_view(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.name))]
+
+    def revoke_api_key(self, key_id: int, *, actor: str) -> dict[str, Any]:
+        """Revoke a key; it stops working at once."""
+        with self._db.session() as s:
+            key = s.get(ApiKey, key_id)
+            if key is None:
+                raise NotFound(f"no API key {key_id}")
+            if key.revoked_at is None:
+                key.revoked_at = datetime.now(UTC)
+                audit(s, actor, "api_key.revoke", key.name)
+            return _key_view(key)
+
+    def principal_from_api_key(self, raw: str) -> Principal:
+        """Who an API key speaks for; Unauthorized if unknown, revoked or expired."""
+        prefix = tokens.split_api_key(raw)
+        if prefix is None:
+            raise Unauthorized("invalid API key")
+        now = datetime.now(UTC)
+        with self._db.session() as s:
+            key = s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+            if key is None or not tokens.same_hash(key.key_hash, tokens.hash_api_key(raw)):
+                raise Unauthorized("invalid API key")
+            if key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
+                raise Unauthorized("API key revoked or expired")
+            if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+                key.last_used_at = now  # coarse, so a busy terminal doesn't write every call
+            return Principal(
+                f"key:{key.name}", frozenset({Role(key.role)}), key.work_unit, "api_key"
+            )
+
+
+def _key_view(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "role": key.role,
+        "work_unit": key.work_unit,
+        "created_by": key.created_by,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
+        "revoked": key.revoked_at is not None,
+    }

@@ -1,0 +1,274 @@
+"""The in-process pipeline: adapters publish events, consumers (stores, rules, live view) take them.
+
+    publish ─► validate ─► ingress queue (bounded) ─► dispatcher ─┬► consumer queue ─► handler
+                 │                                                ├► consumer queue ─► handler
+                 └► rejected{source,reason}                       └► ...
+
+One ingress queue and one dispatcher keep every source's events in order. Each consumer has
+its own bounded queue and task. A *lossless* consumer (a store, the rules engine) applies
+backpressure all the way to `publish`; a *lossy* one (the live view, which only needs the
+newest state) drops its oldest event when full, and the drop is counted. A handler that raises
+is retried event by event so only the event that fails is lost to that consumer, and the
+failure is logged with the consumer, source and event, and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.domain import ACCEPTED, Event, Verdict
+from hub.pipeline.validate import Limits, check
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """An accepted event with where it came from and when it was accepted (monotonic s)."""
+
+    source: str
+    event: Event
+    accepted_at: float
+
+
+Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
+
+
+@dataclass
+class _Consumer:
+    name: str
+    handler: Handler
+    kinds: frozenset[str] | None
+    lossless: bool
+    max_batch: int
+    queue: asyncio.Queue[Envelope]
+    task: asyncio.Task[None] | None = None
+    handled: int = 0
+    errors: int = 0
+    dropped: int = 0
+    busy: bool = False
+
+
+@dataclass
+class PipelineStats:
+    """Counters of the pipeline, by (source, kind) or (source, reason)."""
+
+    accepted: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+class PipelineClosed(Exception):
+    """The pipeline is stopping and takes no more events."""
+
+
+class Pipeline:
+    """Bounded, ordered fan-out of domain events to consumers."""
+
+    def __init__(
+        self,
+        *,
+        maxsize: int = 10_000,
+        limits: Limits | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._ingress: asyncio.Queue[Envelope] = asyncio.Queue(maxsize)
+        self._consumers: list[_Consumer] = []
+        self._limits = limits or Limits()
+        self._clock = clock
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._closed = False
+        self.stats = PipelineStats()
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        kinds: Sequence[str] | None = None,
+        lossless: bool = True,
+        maxsize: int = 10_000,
+        max_batch: int = 500,
+    ) -> None:
+        """Register a consumer of the events whose `kind` is in `kinds` (all when None)."""
+        if self._dispatcher is not None:
+            raise RuntimeError("subscribe consumers before the pipeline starts")
+        if any(c.name == name for c in self._consumers):
+            raise ValueError(f"consumer {name!r} already subscribed")
+        self._consumers.append(
+            _Consumer(
+                name=name,
+                handler=handler,
+                kinds=frozenset(kinds) if kinds is not None else None,
+                lossless=lossless,
+                max_batch=max_batch,
+                queue=asyncio.Queue(maxsize),
+            )
+        )
+
+    async def start(self) -> None:
+        """Start the dispatcher and one task per consumer."""
+        for c in self._consumers:
+            c.task = asyncio.create_task(self._consume(c), name=f"pipeline:{c.name}")
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="pipeline:dispatch")
+
+    async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Stop taking events, deliver everything already accepted, then stop the tasks."""
+        self._closed = True
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ingress.join()
+                for c in self._consumers:
+                    await c.queue.join()
+        except TimeoutError:
+            pending = self._ingress.qsize() + sum(c.queue.qsize() for c in self._consumers)
+            log.error("pipeline stop timed out with %d events undelivered", pending)
+        tasks = [t for t in [self._dispatcher, *(c.task for c in self._consumers)] if t]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+
+    # -- the EventSink port ---------------------------------------------------------------
+
+    def _admit(self, source: str, event: Event) -> Verdict | Envelope:
+        if self._closed:
+            raise PipelineClosed("pipeline is stopping")
+        reason = check(event, self._clock(), self._limits)
+        if reason is not None:
+            self.stats.rejected[(source, reason)] += 1
+            return Verdict(False, reason)
+        return Envelope(source, event, time.monotonic())
+
+    async def publish(self, source: str, event: Event) -> Verdict:
+        """Validate and enqueue, waiting while the pipeline is full."""
+        env = self._admit(source, event)
+        if isinstance(env, Verdict):
+            return env
+        await self._ingress.put(env)
+        self.stats.accepted[(source, event.kind)] += 1
+        return ACCEPTED
+
+    def publish_nowait(self, source: str, event: Event) -> Verdict:
+        """Validate and enqueue without waiting; a full pipeline drops the event (counted)."""
+        env = self._admit(source, event)
+        if isinstance(env, Verdict):
+            return env
+        try:
+            self._ingress.put_nowait(env)
+        except asyncio.QueueFull:
+            self.stats.dropped[(source, "pipeline_full")] += 1
+            return Verdict(False, "pipeline_full")
+        self.stats.accepted[(source, event.kind)] += 1
+        return ACCEPTED
+
+    def reject(self, source: str, reason: str) -> None:
+        """Count input that never became an event."""
+        self.stats.rejected[(source, reason)] += 1
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while True:
+            env = await self._ingress.get()
+            try:
+                for c in self._consumers:
+                    if c.kinds is not None and env.event.kind not in c.kinds:
+                        continue
+                    if c.lossless:
+                        await c.queue.put(env)
+                        continue
+                    if c.queue.full():
+                        with contextlib.suppress(asyncio.QueueEmpty):
+                            c.queue.get_nowait()
+                            c.queue.task_done()
+                            c.dropped += 1
+                            self.stats.dropped[(env.source, f"slow_consumer:{c.name}")] += 1
+                    c.queue.put_nowait(env)
+            finally:
+                self._ingress.task_done()
+
+    async def _consume(self, c: _Consumer) -> None:
+        while True:
+            batch = [await c.queue.get()]
+            while len(batch) < c.max_batch:
+                try:
+                    batch.append(c.queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            c.busy = True
+            try:
+                await self._handle(c, batch)
+            finally:
+                c.busy = False
+                for _ in batch:
+                    c.queue.task_done()
+
+    async def _handle(self, c: _Consumer, batch: list[Envelope]) -> None:
+        try:
+            await c.handler(batch)
+            c.handled += len(batch)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if len(batch) == 1:
+                self._log_failure(c, batch[0])
+                return
+        # The batch failed: find the event(s) that fail and deliver the rest in order.
+        for env in batch:
+            try:
+                await c.handler([env])
+                c.handled += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log_failure(c, env)
+
+    def _log_failure(self, c: _Consumer, env: Envelope) -> None:
+        c.errors += 1
+        log.exception("consumer %s failed on an event from %s: %r", c.name, env.source, env.event)
+
+    # -- observation ----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Queue depths and per-consumer counts, for /api/health."""
+        running = self._dispatcher is not None and not self._dispatcher.done()
+        return {
+            "status": "ok" if running else "down",
+            "queued": self._ingress.qsize(),
+            "capacity": self._ingress.maxsize,
+            "accepted": sum(self.stats.accepted.values()),
+            "rejected": sum(self.stats.rejected.values()),
+            "dropped": sum(self.stats.dropped.values()),
+            "consumers": {
+                c.name: {
+                    "queued": c.queue.qsize(),
+                    "handled": c.handled,
+                    "errors": c.errors,
+                    "dropped": c.dropped,
+                    "lossless": c.lossless,
+                }
+                for c in self._consumers
+            },
+        }
+
+    def consumers(self) -> list[tuple[str, int, int, int, int]]:
+        """(name, queued, handled, errors, dropped) per consumer, for metrics."""
+        return [(c.name, c.queue.qsize(), c.handled, c.errors, c.dropped) for c in self._consumers]
+
+    @property
+    def depth(self) -> int:
+        """Events waiting in the ingress queue."""
+        return self._ingress.qsize()

@@ -1,0 +1,206 @@
+"""The composition root: builds stores, pipeline, services, adapters and the app, and runs them.
+
+Only this module (and the CLI that calls it) imports everything. Start order: relational store
+(migrated), telemetry store, pipeline consumers, pipeline, components (broker first, then
+adapters, then simulators), jobs. Stop order is the reverse, and the pipeline drains everything
+it accepted into the stores before they close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from hub.api import create_app
+from hub.context import HubContext
+from hub.domain import Component, EventSink
+from hub.identity import IdentityService
+from hub.live import LiveHub
+from hub.pipeline import Pipeline
+from hub.settings import Settings
+from hub.site import Site
+from hub.storage import Database, upgrade
+from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
+
+log = logging.getLogger(__name__)
+
+# Builds the components a hub runs besides its core (adapters, simulators) from its site.
+ComponentFactory = Callable[[Settings, Site, EventSink], Sequence[Component]]
+
+
+def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
+    """The protocol adapters the site's devices need (each adapter issue registers here)."""
+    components: list[Component] = []
+    if settings.mqtt.embedded:
+        from adapters.embedded_broker import EmbeddedBroker
+
+        components.append(EmbeddedBroker(settings.mqtt.host, settings.mqtt.port))
+    return components
+
+
+class RetentionJob:
+    """Deletes telemetry older than the retention period, hourly."""
+
+    name = "retention"
+
+    def __init__(self, store: TelemetryStore, days: int, every: timedelta = timedelta(hours=1)):
+        self.store, self.days, self.every = store, days, every
+        self._task: asyncio.Task[None] | None = None
+        self.last_run: datetime | None = None
+        self.last_deleted = 0
+        self.last_error: str | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="job:retention")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                cutoff = datetime.now(UTC) - timedelta(days=self.days)
+                self.last_deleted = await self.store.prune(cutoff)
+                self.last_error = None
+            except Exception as err:  # keep the job alive; report in health
+                log.exception("telemetry retention failed")
+                self.last_error = str(err)
+            self.last_run = datetime.now(UTC)
+            await asyncio.sleep(self.every.total_seconds())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def health(self) -> dict[str, object]:
+        alive = self._task is not None and not self._task.done()
+        return {
+            "status": "ok" if alive and not self.last_error else "degraded",
+            "retention_days": self.days,
+            "last_run": self.last_run.isoformat() if self.last_run else None,
+            "last_deleted": self.last_deleted,
+            **({"error": self.last_error} if self.last_error else {}),
+        }
+
+
+class Hub:
+    """One hub process: its context, its components and its app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        site: Site,
+        *,
+        factories: Sequence[ComponentFactory] = (adapter_components,),
+    ) -> None:
+        self.settings = settings
+        self.site = site
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database.from_url(settings.db_url)
+        self.pipeline = Pipeline(maxsize=settings.pipeline_queue)
+        telemetry = SQLiteTelemetryStore(settings.telemetry_path)
+        live = LiveHub()
+        identity = IdentityService(
+            db,
+            settings.resolve_secret(),
+            access_ttl=timedelta(hours=settings.access_token_hours),
+            display_ttl=timedelta(days=settings.display_token_days),
+            known_units=[u.id for u in site.work_units],
+        )
+        self.ctx = HubContext(
+            settings=settings,
+            site=site,
+            db=db,
+            identity=identity,
+            telemetry=telemetry,
+            pipeline=self.pipeline,
+            live=live,
+        )
+        self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
+        self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
+        self.components: list[Component] = []
+        for factory in factories:
+            self.components.extend(factory(settings, site, self.pipeline))
+        self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))
+        for c in self.components:
+            self.ctx.components[c.name] = c.health
+        self._started: list[Component] = []
+
+    def migrate(self) -> None:
+        """Bring the relational schema up to date."""
+        upgrade(self.ctx.db.engine)
+
+    async def start(self) -> None:
+        """Start everything in order; on failure stop what started and re-raise."""
+        await asyncio.to_thread(self.migrate)
+        await self.pipeline.start()
+        try:
+            for c in self.components:
+                await c.start()
+                self._started.append(c)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("hub started: site %s, %d components", self.site.site.id, len(self._started))
+
+    async def stop(self) -> None:
+        """Stop components, drain the pipeline into the stores, close the stores."""
+        for c in reversed(self._started):
+            try:
+                await c.stop()
+            except Exception:
+                log.exception("stopping %s failed", c.name)
+        self._started.clear()
+        await self.pipeline.stop()
+        await self.ctx.telemetry.close()
+        self.ctx.db.close()
+        log.info("hub stopped")
+
+    def app(self) -> FastAPI:
+        """The web app; its lifespan starts and stops the hub."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return create_app(self.ctx, lifespan=lifespan)
+
+    async def serve(self, *, on_ready: Callable[[], Any] | None = None) -> None:
+        """Serve HTTP until interrupted (SIGINT/SIGTERM stop cleanly)."""
+        config = uvicorn.Config(
+            self.app(),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level=self.settings.log_level.lower(),
+            lifespan="on",
+            ws="websockets-sansio",
+            proxy_headers=True,
+        )
+        server = uvicorn.Server(config)
+        if on_ready is None:
+            await server.serve()
+            return
+
+        async def announce() -> None:
+            while not server.started:
+                if server.should_exit:
+                    return
+                await asyncio.sleep(0.05)
+            on_ready()
+
+        watcher = asyncio.create_task(announce())
+        try:
+            await server.serve()
+        finally:
+            watcher.cancel()

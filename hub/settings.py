@@ -1,0 +1,103 @@
+"""The hub's settings: one typed object from environment variables (HUB_*), validated at start.
+
+Secrets come only from the environment (or, in development and demo, from a key file the hub
+generates in its data folder). In production the hub refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = {"changeme", "change-me", "secret", "dev", "development", "please-change"}
+MIN_SECRET_LENGTH = 32
+
+
+class MqttSettings(BaseModel):
+    """The MQTT broker the hub uses; `embedded` starts one in-process (demo)."""
+
+    embedded: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=0, le=65535)  # 0 with embedded: pick a free port
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: bool = False
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a hub process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "demo", "production"] = "development"
+    site_file: Path | None = None
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("dayuan-hub"))
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    database_url: str | None = None  # default: SQLite in data_dir
+    telemetry_backend: Literal["sqlite"] = "sqlite"
+    telemetry_retention_days: int = Field(400, ge=1)
+    secret_key: SecretStr | None = None
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    access_token_hours: float = Field(12, gt=0, le=24 * 30)
+    display_token_days: float = Field(365, gt=0, le=3650)
+    pipeline_queue: int = Field(10_000, ge=100)
+    mqtt: MqttSettings = MqttSettings()
+    web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < MIN_SECRET_LENGTH or key.lower() in WEAK_SECRETS:
+            problems.append(
+                f"HUB_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if not self.database_url:
+            problems.append("HUB_DATABASE_URL must be set (PostgreSQL) in production")
+        if self.mqtt.embedded:
+            problems.append(
+                "the embedded MQTT broker is for the demo; set HUB_MQTT__EMBEDDED=false"
+            )
+        if self.site_file is None:
+            problems.append("HUB_SITE_FILE (or `hub run -c FILE`) must name the site file")
+        if problems:
+            raise ValueError("refusing to start in production:\n  - " + "\n  - ".join(problems))
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The relational store's URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def telemetry_path(self) -> Path:
+        """The embedded telemetry store's file."""
+        return self.data_dir / "telemetry.db"
+
+    def resolve_secret(self) -> str:
+        """The token-signing secret: from the environment, else a generated per-install key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(value)
+        return value

@@ -1,0 +1,15 @@
+"""The site model: the compound's buildings, zones, people, devices and services, from YAML."""
+
+from hub.site.loader import SiteConfigError, SiteProblem, check_site_text, load_site
+from hub.site.model import SECTIONS, Device, Point, Site
+
+__all__ = [
+    "SECTIONS",
+    "Device",
+    "Point",
+    "Site",
+    "SiteConfigError",
+    "SiteProblem",
+    "check_site_text",
+    "load_site",
+]

@@ -1,0 +1,314 @@
+"""Load and check a site file, reporting every problem at once with its path and line."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hub.site.model import SECTIONS, Item, Site, SiteInfo
+
+Loc = tuple[str | int, ...]
+
+# Discriminator tags pydantic puts into error locations; they are not part of the file's path.
+_UNION_TAGS = {"Polygon", "MultiPolygon", "Circle"}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteProblem:
+    """One problem in a site file."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.path}{where}: {self.message}"
+
+
+class SiteConfigError(Exception):
+    """The site file has problems; `problems` lists all of them."""
+
+    def __init__(self, source: str, problems: list[SiteProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{listing}")
+
+
+def format_loc(loc: Iterable[str | int]) -> str:
+    """('devices', 3, 'points', 7, 'address') -> 'devices[3].points[7].address'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _UNION_TAGS:
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind, msg = error["type"], str(error["msg"])
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required"
+    return msg.removeprefix("Value error, ")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys."""
+
+
+def _parse(text: str) -> tuple[Any, dict[Loc, int], list[SiteProblem]]:
+    """YAML text -> (data, line of each path, duplicate-key problems)."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Loc, int] = {}
+        problems: list[SiteProblem] = []
+        if node is None:
+            return None, lines, problems
+
+        def walk(n: yaml.Node, loc: Loc) -> None:
+            lines[loc] = n.start_mark.line + 1
+            if isinstance(n, yaml.MappingNode):
+                seen: set[Any] = set()
+                for key_node, value_node in n.value:
+                    key = key_node.value
+                    if key in seen:
+                        problems.append(
+                            SiteProblem(
+                                format_loc((*loc, key)),
+                                "duplicate key",
+                                key_node.start_mark.line + 1,
+                            )
+                        )
+                    seen.add(key)
+                    walk(value_node, (*loc, key))
+            elif isinstance(n, yaml.SequenceNode):
+                for i, child in enumerate(n.value):
+                    walk(child, (*loc, i))
+
+        walk(node, ())
+        data = loader.construct_document(node)
+        return data, lines, problems
+    finally:
+        loader.dispose()
+
+
+def _line_of(lines: Mapping[Loc, int], loc: Loc) -> int | None:
+    # The deepest known ancestor: a missing key is reported at its parent's line.
+    for cut in range(len(loc), -1, -1):
+        line = lines.get(tuple(loc[:cut]))
+        if line is not None:
+            return line
+    return None
+
+
+def _validate(
+    model: type[BaseModel], data: Any, loc: Loc, lines: Mapping[Loc, int]
+) -> tuple[BaseModel | None, list[SiteProblem]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            full = (*loc, *e["loc"])
+            problems.append(SiteProblem(format_loc(full), _message(e), _line_of(lines, full)))
+        return None, problems
+
+
+def _known_ids(section_data: Any) -> list[str]:
+    """Ids of a section's raw items, valid or not (so one bad item doesn't cascade)."""
+    if not isinstance(section_data, list):
+        return []
+    return [i["id"] for i in section_data if isinstance(i, dict) and isinstance(i.get("id"), str)]
+
+
+def check_site_data(
+    data: Any, lines: Mapping[Loc, int] | None = None, base_dir: Path | None = None
+) -> tuple[Site | None, list[SiteProblem]]:
+    """Validate parsed site data; returns the site (when there are no problems) and problems."""
+    lines = lines or {}
+    problems: list[SiteProblem] = []
+    if not isinstance(data, dict):
+        return None, [SiteProblem("(top level)", "must be a mapping of sections", 1)]
+
+    for key in data:
+        if key != "site" and key not in SECTIONS:
+            names = ", ".join(["site", *SECTIONS])
+            problems.append(
+                SiteProblem(str(key), f"unknown section (known: {names})", _line_of(lines, (key,)))
+            )
+
+    info, info_problems = _validate(SiteInfo, data.get("site"), ("site",), lines)
+    problems += info_problems
+
+    items: dict[str, list[Item]] = {}
+    known: dict[str, set[str]] = {}
+    for name, model in SECTIONS.items():
+        raw = data.get(name) or []
+        known[name] = set(_known_ids(raw))
+        if not isinstance(raw, list):
+            problems.append(SiteProblem(name, "must be a list", _line_of(lines, (name,))))
+            items[name] = []
+            continue
+        good: list[Item] = []
+        for i, raw_item in enumerate(raw):
+            item, item_problems = _validate(model, raw_item, (name, i), lines)
+            problems += item_problems
+            if isinstance(item, Item):
+                good.append(item)
+        items[name] = good
+        for dup, n in Counter(_known_ids(raw)).items():
+            if n > 1:
+                first = [i for i, x in enumerate(raw) if isinstance(x, dict) and x.get("id") == dup]
+                for i in first[1:]:
+                    problems.append(
+                        SiteProblem(
+                            f"{name}[{i}].id",
+                            f"duplicate id {dup!r} (first at {name}[{first[0]}])",
+                            _line_of(lines, (name, i, "id")),
+                        )
+                    )
+
+    known["floors"] = {
+        f"{b['id']}/{f['id']}"
+        for b in (data.get("buildings") or [])
+        if isinstance(b, dict)
+        for f in (b.get("floors") or [])
+        if isinstance(f, dict) and "id" in f
+    }
+    problems += _check_references(items, known, data, lines)
+    problems += _check_uniques(items, data, lines)
+    if base_dir is not None:
+        problems += _check_files(items, base_dir, data, lines)
+
+    if problems or not isinstance(info, SiteInfo):
+        return None, problems
+    fields: dict[str, Any] = {"site": info, **items}
+    return Site.model_construct(**fields), []
+
+
+def _index_of(data: Mapping[str, Any], section: str, item_id: str) -> int:
+    raw = data.get(section) or []
+    return next(i for i, x in enumerate(raw) if isinstance(x, dict) and x.get("id") == item_id)
+
+
+def _check_references(
+    items: Mapping[str, list[Item]],
+    known: Mapping[str, set[str]],
+    data: Mapping[str, Any],
+    lines: Mapping[Loc, int],
+) -> list[SiteProblem]:
+    problems = []
+    singular = {"floors": "floor", "people": "person"}
+    for name, section_items in items.items():
+        for item in section_items:
+            idx = _index_of(data, name, item.id)
+            for field, target, ref in item.refs():
+                if ref not in known[target]:
+                    what = singular.get(target, target.rstrip("s").replace("_", " "))
+                    path = f"{name}[{idx}].{field}"
+                    line = _line_of(lines, (name, idx, field.split("[")[0]))
+                    problems.append(SiteProblem(path, f"unknown {what} {ref!r}", line))
+    return problems
+
+
+def _check_uniques(
+    items: Mapping[str, list[Item]], data: Mapping[str, Any], lines: Mapping[Loc, int]
+) -> list[SiteProblem]:
+    """Things that must be unique across items: badges, plates, trackers, floors, points."""
+    problems = []
+
+    def once(section: str, field: str, values: Iterable[tuple[Item, str]]) -> None:
+        seen: dict[str, str] = {}
+        for item, value in values:
+            if value in seen and seen[value] != item.id:
+                idx = _index_of(data, section, item.id)
+                problems.append(
+                    SiteProblem(
+                        f"{section}[{idx}].{field}",
+                        f"{value!r} is already used by {seen[value]!r}",
+                        _line_of(lines, (section, idx, field)),
+                    )
+                )
+            seen.setdefault(value, item.id)
+
+    once("people", "badges", ((p, b) for p in items["people"] for b in getattr(p, "badges", [])))
+    once("vehicles", "plate", ((v, getattr(v, "plate", "")) for v in items["vehicles"]))
+    once(
+        "vehicles",
+        "tracker",
+        ((v, t) for v in items["vehicles"] if (t := getattr(v, "tracker", None))),
+    )
+    for section, field in (("buildings", "floors"), ("devices", "points")):
+        for item in items[section]:
+            counts = Counter(child.id for child in getattr(item, field))
+            for child_id, n in counts.items():
+                if n > 1:
+                    idx = _index_of(data, section, item.id)
+                    problems.append(
+                        SiteProblem(
+                            f"{section}[{idx}].{field}",
+                            f"duplicate id {child_id!r}",
+                            _line_of(lines, (section, idx, field)),
+                        )
+                    )
+    return problems
+
+
+def _check_files(
+    items: Mapping[str, list[Item]], base_dir: Path, data: Mapping[str, Any], lines: Any
+) -> list[SiteProblem]:
+    problems = []
+    for building in items["buildings"]:
+        for fi, floor in enumerate(getattr(building, "floors", [])):
+            if floor.plan and not (base_dir / floor.plan.image).is_file():
+                idx = _index_of(data, "buildings", building.id)
+                loc = ("buildings", idx, "floors", fi, "plan", "image")
+                problems.append(
+                    SiteProblem(
+                        format_loc(loc),
+                        f"image file {floor.plan.image!r} not found next to the site file",
+                        _line_of(lines, loc),
+                    )
+                )
+    return problems
+
+
+def check_site_text(
+    text: str, base_dir: Path | None = None
+) -> tuple[Site | None, list[SiteProblem]]:
+    """Parse and validate site YAML text."""
+    try:
+        data, lines, problems = _parse(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, [SiteProblem("(yaml)", f"not valid YAML: {err}", line)]
+    site, more = check_site_data(data, lines, base_dir)
+    problems += more
+    return (site if not problems else None), problems
+
+
+def load_site(path: str | Path) -> Site:
+    """Load a site file or raise SiteConfigError listing every problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SiteConfigError(str(p), [SiteProblem("(file)", f"cannot read: {err}")]) from err
+    site, problems = check_site_text(text, p.parent)
+    if site is None:
+        raise SiteConfigError(str(p), problems)
+    return site

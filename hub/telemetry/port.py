@@ -1,0 +1,72 @@
+"""The telemetry store port: what the hub needs of a time-series store, whatever the backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from hub.domain import Event, PositionFix, Quality
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One stored value of a point."""
+
+    ts: datetime
+    value: float
+    quality: Quality
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """The newest stored value of a point."""
+
+    point_id: str
+    ts: datetime
+    value: float
+    unit: str
+    quality: Quality
+
+
+class TelemetryError(Exception):
+    """The store could not do what was asked (unreachable, refused)."""
+
+
+class TelemetryStore(Protocol):
+    """Readings, device status, positions and sightings over time."""
+
+    name: str
+
+    async def write(self, events: Sequence[Event]) -> int:
+        """Store a batch; returns how many events were stored (others aren't telemetry)."""
+        ...
+
+    async def latest(self, point_ids: Sequence[str] | None = None) -> dict[str, Latest]:
+        """The newest value of each point (all points when None)."""
+        ...
+
+    async def history(
+        self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Sample]:
+        """A point's values in [start, end), oldest first."""
+        ...
+
+    async def track(
+        self, subject_id: str, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[PositionFix]:
+        """A subject's positions in [start, end), oldest first."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete what is older than `before`; returns how many rows went."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """Backend state for /api/health."""
+        ...
+
+    async def close(self) -> None:
+        """Flush and release resources."""
+        ...

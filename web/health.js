@@ -1,0 +1,58 @@
+// Placeholder start page: shows /api/health (public) until the wall display arrives.
+"use strict";
+const TEXT = {
+  "zh-CN": { title: "大院智慧后勤中枢", health: "运行状态", component: "组件", state: "状态", detail: "详情",
+             updated: "更新于", links: "入口", docs: "接口文档 (OpenAPI)", raw: "健康检查 JSON",
+             ok: "正常", degraded: "降级", down: "故障", unreachable: "无法连接", other: "English" },
+  en: { title: "dayuan hub", health: "Health", component: "Component", state: "State", detail: "Detail",
+        updated: "Updated", links: "Links", docs: "API documentation (OpenAPI)", raw: "Health JSON",
+        ok: "OK", degraded: "Degraded", down: "Down", unreachable: "Unreachable", other: "中文" },
+};
+let lang = localStorage.getItem("lang") || "zh-CN";
+const t = (k) => TEXT[lang][k] || k;
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.getElementById("lang").textContent = t("other");
+}
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+async function refresh() {
+  const overall = document.getElementById("overall");
+  try {
+    const res = await fetch("/api/health", { cache: "no-store" });
+    const body = await res.json();
+    overall.textContent = t(body.status);
+    overall.className = "status " + body.status;
+    document.getElementById("site").textContent = body.site + " · v" + body.version;
+    const rows = Object.entries(body.components).map(([name, c]) => {
+      const tr = document.createElement("tr");
+      tr.dataset.component = name;
+      const { status, ...rest } = c;
+      tr.append(cell(name), cell(t(status), status), cell(JSON.stringify(rest), "detail"));
+      return tr;
+    });
+    document.querySelector("#components tbody").replaceChildren(...rows);
+  } catch (err) {
+    overall.textContent = t("unreachable");
+    overall.className = "status down";
+  }
+  document.getElementById("updated").textContent = new Date().toLocaleTimeString(lang);
+}
+
+document.getElementById("lang").addEventListener("click", () => {
+  lang = lang === "en" ? "zh-CN" : "en";
+  localStorage.setItem("lang", lang);
+  applyLanguage();
+  refresh();
+});
+applyLanguage();
+refresh();
+setInterval(refresh, 5000);
