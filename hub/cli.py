@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -48,6 +49,12 @@ def _site(path: Path) -> Site:
         return load_site(path)
     except SiteConfigError as err:
         raise click.ClickException(str(err)) from err
+
+
+def _serve(coro: Any) -> None:
+    """Run the server until it stops; Ctrl+C or SIGTERM after a clean shutdown is success."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(coro)
 
 
 def _logging(level: str) -> None:
@@ -111,7 +118,7 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
             [Role.ADMIN],
             display_name="Administrator",
         )
-    asyncio.run(hub.serve())
+    _serve(hub.serve())
 
 
 @main.command()
@@ -177,7 +184,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
             err=False,
         )
 
-    asyncio.run(hub.serve(on_ready=ready))
+    _serve(hub.serve(on_ready=ready))
 
 
 @main.command()

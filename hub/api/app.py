@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -18,6 +18,23 @@ from hub.api.routes import auth, health, live, site, telemetry, users
 from hub.context import HubContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, APIRoute | APIWebSocketRoute]]:
+    """Every HTTP and websocket route of the app with its full path, included routers too.
+
+    FastAPI 0.165 keeps included routers as lazy wrappers; `iter_route_contexts` is how its
+    own OpenAPI generator walks them.
+    """
+    out: list[tuple[str, APIRoute | APIWebSocketRoute]] = []
+    iterate = getattr(routing, "iter_route_contexts", None)
+    if iterate is None:  # older FastAPI: routes are flat
+        return [(r.path, r) for r in app.routes if isinstance(r, APIRoute | APIWebSocketRoute)]
+    for context in iterate(app.routes):
+        original = context.original_route
+        if isinstance(original, APIRoute | APIWebSocketRoute):
+            out.append((str(context.path or original.path), original))
+    return out
 
 
 def route_guards(route: Any) -> list[Any]:
@@ -40,11 +57,9 @@ def is_public(route: APIRoute) -> bool:
 def check_routes(app: FastAPI) -> None:
     """Refuse an app with a route that declares neither roles nor being public."""
     unguarded = [
-        r.path
-        for r in app.routes
-        if isinstance(r, APIRoute | APIWebSocketRoute)
-        and not route_guards(r)
-        and not (isinstance(r, APIRoute) and is_public(r))
+        path
+        for path, r in api_routes(app)
+        if not route_guards(r) and not (isinstance(r, APIRoute) and is_public(r))
     ]
     if unguarded:
         raise RuntimeError(f"routes without a role guard or PUBLIC mark: {unguarded}")
@@ -72,6 +87,8 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     for module in (health, auth, users, site, telemetry, live):
         app.include_router(module.router)
     check_routes(app)
+    if not api_routes(app):
+        raise RuntimeError("no API routes found: is this FastAPI version supported?")
     if ctx.settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=ctx.settings.web_dir, html=True), name="web")
     return app

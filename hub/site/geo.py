@@ -56,6 +56,11 @@ def _check_ring(ring: list[Position], index: int) -> list[Position]:
     return ring
 
 
+def _explain(shape: BaseGeometry) -> str:
+    # shapely says "Self-intersection[120.0005 30.0005]": make the place readable.
+    return str(explain_validity(shape)).replace("[", " at [lon lat = ", 1)
+
+
 class PolygonGeometry(Strict):
     """A GeoJSON Polygon: an outer ring and optional holes."""
 
@@ -70,7 +75,7 @@ class PolygonGeometry(Strict):
         closed = [_check_ring(r, i) for i, r in enumerate(rings)]
         poly = shapely.Polygon(closed[0], closed[1:])
         if not poly.is_valid:
-            raise ValueError(f"polygon is not valid: {explain_validity(poly)}")
+            raise ValueError(f"polygon is not valid: {_explain(poly)}")
         return closed
 
     def to_shape(self) -> BaseGeometry:
@@ -92,7 +97,7 @@ class MultiPolygonGeometry(Strict):
         out = [[_check_ring(r, i) for i, r in enumerate(rings)] for rings in polys]
         shape = shapely.MultiPolygon([(p[0], p[1:]) for p in out])
         if not shape.is_valid:
-            raise ValueError(f"multipolygon is not valid: {explain_validity(shape)}")
+            raise ValueError(f"multipolygon is not valid: {_explain(shape)}")
         return out
 
     def to_shape(self) -> BaseGeometry:

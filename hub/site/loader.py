@@ -155,8 +155,12 @@ def check_site_data(
 
     items: dict[str, list[Item]] = {}
     known: dict[str, set[str]] = {}
+    # Items that failed validation still have their references checked, so that one pass
+    # reports everything.
+    invalid_refs: list[tuple[str, int, Item | None]] = []
     for name, model in SECTIONS.items():
-        raw = data.get(name) or []
+        raw = data.get(name)
+        raw = [] if raw is None else raw
         known[name] = set(_known_ids(raw))
         if not isinstance(raw, list):
             problems.append(SiteProblem(name, "must be a list", _line_of(lines, (name,))))
@@ -168,6 +172,8 @@ def check_site_data(
             problems += item_problems
             if isinstance(item, Item):
                 good.append(item)
+            elif isinstance(raw_item, dict):
+                invalid_refs.append((name, i, _unvalidated(model, raw_item)))
         items[name] = good
         for dup, n in Counter(_known_ids(raw)).items():
             if n > 1:
@@ -189,6 +195,8 @@ def check_site_data(
         if isinstance(f, dict) and "id" in f
     }
     problems += _check_references(items, known, data, lines)
+    for name, idx, shell in invalid_refs:
+        problems += _item_ref_problems(name, idx, shell, known, lines)
     problems += _check_uniques(items, data, lines)
     if base_dir is not None:
         problems += _check_files(items, base_dir, data, lines)
@@ -204,6 +212,37 @@ def _index_of(data: Mapping[str, Any], section: str, item_id: str) -> int:
     return next(i for i, x in enumerate(raw) if isinstance(x, dict) and x.get("id") == item_id)
 
 
+def _unvalidated(model: type[Item], raw: dict[str, Any]) -> Item | None:
+    """An item built without validation, only to read its references; None if that fails."""
+    try:
+        return model.model_construct(**{k: v for k, v in raw.items() if k in model.model_fields})
+    except Exception:  # a shape model_construct can't take: skip its references
+        return None
+
+
+_SINGULAR = {"floors": "floor", "people": "person"}
+
+
+def _item_ref_problems(
+    section: str, idx: int, item: Item | None, known: Mapping[str, set[str]], lines: Any
+) -> list[SiteProblem]:
+    problems: list[SiteProblem] = []
+    if item is None:
+        return problems
+    try:
+        refs = list(item.refs())
+    except Exception:  # unvalidated values of the wrong type
+        return problems
+    for field, target, ref in refs:
+        if isinstance(ref, str) and ref not in known[target]:
+            what = _SINGULAR.get(target, target.rstrip("s").replace("_", " "))
+            line = _line_of(lines, (section, idx, field.split("[")[0]))
+            problems.append(
+                SiteProblem(f"{section}[{idx}].{field}", f"unknown {what} {ref!r}", line)
+            )
+    return problems
+
+
 def _check_references(
     items: Mapping[str, list[Item]],
     known: Mapping[str, set[str]],
@@ -211,16 +250,9 @@ def _check_references(
     lines: Mapping[Loc, int],
 ) -> list[SiteProblem]:
     problems = []
-    singular = {"floors": "floor", "people": "person"}
     for name, section_items in items.items():
         for item in section_items:
-            idx = _index_of(data, name, item.id)
-            for field, target, ref in item.refs():
-                if ref not in known[target]:
-                    what = singular.get(target, target.rstrip("s").replace("_", " "))
-                    path = f"{name}[{idx}].{field}"
-                    line = _line_of(lines, (name, idx, field.split("[")[0]))
-                    problems.append(SiteProblem(path, f"unknown {what} {ref!r}", line))
+            problems += _item_ref_problems(name, _index_of(data, name, item.id), item, known, lines)
     return problems
 
 

@@ -1,0 +1,55 @@
+"""Shared fixtures: the demo site, hub settings in a temporary folder, databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from hub.settings import Settings
+from hub.site import Site, load_site
+from tests.support.servers import postgres_server
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "hub" / "demo" / "site.yaml"
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> Site:
+    """The bundled demo compound."""
+    return load_site(DEMO_SITE)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Development settings with data in a temporary folder."""
+    return Settings(data_dir=tmp_path / "data", site_file=DEMO_SITE, secret_key="x" * 48)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,191 @@
+"""What users of the API see: health, sign-in, errors as problem details, metrics, live data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from hub.domain import Reading
+from hub.identity import Role
+from hub.runtime import Hub
+from tests.hub.api.conftest import PASSWORD, auth
+
+
+def publish(hub: Hub, client: TestClient, *events: Reading) -> None:
+    """Publish through the real pipeline on the app's event loop and wait until stored."""
+    portal = client.portal  # type: ignore[attr-defined]
+    for e in events:
+        verdict = portal.call(hub.pipeline.publish, "test", e)
+        assert verdict, verdict.reason
+    deadline = time.monotonic() + 5
+    while hub.pipeline.health()["consumers"]["telemetry"]["queued"] or hub.pipeline.depth:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.05)
+
+
+def test_health_needs_no_credentials_and_lists_components(client: TestClient) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["site"] == "demo-compound"
+    assert {"database", "telemetry", "pipeline", "live"} <= set(body["components"])
+    assert body["components"]["database"]["backend"] == "sqlite"
+
+
+def test_sign_in_then_me(client: TestClient, tokens: dict[Role, str]) -> None:
+    r = client.get("/api/auth/me", headers=auth(tokens[Role.DISPATCHER]))
+    assert r.json() == {
+        "name": "user-dispatcher",
+        "roles": ["dispatcher"],
+        "work_unit": "u-office",
+        "kind": "user",
+    }
+
+
+def test_wrong_password_is_a_401_problem(client: TestClient) -> None:
+    r = client.post("/api/auth/token", data={"username": "user-admin", "password": "nope nope"})
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["detail"] == "wrong username or password"
+
+
+def test_display_scope_gives_a_long_lived_display_only_token(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    r = client.post(
+        "/api/auth/token",
+        data={"username": "user-display", "password": PASSWORD, "scope": "display"},
+    )
+    assert r.status_code == 200
+    assert r.json()["expires_in"] >= 300 * 24 * 3600
+    me = client.get("/api/auth/me", headers=auth(r.json()["access_token"])).json()
+    assert me["roles"] == ["display"]
+    refused = client.post(
+        "/api/auth/token",
+        data={"username": "user-security", "password": PASSWORD, "scope": "display"},
+    )
+    assert refused.status_code == 401
+
+
+def test_bad_input_is_a_422_with_field_errors_never_a_500(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    admin = auth(tokens[Role.ADMIN])
+    cases = [
+        {"username": "x", "password": PASSWORD, "roles": ["staff"]},  # name too short
+        {"username": "ok-name", "password": PASSWORD, "roles": ["wizard"]},
+        {"username": "ok-name", "password": PASSWORD, "roles": []},
+        {"username": "ok-name", "password": PASSWORD, "roles": ["staff"], "extra": 1},
+        {"username": "ok-name", "password": "short", "roles": ["staff"]},
+        {"username": "ok-name", "password": PASSWORD, "roles": ["staff"], "work_unit": "u-x"},
+    ]
+    for body in cases:
+        r = client.post("/api/users", json=body, headers=admin)
+        assert r.status_code == 422, (body, r.text)
+        problem = r.json()
+        assert problem["status"] == 422
+        assert problem["errors"]
+        assert problem["errors"][0]["field"]
+    r = client.post("/api/users", content=b"\xff\xfe not json", headers=admin)
+    assert r.status_code == 422
+    r = client.get("/api/points/meter-b1.energy/history?start=yesterday", headers=admin)
+    assert r.status_code == 422
+
+
+def test_admin_creates_a_user_who_can_then_sign_in(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    body = {
+        "username": "liu.tech",
+        "password": "a good long password",
+        "roles": ["technician"],
+        "display_name": "刘师傅",
+        "work_unit": "u-logistics",
+    }
+    r = client.post("/api/users", json=body, headers=auth(tokens[Role.ADMIN]))
+    assert r.status_code == 201, r.text
+    assert r.json()["roles"] == ["technician"]
+    again = client.post("/api/users", json=body, headers=auth(tokens[Role.ADMIN]))
+    assert again.status_code == 409
+    signed_in = client.post(
+        "/api/auth/token", data={"username": "liu.tech", "password": "a good long password"}
+    )
+    assert signed_in.status_code == 200
+    audit = client.get("/api/audit?action=user.create", headers=auth(tokens[Role.ADMIN])).json()
+    assert any(a["target"] == "liu.tech" and a["actor"] == "user-admin" for a in audit)
+
+
+def test_site_layers_are_geojson_with_circles_as_polygons(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    body = client.get("/api/site", headers=auth(tokens[Role.DISPLAY])).json()
+    features = body["layers"]["features"]
+    layers = {f["properties"]["layer"] for f in features}
+    assert {"boundary", "building", "zone", "geofence", "checkpoint", "gate"} <= layers
+    plant = next(f for f in features if f["id"] == "zone:z-plant")
+    assert plant["geometry"]["type"] == "Polygon"  # drawn by the server, not the browser
+    assert body["summary"]["buildings"] == 3
+
+
+def test_points_show_their_latest_value_and_history(
+    hub: Hub, client: TestClient, tokens: dict[Role, str]
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    publish(
+        hub,
+        client,
+        *[
+            Reading("meter-b1.energy", 1000.0 + i, "kWh", now - timedelta(minutes=10 - i))
+            for i in range(10)
+        ],
+    )
+    tech = auth(tokens[Role.TECHNICIAN])
+    points = client.get("/api/points?device=meter-b1", headers=tech).json()
+    energy = next(p for p in points if p["point_id"] == "meter-b1.energy")
+    assert energy["value"] == 1009.0
+    assert energy["unit"] == "kWh"
+    hist = client.get("/api/points/meter-b1.energy/history", headers=tech).json()
+    assert [h["value"] for h in hist] == [1000.0 + i for i in range(10)]
+    assert client.get("/api/points/nope/history", headers=tech).status_code == 404
+
+
+def test_metrics_expose_pipeline_counters(
+    hub: Hub, client: TestClient, tokens: dict[Role, str]
+) -> None:
+    portal = client.portal  # type: ignore[attr-defined]
+    bad = Reading("meter-b1.power", float("nan"), "W", datetime.now(UTC))
+    assert portal.call(hub.pipeline.publish, "modbus", bad).reason == "value_nan"
+    hub.pipeline.reject("mqtt:owntracks", "not_json")
+    text = client.get("/metrics", headers=auth(tokens[Role.ADMIN])).text
+    assert 'hub_events_rejected_total{reason="value_nan",source="modbus"} 1.0' in text
+    assert 'hub_events_rejected_total{reason="not_json",source="mqtt:owntracks"} 1.0' in text
+    assert "hub_consumer_handled_total" in text
+    assert "hub_pipeline_queue_depth" in text
+
+
+def test_the_websocket_sends_a_snapshot_then_live_changes(
+    hub: Hub, client: TestClient, tokens: dict[Role, str]
+) -> None:
+    with client.websocket_connect(f"/ws?token={tokens[Role.SECURITY]}") as ws:
+        first = ws.receive_json()
+        assert first["type"] == "snapshot"
+        reading = Reading("ahu-b1.supply_temp", 16.5, "degC", datetime.now(UTC))
+        client.portal.call(hub.pipeline.publish, "bacnet", reading)  # type: ignore[attr-defined]
+        msg = ws.receive_json()
+        assert msg["type"] == "reading"
+        assert msg["key"] == "ahu-b1.supply_temp"
+        assert msg["value"] == 16.5
+    with client.websocket_connect(f"/ws?token={tokens[Role.DISPLAY]}") as ws:
+        snapshot = ws.receive_json()["entities"]
+        assert any(e["key"] == "ahu-b1.supply_temp" for e in snapshot)
+
+
+def test_the_start_page_is_served(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "大院智慧后勤中枢" in r.text
