@@ -29,6 +29,8 @@ from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database, upgrade
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
+from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
+from hub.telemetry.schema import series_meta
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,36 @@ class RetentionJob:
         }
 
 
+def make_telemetry(settings: Settings, site: Site) -> TelemetryStore:
+    """The configured telemetry backend, knowing the site's series tags."""
+    tags = series_meta(
+        site.site.id,
+        [(d.id, d.building, d.floor, [d.point_id(p) for p in d.points]) for d in site.devices],
+    )
+    if settings.telemetry_backend == "sqlite":
+        return SQLiteTelemetryStore(settings.telemetry_path, tags)
+    cfg = settings.influx
+    return InfluxTelemetryStore(
+        InfluxConfig(
+            url=cfg.url,
+            api=cfg.api,
+            database=cfg.database,
+            retention_policy=cfg.retention_policy,
+            username=cfg.username,
+            password=cfg.password.get_secret_value() if cfg.password else None,
+            token=cfg.token.get_secret_value() if cfg.token else None,
+            org=cfg.org,
+            bucket=cfg.bucket,
+            timeout=cfg.timeout_s,
+        ),
+        tags,
+        settings.spool_path,
+        spool_max_bytes=cfg.spool_max_mb * 1024 * 1024,
+        when_full=cfg.spool_when_full,
+        alarm_at=cfg.spool_alarm_at,
+    )
+
+
 class Hub:
     """One hub process: its context, its components and its app."""
 
@@ -105,7 +137,7 @@ class Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database.from_url(settings.db_url)
         self.pipeline = Pipeline(maxsize=settings.pipeline_queue)
-        telemetry = SQLiteTelemetryStore(settings.telemetry_path)
+        telemetry = make_telemetry(settings, site)
         live = LiveHub()
         identity = IdentityService(
             db,
@@ -140,6 +172,7 @@ class Hub:
     async def start(self) -> None:
         """Start everything in order; on failure stop what started and re-raise."""
         await asyncio.to_thread(self.migrate)
+        await self.ctx.telemetry.start()
         await self.pipeline.start()
         try:
             for c in self.components:

@@ -30,6 +30,30 @@ class MqttSettings(BaseModel):
     tls: bool = False
 
 
+class InfluxSettings(BaseModel):
+    """The InfluxDB telemetry backend and its durable spool."""
+
+    url: str = "http://127.0.0.1:8086"
+    api: Literal["v1", "v2"] = "v1"  # v1: /write (1.x, or 2.x/3.x compat); v2: /api/v2/write
+    database: str = "hub"  # v1 database, and the DBRP-mapped name /query uses on 2.x
+    retention_policy: str | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    token: SecretStr | None = None  # 2.x / 3.x
+    org: str | None = None
+    bucket: str | None = None
+    timeout_s: float = Field(10.0, gt=0, le=300)
+    spool_max_mb: int = Field(1024, ge=1)
+    spool_when_full: Literal["block", "drop_oldest"] = "block"
+    spool_alarm_at: float = Field(0.8, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _v2_needs_token_org_bucket(self) -> InfluxSettings:
+        if self.api == "v2" and not (self.token and self.org and self.bucket):
+            raise ValueError("HUB_INFLUX__API=v2 needs HUB_INFLUX__TOKEN, __ORG and __BUCKET")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable about a hub process."""
 
@@ -43,7 +67,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     database_url: str | None = None  # default: SQLite in data_dir
-    telemetry_backend: Literal["sqlite"] = "sqlite"
+    telemetry_backend: Literal["sqlite", "influxdb"] = "sqlite"
+    influx: InfluxSettings = InfluxSettings()
     telemetry_retention_days: int = Field(400, ge=1)
     secret_key: SecretStr | None = None
     admin_username: str = "admin"
@@ -82,6 +107,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The relational store's URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def spool_path(self) -> Path:
+        """The InfluxDB backend's durable spool."""
+        return self.data_dir / "spool" / "influx.db"
 
     @property
     def telemetry_path(self) -> Path:

@@ -11,6 +11,21 @@ from prometheus_client.registry import Collector
 
 from hub.context import HubContext
 
+# Telemetry store figures that only grow (exported as counters, the rest as gauges).
+_COUNTERS = {"written", "batches", "dropped_bad_points", "dropped_spool_full", "write_failures"}
+_HELP = {
+    "written": "Telemetry points written to the store",
+    "write_rate": "Points written per second, last minute",
+    "last_batch_ms": "Latency of the last batch write",
+    "spool_points": "Points waiting in the durable spool",
+    "spool_bytes": "Bytes in the durable spool",
+    "spool_usage": "Fraction of the spool's size limit in use",
+    "spool_age_s": "Age of the oldest spooled batch",
+    "dropped_bad_points": "Points the server refused as invalid",
+    "dropped_spool_full": "Points dropped by the drop_oldest spool policy",
+    "write_failures": "Failed write attempts (retried)",
+}
+
 
 class HubCollector(Collector):
     """Reads the pipeline's and components' counters at scrape time."""
@@ -58,11 +73,13 @@ class HubCollector(Collector):
         yield from (depth, handled, errors, cdrop)
 
         tel = self.ctx.telemetry.health()
-        written = CounterMetricFamily(
-            "hub_telemetry_written", "Telemetry rows written", labels=["backend"]
-        )
-        written.add_metric([str(tel.get("backend", ""))], float(tel.get("written", 0)))
-        yield written
+        backend = str(tel.get("backend", ""))
+        for key, value in sorted(tel.items()):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                family = CounterMetricFamily if key in _COUNTERS else GaugeMetricFamily
+                metric = family(f"hub_telemetry_{key}", _HELP.get(key, key), labels=["backend"])
+                metric.add_metric([backend], float(value))
+                yield metric
         live = self.ctx.live.health()
         yield GaugeMetricFamily("hub_live_clients", "Connected websocket clients", live["clients"])
         yield CounterMetricFamily("hub_live_sent", "Websocket messages queued", live["sent"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hub.domain import Event, PositionFix, Quality
+from hub.telemetry.aggregate import AggFn, AggRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,10 @@ class TelemetryStore(Protocol):
 
     name: str
 
+    async def start(self) -> None:
+        """Begin background work (e.g. shipping what a previous run spooled)."""
+        ...
+
     async def write(self, events: Sequence[Event]) -> int:
         """Store a batch; returns how many events were stored (others aren't telemetry)."""
         ...
@@ -57,6 +62,20 @@ class TelemetryStore(Protocol):
         self, subject_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[PositionFix]:
         """A subject's positions in [start, end), oldest first."""
+        ...
+
+    async def aggregate(
+        self,
+        fn: AggFn,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        *,
+        group_by: str = "point",
+        offset: timedelta = timedelta(0),
+    ) -> list[AggRow]:
+        """Windowed aggregates, computed by the store (see hub.telemetry.aggregate)."""
         ...
 
     async def prune(self, before: datetime) -> int:

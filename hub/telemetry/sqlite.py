@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hub.domain import DeviceStatus, Event, PositionFix, Quality, Reading, Sighting, SubjectKind
+from hub.telemetry.aggregate import AggFn, AggRow, check_args, sql_aggregate
 from hub.telemetry.port import Latest, Sample, TelemetryError
+from hub.telemetry.schema import Tags
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -35,6 +37,8 @@ CREATE TABLE IF NOT EXISTS positions (
     subject_id TEXT NOT NULL, ts INTEGER NOT NULL, subject_kind TEXT NOT NULL,
     lat REAL, lon REAL, x REAL, y REAL, floor TEXT, accuracy REAL, speed REAL, heading REAL,
     zone_id TEXT, source TEXT NOT NULL, PRIMARY KEY (subject_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS series (
+    point_id TEXT PRIMARY KEY, device TEXT, building TEXT, floor TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sightings (
     badge_id TEXT NOT NULL, ts INTEGER NOT NULL, checkpoint_id TEXT NOT NULL,
     rssi REAL, distance REAL, source TEXT NOT NULL,
@@ -72,18 +76,31 @@ class SQLiteTelemetryStore:
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, tags: Tags | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="telemetry-write")
         self._reader = ThreadPoolExecutor(2, thread_name_prefix="telemetry-read")
         self._wconn = _connect(self.path)
         self._wconn.executescript(SCHEMA)
+        self.tags = tags or Tags("", {}, {})
+        self._known_series: set[str] = set()
+        if tags is not None:
+            self._register(list(tags.points))
         self._local = threading.local()
         self.written = 0
         self.batches = 0
         self.last_batch_seconds = 0.0
         self.last_error: str | None = None
+
+    def _register(self, point_ids: list[str]) -> None:
+        """Record the tags of series the aggregate queries group by (writer thread only)."""
+        rows = []
+        for pid in point_ids:
+            t = self.tags.point(pid, "")
+            rows.append((pid, t.get("device"), t.get("building"), t.get("floor")))
+        self._wconn.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?)", rows)
+        self._known_series.update(point_ids)
 
     def _rconn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -91,6 +108,9 @@ class SQLiteTelemetryStore:
             conn = _connect(self.path)
             self._local.conn = conn
         return conn
+
+    async def start(self) -> None:
+        """Nothing runs in the background."""
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -137,6 +157,9 @@ class SQLiteTelemetryStore:
                     )
                 case _:
                     pass
+        new = {r[0] for r in readings} - self._known_series
+        if new:
+            self._register(sorted(new))
         c = self._wconn
         c.execute("BEGIN")
         try:
@@ -191,7 +214,7 @@ class SQLiteTelemetryStore:
                 chunk = ids[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 rows += await self._read(
-                    f"SELECT point_id, ts, value, quality, unit FROM latest "  # noqa: S608
+                    f"SELECT point_id, ts, value, quality, unit FROM latest "
                     f"WHERE point_id IN ({marks})",
                     chunk,
                 )
@@ -239,13 +262,35 @@ class SQLiteTelemetryStore:
             for r in rows
         ]
 
+    async def aggregate(
+        self,
+        fn: AggFn,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        *,
+        group_by: str = "point",
+        offset: timedelta = timedelta(0),
+    ) -> list[AggRow]:
+        check_args(every, group_by, start, end)
+        out: list[AggRow] = []
+        ids = list(point_ids)
+        if not ids:
+            return out
+        sql, params = sql_aggregate(fn, ids, to_us(start), to_us(end), every, group_by, offset)
+        for g, w, v in await self._read(sql, params):
+            if v is not None:
+                out.append(AggRow(g or "", from_us(int(w)), float(v)))
+        return out
+
     async def prune(self, before: datetime) -> int:
         cutoff = to_us(before)
 
         def run() -> int:
             n = 0
             for table in ("readings", "device_status", "positions", "sightings"):
-                n += self._wconn.execute(f"DELETE FROM {table} WHERE ts < ?", (cutoff,)).rowcount  # noqa: S608
+                n += self._wconn.execute(f"DELETE FROM {table} WHERE ts < ?", (cutoff,)).rowcount
             return n
 
         loop = asyncio.get_running_loop()

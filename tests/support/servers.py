@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -11,6 +12,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,4 +95,99 @@ def postgres_server() -> Iterator[str]:
             [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
             capture_output=True,
         )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class InfluxServer:
+    """Debian's influxd (1.x) on loopback ports with a temporary data folder; stoppable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.rpc_port = free_port()
+        self.database = "hub"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.config = root / "influxdb.conf"
+        self.config.write_text(
+            f"""reporting-enabled = false
+bind-address = "127.0.0.1:{self.rpc_port}"
+[meta]
+  dir = "{root}/meta"
+[data]
+  dir = "{root}/data"
+  wal-dir = "{root}/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:{self.port}"
+  auth-enabled = false
+  log-enabled = false
+[logging]
+  level = "warn"
+  suppress-logo = true
+[continuous_queries]
+  enabled = false
+"""
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("influxd") or "/usr/bin/influxd"
+        if not os.path.exists(binary):
+            raise RuntimeError("influxd not found: run scripts/setup.sh --test (installs influxdb)")
+        log = open(self.root / "influxd.log", "ab")  # noqa: SIM115 (lives as long as the process)
+        self.proc = subprocess.Popen([binary, "-config", str(self.config)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as r:
+                    if r.status == 204:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise TimeoutError("influxd did not answer /ping")
+        self.query(f'CREATE DATABASE "{self.database}"')
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def query(self, q: str) -> list[dict[str, object]]:
+        """Run InfluxQL; returns the result's series (empty when none)."""
+        data = urllib.parse.urlencode({"q": q, "db": self.database, "epoch": "u"}).encode()
+        with urllib.request.urlopen(f"{self.url}/query", data, timeout=30) as r:
+            body = json.loads(r.read())
+        result = body["results"][0]
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        series: list[dict[str, object]] = result.get("series", [])
+        return series
+
+    def count(self, measurement: str, field: str = "value") -> int:
+        series = self.query(f'SELECT COUNT("{field}") FROM "{measurement}"')
+        return int(series[0]["values"][0][1]) if series else 0  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def influx_server() -> Iterator[InfluxServer]:
+    """A running InfluxDB 1.x with database "hub"; stopped and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="hub-influx-"))
+    server = InfluxServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
         shutil.rmtree(root, ignore_errors=True)
