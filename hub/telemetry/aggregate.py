@@ -95,10 +95,10 @@ def sql_aggregate(
     """The SQLite query and its parameters for an aggregate (same semantics as InfluxQL)."""
     every_us, off_us = _us(every), _us(offset)
     marks = ",".join("?" * len(point_ids))
-    col = f"s.{group_by}" if group_by != "point" else "r.point_id"
+    col = f"s.{group_by}" if group_by != "point" else "s.point_id"
     base = (
-        "FROM readings r JOIN series s ON s.point_id = r.point_id "
-        f"WHERE r.point_id IN ({marks}) AND r.ts >= ? AND r.ts < ?"
+        "FROM readings r JOIN series s ON s.sid = r.sid "
+        f"WHERE s.point_id IN ({marks}) AND r.ts >= ? AND r.ts < ?"
     )
     base_params: list[object] = [*point_ids, start_us, end_us]
     window = "((r.ts - ?) / ?) * ? + ?"
@@ -106,7 +106,7 @@ def sql_aggregate(
     if fn is AggFn.INCREASE:
         sql = (
             f"WITH d AS (SELECT {col} AS g, r.ts AS ts, "
-            f"r.value - LAG(r.value) OVER (PARTITION BY r.point_id ORDER BY r.ts) AS d {base}) "
+            f"r.value - LAG(r.value) OVER (PARTITION BY r.sid ORDER BY r.ts) AS d {base}) "
             "SELECT g, ((ts - ?) / ?) * ? + ? AS w, SUM(d) FROM d "
             "WHERE d IS NOT NULL AND d >= 0 GROUP BY g, w ORDER BY g, w"
         )

@@ -317,8 +317,9 @@ class InfluxTelemetryStore:
         loop = asyncio.get_running_loop()
         partial = _PARTIAL.search(err.body)
         if partial is not None:
-            # 1.x wrote the good points and names how many it dropped.
-            dropped = int(partial.group(1))
+            # 1.x wrote the good points. It counts type conflicts in dropped=N, but not lines
+            # it could not parse ("unable to parse '...'", one per line), so add those.
+            dropped = int(partial.group(1)) + err.body.count("unable to parse")
             self.bad_points += dropped
             self.written += batch.points - dropped
             log.error("InfluxDB dropped %d bad point(s): %s", dropped, err.body[:300])

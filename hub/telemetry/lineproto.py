@@ -46,7 +46,8 @@ def format_field(value: FieldValue) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"line protocol can't carry {value}")
-        return repr(value)
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text  # "21.0" -> "21": still a float
     return '"' + value.translate(_STRING) + '"'
 
 

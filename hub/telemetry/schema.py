@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.domain import DeviceStatus, Event, PositionFix, Quality, Reading, Sighting
 from hub.telemetry.lineproto import line
@@ -48,6 +48,20 @@ class Tags:
     site: str
     points: Mapping[str, Mapping[str, str]]
     devices: Mapping[str, Mapping[str, str]]
+    # "reading,<escaped tags>" by (point, unit): a point's tags are the same for every sample,
+    # so each series is escaped once (this is most of the serialisation cost).
+    _heads: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
+
+    def reading_head(self, point_id: str, unit: str) -> str:
+        """The measurement and tag part of a reading's line."""
+        key = (point_id, unit)
+        head = self._heads.get(key)
+        if head is None:
+            sample = line(Measurement.READING, self.point(point_id, unit), {"v": 0.0}, 0)
+            head = sample[: sample.rindex(" v=0 ")]
+            if len(self._heads) < 1_000_000:  # bounded: ids come from the site model
+                self._heads[key] = head
+        return head
 
     def point(self, point_id: str, unit: str) -> dict[str, str]:
         """The tags of a point's series (a point the site doesn't know keeps only its ids)."""
@@ -71,12 +85,11 @@ def event_line(event: Event, tags: Tags, ts_us: int) -> str | None:
     """One event as a line of line protocol, or None for events that aren't telemetry."""
     match event:
         case Reading():
-            return line(
-                Measurement.READING,
-                tags.point(event.point_id, event.unit),
-                {"value": float(event.value), "q": QUALITY_CODE[event.quality]},
-                ts_us,
-            )
+            head = tags.reading_head(event.point_id, event.unit)
+            text = repr(float(event.value))  # finite: the pipeline refused NaN and inf
+            if text.endswith(".0"):
+                text = text[:-2]
+            return f"{head} q={QUALITY_CODE[event.quality]}i,value={text} {ts_us}"
         case DeviceStatus():
             return line(
                 Measurement.DEVICE_STATUS,

@@ -1,14 +1,14 @@
 """The embedded telemetry backend: one SQLite file in WAL mode.
 
-Timestamps are integer microseconds since the Unix epoch (UTC). A point's samples are keyed by
-(point_id, ts), so writing the same sample twice keeps one, as InfluxDB does for a series and
-timestamp. All writes go through one thread and one connection; reads use their own.
+Timestamps are integer microseconds since the Unix epoch (UTC). Each point is a series with a
+small integer id (`series.sid`), and its samples are keyed by (sid, ts): compact keys, and
+writing the same sample twice keeps one, as InfluxDB does for a series and timestamp. All
+writes go through one thread and one connection; reads use their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import sqlite3
 import threading
 import time
@@ -18,17 +18,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.domain import DeviceStatus, Event, PositionFix, Quality, Reading, Sighting, SubjectKind
+from hub.domain import DeviceStatus, Event, PositionFix, Reading, Sighting, SubjectKind
 from hub.telemetry.aggregate import AggFn, AggRow, check_args, sql_aggregate
 from hub.telemetry.port import Latest, Sample, TelemetryError
-from hub.telemetry.schema import Tags
+from hub.telemetry.schema import CODE_QUALITY, QUALITY_CODE, Tags
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
-    point_id TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, quality TEXT NOT NULL,
-    PRIMARY KEY (point_id, ts)) WITHOUT ROWID;
+    sid INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL,
+    PRIMARY KEY (sid, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
-    point_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL, quality TEXT NOT NULL,
+    point_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL,
     unit TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS device_status (
     device_id TEXT NOT NULL, ts INTEGER NOT NULL, online INTEGER NOT NULL,
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS positions (
     lat REAL, lon REAL, x REAL, y REAL, floor TEXT, accuracy REAL, speed REAL, heading REAL,
     zone_id TEXT, source TEXT NOT NULL, PRIMARY KEY (subject_id, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
-    point_id TEXT PRIMARY KEY, device TEXT, building TEXT, floor TEXT) WITHOUT ROWID;
+    sid INTEGER PRIMARY KEY, point_id TEXT NOT NULL UNIQUE,
+    device TEXT, building TEXT, floor TEXT);
 CREATE TABLE IF NOT EXISTS sightings (
     badge_id TEXT NOT NULL, ts INTEGER NOT NULL, checkpoint_id TEXT NOT NULL,
     rssi REAL, distance REAL, source TEXT NOT NULL,
@@ -53,9 +54,13 @@ WHERE excluded.ts >= latest.ts
 """
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
 def to_us(ts: datetime) -> int:
-    """Microseconds since the epoch."""
-    return calendar.timegm(ts.utctimetuple()) * 1_000_000 + ts.microsecond
+    """Microseconds since the epoch (exact: integer arithmetic on the timedelta)."""
+    return (ts - _EPOCH) // _US
 
 
 def from_us(us: int) -> datetime:
@@ -84,9 +89,10 @@ class SQLiteTelemetryStore:
         self._wconn = _connect(self.path)
         self._wconn.executescript(SCHEMA)
         self.tags = tags or Tags("", {}, {})
-        self._known_series: set[str] = set()
+        self._sids: dict[str, int] = {}
+        self._load_sids()
         if tags is not None:
-            self._register(list(tags.points))
+            self._register([p for p in tags.points if p not in self._sids])
         self._local = threading.local()
         self.written = 0
         self.batches = 0
@@ -94,13 +100,20 @@ class SQLiteTelemetryStore:
         self.last_error: str | None = None
 
     def _register(self, point_ids: list[str]) -> None:
-        """Record the tags of series the aggregate queries group by (writer thread only)."""
-        rows = []
+        """Give new points a series id, with the tags aggregates group by (writer thread)."""
         for pid in point_ids:
             t = self.tags.point(pid, "")
-            rows.append((pid, t.get("device"), t.get("building"), t.get("floor")))
-        self._wconn.executemany("INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?)", rows)
-        self._known_series.update(point_ids)
+            self._wconn.execute(
+                "INSERT INTO series (point_id, device, building, floor) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (point_id) DO UPDATE SET device = excluded.device, "
+                "building = excluded.building, floor = excluded.floor",
+                (pid, t.get("device"), t.get("building"), t.get("floor")),
+            )
+        self._load_sids()
+
+    def _load_sids(self) -> None:
+        rows = self._wconn.execute("SELECT point_id, sid FROM series").fetchall()
+        self._sids = dict(rows)
 
     def _rconn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -124,13 +137,28 @@ class SQLiteTelemetryStore:
 
     def _write_sync(self, events: list[Event]) -> int:
         started = time.perf_counter()
-        readings, statuses, positions, sightings = [], [], [], []
+        rows: list[tuple[int, int, float, int]] = []
+        # Only each point's newest sample of the batch can become its latest value.
+        newest: dict[str, tuple[str, int, float, int, str]] = {}
+        statuses, positions, sightings = [], [], []
+        codes, sids, add, epoch, us = QUALITY_CODE, self._sids, rows.append, _EPOCH, _US
         for e in events:
+            if type(e) is Reading:  # one pass: the hot path
+                pid = e.point_id
+                ts = (e.ts - epoch) // us
+                value = e.value if type(e.value) is float else float(e.value)
+                q = codes[e.quality]
+                sid = sids.get(pid)
+                if sid is None:
+                    self._register([pid])
+                    sids = self._sids
+                    sid = sids[pid]
+                add((sid, ts, value, q))
+                seen = newest.get(pid)
+                if seen is None or ts >= seen[1]:
+                    newest[pid] = (pid, ts, value, q, e.unit)
+                continue
             match e:
-                case Reading():
-                    readings.append(
-                        (e.point_id, to_us(e.ts), float(e.value), e.quality.value, e.unit)
-                    )
                 case DeviceStatus():
                     statuses.append((e.device_id, to_us(e.ts), e.online, e.fault, e.detail))
                 case PositionFix():
@@ -157,18 +185,12 @@ class SQLiteTelemetryStore:
                     )
                 case _:
                     pass
-        new = {r[0] for r in readings} - self._known_series
-        if new:
-            self._register(sorted(new))
         c = self._wconn
         c.execute("BEGIN")
         try:
-            if readings:
-                c.executemany(
-                    "INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?)",
-                    [r[:4] for r in readings],
-                )
-                c.executemany(_UPSERT_LATEST, readings)
+            if rows:
+                c.executemany("INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?)", rows)
+                c.executemany(_UPSERT_LATEST, list(newest.values()))
             if statuses:
                 c.executemany(
                     "INSERT OR REPLACE INTO device_status VALUES (?, ?, ?, ?, ?)", statuses
@@ -185,6 +207,7 @@ class SQLiteTelemetryStore:
         except BaseException:
             c.execute("ROLLBACK")
             raise
+        readings = rows
         n = len(readings) + len(statuses) + len(positions) + len(sightings)
         self.written += n
         self.batches += 1
@@ -220,7 +243,7 @@ class SQLiteTelemetryStore:
                 )
         return {
             r[0]: Latest(
-                point_id=r[0], ts=from_us(r[1]), value=r[2], quality=Quality(r[3]), unit=r[4]
+                point_id=r[0], ts=from_us(r[1]), value=r[2], quality=CODE_QUALITY[r[3]], unit=r[4]
             )
             for r in rows
         }
@@ -229,11 +252,11 @@ class SQLiteTelemetryStore:
         self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Sample]:
         rows = await self._read(
-            "SELECT ts, value, quality FROM readings WHERE point_id = ? AND ts >= ? AND ts < ? "
-            "ORDER BY ts LIMIT ?",
+            "SELECT r.ts, r.value, r.quality FROM readings r JOIN series s ON s.sid = r.sid "
+            "WHERE s.point_id = ? AND r.ts >= ? AND r.ts < ? ORDER BY r.ts LIMIT ?",
             (point_id, to_us(start), to_us(end), limit),
         )
-        return [Sample(from_us(r[0]), r[1], Quality(r[2])) for r in rows]
+        return [Sample(from_us(r[0]), r[1], CODE_QUALITY[r[2]]) for r in rows]
 
     async def track(
         self, subject_id: str, start: datetime, end: datetime, *, limit: int = 10_000

@@ -101,7 +101,7 @@ def postgres_server() -> Iterator[str]:
 class InfluxServer:
     """Debian's influxd (1.x) on loopback ports with a temporary data folder; stoppable."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_body: int = 25_000_000) -> None:
         self.root = root
         self.port = free_port()
         self.rpc_port = free_port()
@@ -124,6 +124,7 @@ bind-address = "127.0.0.1:{self.rpc_port}"
   bind-address = "127.0.0.1:{self.port}"
   auth-enabled = false
   log-enabled = false
+  max-body-size = {max_body}
 [logging]
   level = "warn"
   suppress-logo = true
@@ -164,9 +165,10 @@ bind-address = "127.0.0.1:{self.rpc_port}"
                 self.proc.wait()
             self.proc = None
 
-    def query(self, q: str) -> list[dict[str, object]]:
+    def query(self, q: str, database: str | None = None) -> list[dict[str, object]]:
         """Run InfluxQL; returns the result's series (empty when none)."""
-        data = urllib.parse.urlencode({"q": q, "db": self.database, "epoch": "u"}).encode()
+        db = database or self.database
+        data = urllib.parse.urlencode({"q": q, "db": db, "epoch": "u"}).encode()
         with urllib.request.urlopen(f"{self.url}/query", data, timeout=30) as r:
             body = json.loads(r.read())
         result = body["results"][0]
@@ -175,16 +177,16 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         series: list[dict[str, object]] = result.get("series", [])
         return series
 
-    def count(self, measurement: str, field: str = "value") -> int:
-        series = self.query(f'SELECT COUNT("{field}") FROM "{measurement}"')
+    def count(self, measurement: str, field: str = "value", database: str | None = None) -> int:
+        series = self.query(f'SELECT COUNT("{field}") FROM "{measurement}"', database)
         return int(series[0]["values"][0][1]) if series else 0  # type: ignore[index]
 
 
 @contextlib.contextmanager
-def influx_server() -> Iterator[InfluxServer]:
+def influx_server(*, max_body: int = 25_000_000) -> Iterator[InfluxServer]:
     """A running InfluxDB 1.x with database "hub"; stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="hub-influx-"))
-    server = InfluxServer(root)
+    server = InfluxServer(root, max_body=max_body)
     server.start()
     try:
         yield server

@@ -20,7 +20,7 @@ class ReadingIn(In):
     """One value of a point the site knows."""
 
     point_id: Annotated[str, Field(min_length=1, max_length=200)]
-    value: float
+    value: Annotated[float, Field(strict=True)]  # a JSON number; "12" is refused
     ts: AwareDatetime | None = None  # default: when the hub received it
     quality: Quality = Quality.GOOD
 
@@ -45,17 +45,20 @@ async def ingest_readings(
     """
     points = ctx.site.point_ids()
     now = datetime.now(UTC)
-    accepted, rejected = 0, []
+    rejected: list[dict[str, int | str]] = []
+    readings, positions = [], []
     for i, r in enumerate(body):
         known = points.get(r.point_id)
         if known is None:
             ctx.pipeline.reject("http", "unknown_point")
             rejected.append({"index": i, "reason": "unknown_point"})
             continue
-        reading = Reading(r.point_id, r.value, known[1].unit, r.ts or now, r.quality)
-        verdict = await ctx.pipeline.publish("http", reading)
-        if verdict:
-            accepted += 1
-        else:
+        readings.append(Reading(r.point_id, r.value, known[1].unit, r.ts or now, r.quality))
+        positions.append(i)
+    verdicts = await ctx.pipeline.publish_many("http", readings)
+    for i, verdict in zip(positions, verdicts, strict=True):
+        if not verdict:
             rejected.append({"index": i, "reason": verdict.reason})
+    rejected.sort(key=lambda r: int(r["index"]))
+    accepted = sum(1 for v in verdicts if v)
     return IngestResult(accepted=accepted, rejected=rejected)

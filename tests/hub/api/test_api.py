@@ -189,3 +189,42 @@ def test_the_start_page_is_served(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "大院智慧后勤中枢" in r.text
+
+
+def test_machines_push_readings_and_bad_ones_are_refused_with_reasons(
+    hub: Hub, client: TestClient, tokens: dict[Role, str]
+) -> None:
+    now = datetime.now(UTC)
+    device = auth(tokens[Role.DEVICE])
+    body = [
+        {"point_id": "meter-b2.power", "value": 1500, "ts": now.isoformat()},
+        {"point_id": "meter-b2.nope", "value": 1.0},
+        {"point_id": "meter-b2.power", "value": 1.0, "ts": (now + timedelta(days=1)).isoformat()},
+        {"point_id": "meter-b2.power", "value": 1.0, "ts": "1999-01-01T00:00:00Z"},
+    ]
+    r = client.post("/api/ingest/readings", json=body, headers=device)
+    assert r.status_code == 202, r.text
+    assert r.json() == {
+        "accepted": 1,
+        "rejected": [
+            {"index": 1, "reason": "unknown_point"},
+            {"index": 2, "reason": "ts_in_future"},
+            {"index": 3, "reason": "ts_before_2000"},
+        ],
+    }
+    for bad in (
+        [{"point_id": "meter-b2.power", "value": "12"}],  # a string for a number
+        [{"point_id": "meter-b2.power", "value": 1.0, "ts": "2026-11-01T08:00:00"}],  # naive
+        {"point_id": "meter-b2.power", "value": 1.0},  # not a list
+    ):
+        assert client.post("/api/ingest/readings", json=bad, headers=device).status_code == 422
+    invalid_utf8 = b'[{"point_id": "meter-b2.' + bytes([0xFF, 0xFE]) + b'", "value": 1}]'
+    r = client.post(
+        "/api/ingest/readings",
+        content=invalid_utf8,
+        headers={**device, "Content-Type": "application/json"},
+    )
+    assert r.status_code in (400, 422)  # a clear problem, never a 500
+    assert r.headers["content-type"] == "application/problem+json"
+    text = client.get("/metrics", headers=auth(tokens[Role.ADMIN])).text
+    assert 'hub_events_rejected_total{reason="unknown_point",source="http"}' in text

@@ -1,0 +1,105 @@
+"""A hub killed with SIGKILL loses nothing it had spooled: the next run ships it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import DEMO_SITE, ROOT
+from tests.support.servers import InfluxServer, free_port, wait_for_port
+
+
+def start_hub(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "run", "-c", str(DEMO_SITE), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, 60)
+    return proc
+
+
+def health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+        body: dict[str, Any] = json.loads(r.read())
+        return body
+
+
+def wait_until(check: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: Path) -> None:
+    influx = InfluxServer(Path(tempfile.mkdtemp(prefix="hub-influx-")))  # not started yet
+    data = tmp_path / "hub"
+    env = {
+        **os.environ,
+        "HUB_DATA_DIR": str(data),
+        "HUB_SECRET_KEY": "k" * 48,
+        "HUB_TELEMETRY_BACKEND": "influxdb",
+        "HUB_INFLUX__URL": influx.url,
+        "HUB_INFLUX__DATABASE": influx.database,
+    }
+    key = subprocess.run(
+        [sys.executable, "-m", "hub", "key", "add", "meter-gw", "--role", "device"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    port = free_port()
+    hub = start_hub(env, port)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    total = 3000
+    try:
+        for start in range(0, total, 500):
+            body = json.dumps(
+                [
+                    {
+                        "point_id": "meter-b1.power",
+                        "value": float(i),
+                        "ts": (t0 + timedelta(seconds=i)).isoformat(),
+                    }
+                    for i in range(start, start + 500)
+                ]
+            ).encode()
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/ingest/readings",
+                body,
+                {"X-API-Key": key, "Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(req, timeout=10) as r:
+                assert json.loads(r.read())["accepted"] == 500
+        wait_until(lambda: health(port)["components"]["telemetry"]["spool_points"] == total)
+        assert health(port)["components"]["telemetry"]["status"] == "degraded"
+        hub.send_signal(signal.SIGKILL)
+        hub.wait(10)
+
+        influx.start()
+        hub = start_hub(env, port)
+        wait_until(lambda: health(port)["components"]["telemetry"]["spool_points"] == 0)
+        assert influx.count("reading") == total
+        values = influx.query('SELECT "value" FROM "reading" ORDER BY time')[0]["values"]
+        assert [v[1] for v in values] == [float(i) for i in range(total)]  # type: ignore[index]
+        assert health(port)["components"]["telemetry"]["status"] == "ok"
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(30)
+        influx.stop()
+        shutil.rmtree(influx.root, ignore_errors=True)
