@@ -55,14 +55,19 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
         "HUB_INFLUX__URL": influx.url,
         "HUB_INFLUX__DATABASE": influx.database,
     }
-    key = subprocess.run(
-        [sys.executable, "-m", "hub", "key", "add", "meter-gw", "--role", "device"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+
+    def new_key(name: str, role: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "key", "add", name, "--role", role],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    key = new_key("meter-gw", "device")
+    admin_key = new_key("prometheus", "admin")
     port = free_port()
     hub = start_hub(env, port)
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -88,6 +93,13 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
                 assert json.loads(r.read())["accepted"] == 500
         wait_until(lambda: health(port)["components"]["telemetry"]["spool_points"] == total)
         assert health(port)["components"]["telemetry"]["status"] == "degraded"
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {admin_key}"}
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            metrics = r.read().decode()
+        assert f'hub_telemetry_spool_points{{backend="influxdb"}} {float(total)}' in metrics
+        assert 'hub_telemetry_write_failures_total{backend="influxdb"}' in metrics
         hub.send_signal(signal.SIGKILL)
         hub.wait(10)
 

@@ -177,6 +177,11 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         series: list[dict[str, object]] = result.get("series", [])
         return series
 
+    def new_database(self, name: str) -> dict[str, str]:
+        """Create a database; the InfluxConfig fields that point a store at it."""
+        self.query(f'CREATE DATABASE "{name}"')
+        return {"database": name}
+
     def count(self, measurement: str, field: str = "value", database: str | None = None) -> int:
         series = self.query(f'SELECT COUNT("{field}") FROM "{measurement}"', database)
         return int(series[0]["values"][0][1]) if series else 0  # type: ignore[index]
@@ -193,3 +198,78 @@ def influx_server(*, max_body: int = 25_000_000) -> Iterator[InfluxServer]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+class Influx2Target:
+    """An InfluxDB 2.x server someone runs elsewhere, named by environment variables.
+
+    HUB_TEST_INFLUX2_URL, HUB_TEST_INFLUX2_TOKEN (an all-access token), HUB_TEST_INFLUX2_ORG.
+    Each test gets its own bucket and a DBRP mapping so InfluxQL on /query reaches it; the
+    store writes through the v2 API (influxdb-client).
+    """
+
+    def __init__(self, url: str, token: str, org: str) -> None:
+        self.url, self.token, self.org = url.rstrip("/"), token, org
+        self.database = "hub"
+
+    def _api(
+        self, method: str, path: str, body: dict[str, object] | None = None
+    ) -> dict[str, object]:
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            json.dumps(body).encode() if body is not None else None,
+            {"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            out: dict[str, object] = json.loads(r.read() or b"{}")
+            return out
+
+    def new_database(self, name: str) -> dict[str, str]:
+        orgs = self._api("GET", f"/api/v2/orgs?org={urllib.parse.quote(self.org)}")["orgs"]
+        org_id = orgs[0]["id"]  # type: ignore[index]
+        bucket = self._api(
+            "POST", "/api/v2/buckets", {"orgID": org_id, "name": name, "retentionRules": []}
+        )
+        self._api(
+            "POST",
+            "/api/v2/dbrps",
+            {
+                "orgID": org_id,
+                "bucketID": bucket["id"],
+                "database": name,
+                "retention_policy": "autogen",
+                "default": True,
+            },
+        )
+        return {"api": "v2", "token": self.token, "org": self.org, "bucket": name, "database": name}
+
+    def query(self, q: str, database: str | None = None) -> list[dict[str, object]]:
+        data = urllib.parse.urlencode({"q": q, "db": database or self.database, "epoch": "u"})
+        req = urllib.request.Request(
+            f"{self.url}/query", data.encode(), {"Authorization": f"Token {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            result = json.loads(r.read())["results"][0]
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        series: list[dict[str, object]] = result.get("series", [])
+        return series
+
+    def count(self, measurement: str, field: str = "value", database: str | None = None) -> int:
+        series = self.query(f'SELECT COUNT("{field}") FROM "{measurement}"', database)
+        return int(series[0]["values"][0][1]) if series else 0  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def influx_target() -> Iterator[InfluxServer | Influx2Target]:
+    """The InfluxDB the query/write tests use: a 2.x server when HUB_TEST_INFLUX2_URL is set,
+    else Debian's 1.x started here."""
+    url = os.environ.get("HUB_TEST_INFLUX2_URL")
+    if url:
+        yield Influx2Target(
+            url, os.environ["HUB_TEST_INFLUX2_TOKEN"], os.environ["HUB_TEST_INFLUX2_ORG"]
+        )
+        return
+    with influx_server() as server:
+        yield server
