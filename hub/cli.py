@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from hub.errors import HubError
 from hub.identity.roles import Role
 from hub.settings import Settings
-from hub.site import Site, SiteConfigError, load_site
+from hub.site import Site, SiteConfigError
 
 DEMO_SITE = Path(__file__).parent / "demo" / "site.yaml"
 
@@ -45,8 +45,10 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _site(path: Path) -> Site:
+    from hub.runtime import load_site_for_hub
+
     try:
-        return load_site(path)
+        return load_site_for_hub(path)
     except SiteConfigError as err:
         raise click.ClickException(str(err)) from err
 
@@ -62,7 +64,7 @@ def _logging(level: str) -> None:
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
     # Libraries that narrate every state change at INFO.
-    for noisy in ("transitions", "amqtt", "alembic.runtime.migration"):
+    for noisy in ("transitions", "amqtt", "alembic.runtime.migration", "pymodbus"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
@@ -139,7 +141,8 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
 )
 def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
-    from hub.runtime import Hub
+    from hub.demo.runner import demo_simulators, with_free_ports
+    from hub.runtime import Hub, adapter_components
 
     overrides: dict[str, Any] = {
         "env": "demo",
@@ -152,8 +155,8 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
         overrides["data_dir"] = data_dir
     settings = _settings(**overrides)
     _logging(settings.log_level)
-    site = _site(DEMO_SITE)
-    hub = Hub(settings, site)
+    site = with_free_ports(_site(DEMO_SITE))
+    hub = Hub(settings, site, factories=(demo_simulators, adapter_components))
     hub.migrate()
     password = os.environ.get("HUB_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     try:

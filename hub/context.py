@@ -9,6 +9,7 @@ from typing import Any
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.pipeline import Pipeline
+from hub.services.commands import CommandService
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database
@@ -28,5 +29,6 @@ class HubContext:
     telemetry: TelemetryStore
     pipeline: Pipeline
     live: LiveHub
+    commands: CommandService
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

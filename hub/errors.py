@@ -47,3 +47,10 @@ class Invalid(HubError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Unavailable(HubError):
+    """Something the request needs (a device, a server) doesn't answer now; try again later."""
+
+    status = 503
+    title = "Unavailable"

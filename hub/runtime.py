@@ -14,19 +14,24 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from adapters.modbus import ModbusAdapter
+from adapters.modbus import site_hook as modbus_site_hook
 from hub.api import create_app
 from hub.context import HubContext
-from hub.domain import Component, EventSink
+from hub.domain import CommandHandler, Component, EventSink
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.pipeline import Pipeline
+from hub.services.commands import CommandService
 from hub.settings import Settings
-from hub.site import Site
+from hub.site import Site, load_site
+from hub.site.loader import DeviceHook
 from hub.storage import Database, upgrade
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
@@ -37,14 +42,29 @@ log = logging.getLogger(__name__)
 # Builds the components a hub runs besides its core (adapters, simulators) from its site.
 ComponentFactory = Callable[[Settings, Site, EventSink], Sequence[Component]]
 
+# Each protocol's check of a device in the site file (connection, register map).
+SITE_HOOKS: dict[str, DeviceHook] = {"modbus": modbus_site_hook}
+
+
+def load_site_for_hub(path: str | Path) -> Site:
+    """Load a site file with every adapter's checks (what `hub check` and `hub run` use)."""
+    return load_site(path, SITE_HOOKS)
+
+
+def site_dir(settings: Settings) -> Path | None:
+    """The folder of the site file (maps and plans are looked up next to it)."""
+    return settings.site_file.parent if settings.site_file else None
+
 
 def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
-    """The protocol adapters the site's devices need (each adapter issue registers here)."""
+    """The protocol adapters the site's devices need (each adapter registers here)."""
     components: list[Component] = []
     if settings.mqtt.embedded:
         from adapters.embedded_broker import EmbeddedBroker
 
         components.append(EmbeddedBroker(settings.mqtt.host, settings.mqtt.port))
+    if any(d.protocol == "modbus" for d in site.devices):
+        components.append(ModbusAdapter.from_site(site.devices, sink, site_dir(settings)))
     return components
 
 
@@ -154,6 +174,7 @@ class Hub:
             telemetry=telemetry,
             pipeline=self.pipeline,
             live=live,
+            commands=CommandService(db),
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
@@ -163,6 +184,8 @@ class Hub:
         self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))
         for c in self.components:
             self.ctx.components[c.name] = c.health
+            if isinstance(c, CommandHandler):
+                self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
 
     def migrate(self) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from hub.runtime import load_site_for_hub
 from hub.settings import Settings
-from hub.site import Site, load_site
+from hub.site import Site
 from tests.support.servers import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ DEMO_SITE = ROOT / "hub" / "demo" / "site.yaml"
 @pytest.fixture(scope="session")
 def demo_site() -> Site:
     """The bundled demo compound."""
-    return load_site(DEMO_SITE)
+    return load_site_for_hub(DEMO_SITE)
 
 
 @pytest.fixture

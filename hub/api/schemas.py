@@ -116,3 +116,17 @@ class AuditPublic(BaseModel):
     action: str
     target: str
     detail: dict[str, Any]
+
+
+class WriteRequest(In):
+    """A value to write."""
+
+    value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class CommandPublic(BaseModel):
+    """A command's outcome."""
+
+    ok: bool
+    value: float | None
+    detail: str

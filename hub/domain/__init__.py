@@ -17,12 +17,21 @@ from hub.domain.events import (
     SubjectKind,
     event_source_key,
 )
-from hub.domain.ports import ACCEPTED, Component, EventSink, Verdict
+from hub.domain.ports import (
+    ACCEPTED,
+    CommandHandler,
+    CommandResult,
+    Component,
+    EventSink,
+    Verdict,
+)
 
 __all__ = [
     "ACCEPTED",
     "AlarmEvent",
     "Command",
+    "CommandHandler",
+    "CommandResult",
     "Component",
     "DeviceStatus",
     "Event",

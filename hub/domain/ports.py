@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from hub.domain.events import Event
+from hub.domain.events import Command, Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,10 @@ class EventSink(Protocol):
         """Validate and enqueue, waiting while the pipeline is full (backpressure)."""
         ...
 
+    async def publish_many(self, source: str, events: Sequence[Event]) -> list[Verdict]:
+        """The same for a batch, in order (cheaper per event: use it for poll cycles)."""
+        ...
+
     def reject(self, source: str, reason: str) -> None:
         """Count input an adapter could not turn into an event (malformed payload, unknown id)."""
         ...
@@ -53,4 +58,32 @@ class Component(Protocol):
 
     def health(self) -> dict[str, object]:
         """{"status": "ok" | "degraded" | "down", ...} for /api/health."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What became of a command: done (with the value read back) or not, and why.
+
+    `error` says which kind of failure: "invalid" (read-only point, out of range), "refused"
+    (the device answered no), "unreachable" (no answer: the same command may work later),
+    "mismatch" (written, but the read-back differs).
+    """
+
+    ok: bool
+    value: float | None = None
+    detail: str = ""
+    error: str = ""
+
+
+@runtime_checkable
+class CommandHandler(Protocol):
+    """Carries out commands on the equipment an adapter owns."""
+
+    def owns(self, point_id: str) -> bool:
+        """Whether this handler's equipment has the point."""
+        ...
+
+    async def execute(self, command: Command) -> CommandResult:
+        """Check, carry out and verify a command; never raises for a device's refusal."""
         ...

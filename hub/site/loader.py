@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hub.site.model import SECTIONS, Item, Site, SiteInfo
+from hub.site.model import SECTIONS, Device, Item, Site, SiteInfo
 
 Loc = tuple[str | int, ...]
+
+# A protocol's check of a device (connection, register map) that may also complete it (points
+# from the map). Problems are (path inside the device, message). Adapters provide these;
+# the composition root passes them in, so the site model imports no adapter.
+DeviceHook = Callable[[Device, Path | None], tuple[Device, list[tuple[Loc, str]]]]
 
 # Discriminator tags pydantic puts into error locations; they are not part of the file's path.
 _UNION_TAGS = {"Polygon", "MultiPolygon", "Circle"}
@@ -135,7 +140,10 @@ def _known_ids(section_data: Any) -> list[str]:
 
 
 def check_site_data(
-    data: Any, lines: Mapping[Loc, int] | None = None, base_dir: Path | None = None
+    data: Any,
+    lines: Mapping[Loc, int] | None = None,
+    base_dir: Path | None = None,
+    device_hooks: Mapping[str, DeviceHook] | None = None,
 ) -> tuple[Site | None, list[SiteProblem]]:
     """Validate parsed site data; returns the site (when there are no problems) and problems."""
     lines = lines or {}
@@ -194,6 +202,8 @@ def check_site_data(
         for f in (b.get("floors") or [])
         if isinstance(f, dict) and "id" in f
     }
+    if device_hooks:
+        problems += _run_device_hooks(items, data, lines, base_dir, device_hooks)
     problems += _check_references(items, known, data, lines)
     for name, idx, shell in invalid_refs:
         problems += _item_ref_problems(name, idx, shell, known, lines)
@@ -210,6 +220,29 @@ def check_site_data(
 def _index_of(data: Mapping[str, Any], section: str, item_id: str) -> int:
     raw = data.get(section) or []
     return next(i for i, x in enumerate(raw) if isinstance(x, dict) and x.get("id") == item_id)
+
+
+def _run_device_hooks(
+    items: dict[str, list[Item]],
+    data: Mapping[str, Any],
+    lines: Mapping[Loc, int],
+    base_dir: Path | None,
+    hooks: Mapping[str, DeviceHook],
+) -> list[SiteProblem]:
+    problems: list[SiteProblem] = []
+    devices: list[Item] = []
+    for device in items["devices"]:
+        assert isinstance(device, Device)
+        hook = hooks.get(device.protocol.value)
+        if hook is not None:
+            idx = _index_of(data, "devices", device.id)
+            device, found = hook(device, base_dir)
+            for rel, message in found:
+                loc = ("devices", idx, *rel)
+                problems.append(SiteProblem(format_loc(loc), message, _line_of(lines, loc)))
+        devices.append(device)
+    items["devices"] = devices
+    return problems
 
 
 def _unvalidated(model: type[Item], raw: dict[str, Any]) -> Item | None:
@@ -319,7 +352,9 @@ def _check_files(
 
 
 def check_site_text(
-    text: str, base_dir: Path | None = None
+    text: str,
+    base_dir: Path | None = None,
+    device_hooks: Mapping[str, DeviceHook] | None = None,
 ) -> tuple[Site | None, list[SiteProblem]]:
     """Parse and validate site YAML text."""
     try:
@@ -328,19 +363,19 @@ def check_site_text(
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         return None, [SiteProblem("(yaml)", f"not valid YAML: {err}", line)]
-    site, more = check_site_data(data, lines, base_dir)
+    site, more = check_site_data(data, lines, base_dir, device_hooks)
     problems += more
     return (site if not problems else None), problems
 
 
-def load_site(path: str | Path) -> Site:
+def load_site(path: str | Path, device_hooks: Mapping[str, DeviceHook] | None = None) -> Site:
     """Load a site file or raise SiteConfigError listing every problem."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SiteConfigError(str(p), [SiteProblem("(file)", f"cannot read: {err}")]) from err
-    site, problems = check_site_text(text, p.parent)
+    site, problems = check_site_text(text, p.parent, device_hooks)
     if site is None:
         raise SiteConfigError(str(p), problems)
     return site

@@ -77,7 +77,7 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
             body = json.dumps(
                 [
                     {
-                        "point_id": "meter-b1.power",
+                        "point_id": "meter-b1.total_power",
                         "value": float(i),
                         "ts": (t0 + timedelta(seconds=i)).isoformat(),
                     }

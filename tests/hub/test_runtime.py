@@ -23,8 +23,8 @@ def test_a_starting_hub_enforces_telemetry_retention(tmp_path: Path, demo_site: 
         store = SQLiteTelemetryStore(settings.telemetry_path)
         await store.write(
             [
-                Reading("meter-b1.energy", 1.0, "kWh", now - timedelta(days=90)),
-                Reading("meter-b1.energy", 2.0, "kWh", now - timedelta(days=1)),
+                Reading("meter-b1.total_energy", 1.0, "kWh", now - timedelta(days=90)),
+                Reading("meter-b1.total_energy", 2.0, "kWh", now - timedelta(days=1)),
             ]
         )
         await store.close()
@@ -36,6 +36,6 @@ def test_a_starting_hub_enforces_telemetry_retention(tmp_path: Path, demo_site: 
         assert retention["last_deleted"] == 1
         assert retention["retention_days"] == 30
         kept = client.portal.call(  # type: ignore[attr-defined]
-            hub.ctx.telemetry.history, "meter-b1.energy", now - timedelta(days=365), now
+            hub.ctx.telemetry.history, "meter-b1.total_energy", now - timedelta(days=365), now
         )
         assert [s.value for s in kept] == [2.0]

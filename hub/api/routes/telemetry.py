@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hub.api.deps import Ctx, allow
-from hub.api.schemas import LatestPublic, SamplePublic
+from hub.api.schemas import CommandPublic, LatestPublic, SamplePublic, WriteRequest
 from hub.errors import Invalid, NotFound
-from hub.identity.roles import VIEWERS, Principal
+from hub.identity.roles import VIEWERS, Principal, Role
 
 router = APIRouter(prefix="/api/points", tags=["telemetry"])
 
@@ -66,3 +66,21 @@ async def history(
         raise Invalid("start must be before end", field="start")
     samples = await ctx.telemetry.history(point_id, start, end, limit=limit)
     return [SamplePublic(ts=s.ts, value=s.value, quality=s.quality.value) for s in samples]
+
+
+@router.post("/{point_id}/write", summary="Write a setpoint or command (read back, audited)")
+async def write(
+    ctx: Ctx,
+    point_id: str,
+    body: WriteRequest,
+    who: Annotated[Principal, allow(Role.ADMIN, Role.TECHNICIAN)],
+) -> CommandPublic:
+    """Write a value to a writable point; the device's value is read back and compared.
+
+    422: read-only point or value out of range; 409: the device refused or the read-back
+    differs; 503: the device doesn't answer.
+    """
+    if point_id not in ctx.site.point_ids():
+        raise NotFound(f"no point {point_id!r}")
+    result = await ctx.commands.write(who.name, point_id, body.value)
+    return CommandPublic(ok=result.ok, value=result.value, detail=result.detail)

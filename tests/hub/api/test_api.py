@@ -93,7 +93,7 @@ def test_bad_input_is_a_422_with_field_errors_never_a_500(
         assert problem["errors"][0]["field"]
     r = client.post("/api/users", content=b"\xff\xfe not json", headers=admin)
     assert r.status_code == 422
-    r = client.get("/api/points/meter-b1.energy/history?start=yesterday", headers=admin)
+    r = client.get("/api/points/meter-b1.total_energy/history?start=yesterday", headers=admin)
     assert r.status_code == 422
 
 
@@ -140,16 +140,16 @@ def test_points_show_their_latest_value_and_history(
         hub,
         client,
         *[
-            Reading("meter-b1.energy", 1000.0 + i, "kWh", now - timedelta(minutes=10 - i))
+            Reading("meter-b1.total_energy", 1000.0 + i, "kWh", now - timedelta(minutes=10 - i))
             for i in range(10)
         ],
     )
     tech = auth(tokens[Role.TECHNICIAN])
     points = client.get("/api/points?device=meter-b1", headers=tech).json()
-    energy = next(p for p in points if p["point_id"] == "meter-b1.energy")
+    energy = next(p for p in points if p["point_id"] == "meter-b1.total_energy")
     assert energy["value"] == 1009.0
     assert energy["unit"] == "kWh"
-    hist = client.get("/api/points/meter-b1.energy/history", headers=tech).json()
+    hist = client.get("/api/points/meter-b1.total_energy/history", headers=tech).json()
     assert [h["value"] for h in hist] == [1000.0 + i for i in range(10)]
     assert client.get("/api/points/nope/history", headers=tech).status_code == 404
 
@@ -158,7 +158,7 @@ def test_metrics_expose_pipeline_counters(
     hub: Hub, client: TestClient, tokens: dict[Role, str]
 ) -> None:
     portal = client.portal  # type: ignore[attr-defined]
-    bad = Reading("meter-b1.power", float("nan"), "W", datetime.now(UTC))
+    bad = Reading("meter-b1.total_power", float("nan"), "W", datetime.now(UTC))
     assert portal.call(hub.pipeline.publish, "modbus", bad).reason == "value_nan"
     hub.pipeline.reject("mqtt:owntracks", "not_json")
     text = client.get("/metrics", headers=auth(tokens[Role.ADMIN])).text
@@ -197,10 +197,14 @@ def test_machines_push_readings_and_bad_ones_are_refused_with_reasons(
     now = datetime.now(UTC)
     device = auth(tokens[Role.DEVICE])
     body = [
-        {"point_id": "meter-b2.power", "value": 1500, "ts": now.isoformat()},
-        {"point_id": "meter-b2.nope", "value": 1.0},
-        {"point_id": "meter-b2.power", "value": 1.0, "ts": (now + timedelta(days=1)).isoformat()},
-        {"point_id": "meter-b2.power", "value": 1.0, "ts": "1999-01-01T00:00:00Z"},
+        {"point_id": "meter-b2.total_power", "value": 1500, "ts": now.isoformat()},
+        {"point_id": "meter-b2.no_such_point", "value": 1.0},
+        {
+            "point_id": "meter-b2.total_power",
+            "value": 1.0,
+            "ts": (now + timedelta(days=1)).isoformat(),
+        },
+        {"point_id": "meter-b2.total_power", "value": 1.0, "ts": "1999-01-01T00:00:00Z"},
     ]
     r = client.post("/api/ingest/readings", json=body, headers=device)
     assert r.status_code == 202, r.text
@@ -213,9 +217,9 @@ def test_machines_push_readings_and_bad_ones_are_refused_with_reasons(
         ],
     }
     for bad in (
-        [{"point_id": "meter-b2.power", "value": "12"}],  # a string for a number
-        [{"point_id": "meter-b2.power", "value": 1.0, "ts": "2026-11-01T08:00:00"}],  # naive
-        {"point_id": "meter-b2.power", "value": 1.0},  # not a list
+        [{"point_id": "meter-b2.total_power", "value": "12"}],  # a string for a number
+        [{"point_id": "meter-b2.total_power", "value": 1.0, "ts": "2026-11-01T08:00:00"}],  # naive
+        {"point_id": "meter-b2.total_power", "value": 1.0},  # not a list
     ):
         assert client.post("/api/ingest/readings", json=bad, headers=device).status_code == 422
     invalid_utf8 = b'[{"point_id": "meter-b2.' + bytes([0xFF, 0xFE]) + b'", "value": 1}]'

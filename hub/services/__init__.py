@@ -1,0 +1,1 @@
+"""Services: the compound's operations on the relational state and on equipment."""
