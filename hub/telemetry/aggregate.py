@@ -1,8 +1,10 @@
 """Windowed aggregates of readings, defined once and pushed down to each backend.
 
-Windows are aligned to the Unix epoch plus `offset` (use +8 h... i.e. offset=-8h for days in
-Asia/Shanghai, as InfluxQL's `GROUP BY time(1d, -8h)`); a window is reported only when it has
-data (InfluxQL `fill(none)`). Groups are a tag of the series: point, device, building, floor.
+Samples of BAD quality (`q` = 2: a counter going backwards, a value out of its plausible
+range) are left out of every aggregate. Windows are aligned to the Unix epoch plus `offset`
+(offset=-8h for days in Asia/Shanghai, as InfluxQL's `GROUP BY time(1d, -8h)`); a window is
+reported only when it has data (InfluxQL `fill(none)`). Groups are a tag of the series:
+point, device, building, floor.
 
 - mean, max, min, sum, count: over the samples of the group in the window.
 - last: the value of the newest sample (per point; across several points ties are arbitrary).
@@ -70,16 +72,18 @@ def influxql_aggregate(
 
     check_args(every, group_by, start, end)
     span = f"time >= {to_us(start)}u AND time < {to_us(end)}u"
+    good = '"q" < 2'
     window = f"time({_us(every) // 1_000_000}s, {_us(offset) // 1_000_000}s)"
     group = f'GROUP BY {window}, "{group_by}" fill(none)'
     m = Measurement.READING
     if fn is AggFn.INCREASE:
         return (
             f'SELECT SUM("d") FROM (SELECT NON_NEGATIVE_DIFFERENCE("value") AS "d" FROM "{m}" '
-            f"WHERE ({where_points}) AND {span} GROUP BY *) WHERE {span} {group}"
+            f"WHERE ({where_points}) AND {good} AND {span} GROUP BY *) WHERE {span} {group}"
         )
     return (
-        f'SELECT {fn.value.upper()}("value") FROM "{m}" WHERE ({where_points}) AND {span} {group}'
+        f'SELECT {fn.value.upper()}("value") FROM "{m}" '
+        f"WHERE ({where_points}) AND {good} AND {span} {group}"
     )
 
 
@@ -98,7 +102,7 @@ def sql_aggregate(
     col = f"s.{group_by}" if group_by != "point" else "s.point_id"
     base = (
         "FROM readings r JOIN series s ON s.sid = r.sid "
-        f"WHERE s.point_id IN ({marks}) AND r.ts >= ? AND r.ts < ?"
+        f"WHERE s.point_id IN ({marks}) AND r.ts >= ? AND r.ts < ? AND r.quality < 2"
     )
     base_params: list[object] = [*point_ids, start_us, end_us]
     window = "((r.ts - ?) / ?) * ? + ?"
