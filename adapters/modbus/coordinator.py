@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,14 +34,17 @@ from adapters.modbus.client import (
     Refused,
 )
 from adapters.modbus.config import ModbusDevice
-from adapters.modbus.decoders import DecodeError, decode, is_nodata, raw_value
-from adapters.modbus.planner import ReadRequest, plan, slice_for, split_points
-from adapters.modbus.points import PointSpec, Table
+from adapters.modbus.decoders import DecodeError, RawDecoder, compile_decoder, decode
+from adapters.modbus.planner import ReadRequest, plan, split_points
+from adapters.modbus.points import DataType, PointSpec, Table
 from hub.domain import DeviceStatus, EventSink, Reading
 
 log = logging.getLogger(__name__)
 SOURCE = "modbus"
 T = TypeVar("T")
+
+_Slot = tuple[str, PointSpec, int, int, RawDecoder | None]  # point id, spec, first, end, decoder
+_Planned = tuple[ReadRequest, list[_Slot]]
 
 # Exceptions by which a gateway says the device behind it didn't answer: the device is away.
 _UNREACHABLE = {GATEWAY_PATH_UNAVAILABLE, GATEWAY_NO_RESPONSE}
@@ -116,7 +120,9 @@ class DevicePoller:
         self.stats: Counter[str] = Counter()
         self.last_ok: datetime | None = None
         self.last_error: str | None = None
-        self._plans: dict[float, list[ReadRequest]] = {}
+        # Per poll group: the planned requests, each with the layout of its points.
+        self._plans: dict[float, list[_Planned]] = {}
+        self._pids = {id(s): pid for pid, s in device.points}
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -160,27 +166,42 @@ class DevicePoller:
 
     # -- one poll -------------------------------------------------------------------------
 
-    def _requests(self, group: _Group) -> list[ReadRequest]:
+    def _requests(self, group: _Group) -> list[_Planned]:
         cached = self._plans.get(group.interval)
         if cached is None:
             specs = [s for pid, s in group.points if pid not in self.unsupported]
-            cached = plan(
+            requests = plan(
                 specs,
                 max_block=self.device.max_block,
                 max_gap=self.device.max_gap,
                 breaks=frozenset(self.breaks),
             )
+            cached = [
+                (
+                    req,
+                    [
+                        (
+                            self._pids[id(spec)],
+                            spec,
+                            lo,
+                            hi,
+                            None if spec.type is DataType.STRING else compile_decoder(spec),
+                        )
+                        for spec, lo, hi in req.offsets()
+                    ],
+                )
+                for req in requests
+            ]
             self._plans[group.interval] = cached
         return cached
 
     async def poll(self, groups: list[_Group]) -> bool:
         """Read the groups' points once; publish readings and status; True if it answered."""
         unit = self.device.connection.unit
-        results: list[tuple[ReadRequest, list[int] | list[bool]]] = []
+        results: list[tuple[list[_Slot], list[int] | list[bool]]] = []
         refusals: list[Refused] = []
         for group in groups:
-            by_spec = {id(s): pid for pid, s in group.points}
-            for req in self._requests(group):
+            for req, slots in self._requests(group):
                 self.stats["requests"] += 1
 
                 async def read(
@@ -195,17 +216,17 @@ class DevicePoller:
                 if isinstance(answer, Refused):
                     if answer.code in _UNREACHABLE:
                         return await self._failed(f"gateway: {answer.reason}")
-                    self._refused(req, answer, by_spec)
+                    self._refused(req, answer)
                     refusals.append(answer)
                     continue
-                results.append((req, answer))
+                results.append((slots, answer))
         if not results and refusals and any(r.code != ILLEGAL_ADDRESS for r in refusals):
             # Every request refused (device failure, busy...): no data, so a failed poll.
             return await self._failed(f"device refused every request: {refusals[-1].reason}")
-        await self._answered(results, {id(s): pid for g in groups for pid, s in g.points})
+        await self._answered(results)
         return True
 
-    def _refused(self, req: ReadRequest, answer: Refused, by_spec: dict[int, str]) -> None:
+    def _refused(self, req: ReadRequest, answer: Refused) -> None:
         self.stats[f"exception_{answer.code}"] += 1
         if answer.code == ILLEGAL_ADDRESS:
             at = split_points(req)
@@ -223,7 +244,7 @@ class DevicePoller:
                 )
                 return
             for spec in req.points:
-                pid = by_spec.get(id(spec))
+                pid = self._pids.get(id(spec))
                 if pid:
                     self.unsupported.add(pid)
             self._plans.clear()
@@ -232,7 +253,7 @@ class DevicePoller:
                 self.device.id,
                 req.table,
                 req.address,
-                ", ".join(by_spec.get(id(s), s.id) for s in req.points),
+                ", ".join(self._pids.get(id(s), s.id) for s in req.points),
             )
             return
         self.last_error = f"{req.table} {req.address}: {answer.reason}"
@@ -247,39 +268,38 @@ class DevicePoller:
             log.warning("%s offline: %s", self.device.id, error)
         return False
 
-    async def _answered(
-        self, results: list[tuple[ReadRequest, list[int] | list[bool]]], ids: dict[int, str]
-    ) -> None:
+    async def _answered(self, results: list[tuple[list[_Slot], list[int] | list[bool]]]) -> None:
         now = self._now()
         ts = now.timestamp()
         readings: list[Reading] = []
         faults: list[str] = []
-        for req, values in results:
-            for spec in req.points:
-                pid = ids.get(id(spec))
-                if pid is None or pid in self.unsupported:
-                    continue
+        unsupported, counters, stats = self.unsupported, self.counters, self.stats
+        for slots, values in results:
+            for pid, spec, lo, hi, dec in slots:
+                if dec is None or pid in unsupported:
+                    continue  # text (serial numbers, names) is not telemetry
+                regs = values[lo:hi]
                 try:
-                    raw = raw_value(spec, slice_for(req, spec, values))
-                except DecodeError as err:
-                    self.stats["decode_errors"] += 1
+                    if len(regs) != hi - lo:
+                        raise DecodeError(f"{spec.id}: short reply")
+                    raw = dec(regs)
+                except (DecodeError, ValueError, struct.error) as err:
+                    stats["decode_errors"] += 1
                     self.sink.reject(SOURCE, "decode_error")
                     log.warning("%s: %s", self.device.id, err)
                     continue
-                if isinstance(raw, str):
-                    continue  # text (serial numbers, names) is not telemetry
-                if is_nodata(spec, raw):
-                    self.stats["no_value"] += 1
+                if raw != raw or (spec.nodata is not None and raw == spec.nodata):  # NaN: no value
+                    stats["no_value"] += 1
                     continue
-                value = decode(spec, slice_for(req, spec, values))
-                assert not isinstance(value, str)
+                value = raw * spec.scale + spec.offset
                 if (spec.fault and value) or value in spec.fault_values:
                     faults.append(spec.name or spec.id)
-                quality, reason = check(
-                    spec, value, ts, self.counters.setdefault(pid, CounterState())
-                )
+                state = counters.get(pid)
+                if state is None:
+                    state = counters[pid] = CounterState()
+                quality, reason = check(spec, value, ts, state)
                 if reason and reason != "counter_reset":
-                    self.stats[reason] += 1
+                    stats[reason] += 1
                 readings.append(Reading(pid, value, spec.unit, now, quality))
         self.failures = 0
         self.last_ok = now

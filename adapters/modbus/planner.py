@@ -10,7 +10,7 @@ refused marks that point unsupported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from adapters.modbus.points import PointSpec, Table
@@ -26,6 +26,12 @@ class ReadRequest:
     address: int
     count: int
     points: tuple[PointSpec, ...]
+
+    def offsets(self) -> list[tuple[PointSpec, int, int]]:
+        """(point, first index, one past the last) of each point in the response."""
+        return [
+            (p, p.address - self.address, p.address - self.address + p.width) for p in self.points
+        ]
 
     @property
     def end(self) -> int:
@@ -84,11 +90,3 @@ def split_points(request: ReadRequest) -> list[tuple[Table, int]]:
             gaps.append((request.table, p.address))
         end = max(end, p.address + p.width)
     return gaps or [(request.table, starts[len(starts) // 2])]
-
-
-def slice_for(
-    request: ReadRequest, spec: PointSpec, values: Sequence[int] | Sequence[bool]
-) -> list[int] | list[bool]:
-    """The registers (or bits) of one point inside a request's response."""
-    lo = spec.address - request.address
-    return list(values[lo : lo + spec.width])

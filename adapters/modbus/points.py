@@ -239,17 +239,18 @@ def parse_map(text: str, source: str, *, csv_format: bool = False) -> RegisterMa
         settings = {k: v for k, v in data.items() if k != "points"}
         rows = [(f"points[{i}]", p) for i, p in enumerate(data["points"])]
     good: list[PointSpec] = []
+    placed: list[tuple[str, PointSpec]] = []
     for where, row in rows:
         try:
             good.append(PointSpec.model_validate(row))
+            placed.append((where, good[-1]))
         except ValidationError as err:
             for e in err.errors():
                 field = ".".join(str(x) for x in e["loc"])
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 problems.append(MapProblem(where, f"{field + ': ' if field else ''}{msg}"))
     seen: dict[str, str] = {}
-    for (where, row), spec in zip(rows, good, strict=False):
-        del row
+    for where, spec in placed:
         if spec.id in seen:
             problems.append(MapProblem(where, f"duplicate point id {spec.id!r} ({seen[spec.id]})"))
         seen.setdefault(spec.id, where)
@@ -281,8 +282,10 @@ def _overlaps(points: Iterable[PointSpec]) -> list[MapProblem]:
 
 
 def load_map(name: str, base_dir: Path | None = None) -> RegisterMap:
-    """A built-in map by name (`eastron_sdm630`) or a file next to the site file."""
+    """A built-in map by name (`eastron_sdm630`), a file next to the site file, or a path."""
     candidates = []
+    if Path(name).is_absolute():
+        candidates.append(Path(name))
     if base_dir is not None:
         candidates.append(base_dir / name)
     candidates += [BUILTIN_MAPS / f"{name}.yaml", BUILTIN_MAPS / f"{name}.csv"]

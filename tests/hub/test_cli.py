@@ -173,3 +173,23 @@ def test_demo_uses_the_admin_password_from_the_environment(tmp_path: Path) -> No
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_check_names_the_bad_row_of_a_register_map(tmp_path: Path) -> None:
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "my_meter.csv").write_text(
+        "id,table,address,type,unit\nvolts,input,0,float32,V\namps,input,2,float33,A\n",
+        encoding="utf-8",
+    )
+    site = (
+        DEMO_SITE.read_text(encoding="utf-8")
+        .replace("unit: 3, map: eastron_sdm630", "unit: 3, map: maps/my_meter.csv")
+        .replace("unit: 2, map: eastron_sdm630", "unit: 2, map: eastron_sdm630, baud: 9600")
+    )
+    (tmp_path / "site.yaml").write_text(site, encoding="utf-8")
+    r = hub("check", "-c", str(tmp_path / "site.yaml"))
+    assert r.returncode != 0
+    assert "devices[2].connection.map" in r.stderr
+    assert "my_meter.csv line 3: type" in r.stderr
+    assert "devices[1].connection.baud" in r.stderr
+    assert "unknown key" in r.stderr
