@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from adapters.common.availability import Availability
 from adapters.modbus.checks import CounterState, check
 from adapters.modbus.client import (
     GATEWAY_NO_RESPONSE,
@@ -113,13 +114,14 @@ class DevicePoller:
         self.breaks: set[tuple[Table, int]] = set()
         self.unsupported: set[str] = set()
         self.counters: dict[str, CounterState] = {}
-        self.state = "unknown"  # unknown | online | offline
+        conn = device.connection
+        self.availability = Availability(
+            conn.interval_s, conn.breaker_after, conn.backoff_max_s, self._rng
+        )
         self.fault: str | None = None  # detail while a fault point is set
-        self.failures = 0  # consecutive failed polls
         self.retry_at = 0.0
         self.stats: Counter[str] = Counter()
         self.last_ok: datetime | None = None
-        self.last_error: str | None = None
         # Per poll group: the planned requests, each with the layout of its points.
         self._plans: dict[float, list[_Planned]] = {}
         self._pids = {id(s): pid for pid, s in device.points}
@@ -135,7 +137,7 @@ class DevicePoller:
         while True:
             now = loop.time()
             wake = min(g.next_due for g in self.groups)
-            if self.failures:
+            if self.availability.failures:
                 wake = max(wake, self.retry_at)
             if wake > now:
                 await asyncio.sleep(wake - now)
@@ -155,14 +157,17 @@ class DevicePoller:
                 if g.next_due <= now:  # fell behind (or failed): keep the cadence from now
                     g.next_due = now + g.interval
             if not ok:
-                self.retry_at = now + self.backoff()
+                self.retry_at = now + self.availability.backoff()
 
-    def backoff(self) -> float:
-        """Seconds to wait after the current run of failures: doubling, capped, jittered."""
-        base = self.device.connection.interval_s
-        cap = self.device.connection.backoff_max_s
-        delay = min(cap, base * 2.0 ** min(self.failures - 1, 20))
-        return delay * self._rng.uniform(0.5, 1.0)
+    @property
+    def state(self) -> str:
+        """unknown, online or offline."""
+        return self.availability.state
+
+    @property
+    def last_error(self) -> str | None:
+        """The last failure or refusal."""
+        return self.availability.last_error
 
     # -- one poll -------------------------------------------------------------------------
 
@@ -256,14 +261,11 @@ class DevicePoller:
                 ", ".join(self._pids.get(id(s), s.id) for s in req.points),
             )
             return
-        self.last_error = f"{req.table} {req.address}: {answer.reason}"
+        self.availability.last_error = f"{req.table} {req.address}: {answer.reason}"
 
     async def _failed(self, error: str) -> bool:
-        self.failures += 1
         self.stats["failures"] += 1
-        self.last_error = error
-        if self.failures >= self.device.connection.breaker_after and self.state != "offline":
-            self.state = "offline"
+        if self.availability.failed(error):
             await self._status(online=False, detail=error)
             log.warning("%s offline: %s", self.device.id, error)
         return False
@@ -301,14 +303,13 @@ class DevicePoller:
                 if reason and reason != "counter_reset":
                     stats[reason] += 1
                 readings.append(Reading(pid, value, spec.unit, now, quality))
-        self.failures = 0
         self.last_ok = now
         was = self.state
-        self.state = "online"
+        came_online = self.availability.answered()
         fault = ", ".join(sorted(faults)) or None
         if readings:
             await self.sink.publish_many(SOURCE, readings)
-        if was != "online" or fault != self.fault:
+        if came_online or fault != self.fault:
             self.fault = fault
             await self._status(online=True, fault=fault is not None, detail=fault or "")
             if was == "offline":
@@ -344,9 +345,7 @@ class DevicePoller:
         return {
             "state": self.state,
             "fault": self.fault,
-            "breaker": "open"
-            if self.failures >= self.device.connection.breaker_after
-            else "closed",
+            "breaker": "open" if self.availability.breaker_open else "closed",
             "last_ok": self.last_ok.isoformat() if self.last_ok else None,
             "last_error": self.last_error,
             "requests_per_poll": sum(len(self._requests(g)) for g in self.groups),

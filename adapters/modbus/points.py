@@ -10,16 +10,15 @@ number; YAML: `points[7]`), so `hub check` can point at the cell to fix.
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hub.site.tables import TableError, read_table
 
 BUILTIN_MAPS = Path(__file__).parent / "maps"
 
@@ -194,50 +193,26 @@ def _cell(key: str, value: str) -> Any:
     return value
 
 
-def _rows_from_csv(text: str) -> tuple[dict[str, Any], list[tuple[str, Any]], list[MapProblem]]:
-    settings: dict[str, Any] = {}
-    lines = text.splitlines()
-    body_start = 0
-    for i, line in enumerate(lines):
-        if line.startswith("#"):
-            key, _, value = line[1:].partition(":")
-            if value.strip():
-                settings[key.strip()] = value.strip()
-            body_start = i + 1
-        elif line.strip():
-            break
-    rows: list[tuple[str, Any]] = []
-    problems: list[MapProblem] = []
-    reader = csv.DictReader(io.StringIO("\n".join(lines[body_start:])))
-    for n, raw in enumerate(reader):
-        line_no = body_start + 2 + n  # header line, then 1-based
-        where = f"line {line_no}"
-        try:
-            row = {k.strip(): _cell(k.strip(), v or "") for k, v in raw.items() if k is not None}
-        except ValueError as err:
-            problems.append(MapProblem(where, str(err)))
-            continue
-        rows.append((where, {k: v for k, v in row.items() if v is not None}))
-    return settings, rows, problems
-
-
 def parse_map(text: str, source: str, *, csv_format: bool = False) -> RegisterMap:
     """A register map from YAML or CSV text; MapError lists every bad row."""
     problems: list[MapProblem] = []
+    try:
+        settings, raw_rows = read_table(text, csv_format=csv_format)
+    except TableError as err:
+        raise MapError(source, [MapProblem("(file)", str(err))]) from err
+    rows: list[tuple[str, Any]] = []
+    for where, row in raw_rows:
+        if not csv_format:
+            rows.append((where, row))
+            continue
+        try:  # CSV cells are text: addresses may be hex, booleans words
+            rows.append((where, {k: _cell(k, v) for k, v in row.items()}))
+        except ValueError as err:
+            problems.append(MapProblem(where, str(err)))
     if csv_format:
-        settings, rows, problems = _rows_from_csv(text)
         for key in ("max_block", "max_gap"):
             if key in settings:
                 settings[key] = int(settings[key], 0)
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise MapError(source, [MapProblem("(yaml)", str(err))]) from err
-        if not isinstance(data, dict) or not isinstance(data.get("points"), list):
-            raise MapError(source, [MapProblem("(top level)", "needs a `points` list")])
-        settings = {k: v for k, v in data.items() if k != "points"}
-        rows = [(f"points[{i}]", p) for i, p in enumerate(data["points"])]
     good: list[PointSpec] = []
     placed: list[tuple[str, PointSpec]] = []
     for where, row in rows:

@@ -125,7 +125,7 @@ class Pipeline:
             c.task = asyncio.create_task(self._consume(c), name=f"pipeline:{c.name}")
         self._dispatcher = asyncio.create_task(self._dispatch(), name="pipeline:dispatch")
 
-    async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    async def stop(self, timeout: float = 30.0) -> None:
         """Stop taking events, deliver everything already accepted, then stop the tasks."""
         self._closed = True
         try:

@@ -334,7 +334,7 @@ class InfluxTelemetryStore:
         )
         await loop.run_in_executor(self._spooler, self.spool.delete, batch)
 
-    async def flush(self, timeout: float = 30.0) -> bool:  # noqa: ASYNC109
+    async def flush(self, timeout: float = 30.0) -> bool:
         """Wait until the spool is empty (True) or the timeout passes (False)."""
         self._ensure_shipper()
         self._wake.set()

@@ -1,0 +1,1 @@
+"""Helpers the protocol adapters share (none of them touches a protocol library)."""
