@@ -64,7 +64,7 @@ def _logging(level: str) -> None:
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
     # Libraries that narrate every state change at INFO.
-    for noisy in ("transitions", "amqtt", "alembic.runtime.migration", "pymodbus"):
+    for noisy in ("transitions", "amqtt", "alembic.runtime.migration", "pymodbus", "bacpypes3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
@@ -141,7 +141,7 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
 )
 def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
-    from hub.demo.runner import demo_simulators, with_free_ports
+    from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
     from hub.runtime import Hub, adapter_components
 
     overrides: dict[str, Any] = {
@@ -150,6 +150,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
         "port": port,
         "site_file": DEMO_SITE,
         "mqtt": {"embedded": True, "host": "127.0.0.1", "port": mqtt_port},
+        "bacnet": {"address": f"127.0.0.1/8:{free_udp_port()}"},
     }
     if data_dir is not None:
         overrides["data_dir"] = data_dir

@@ -20,6 +20,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from adapters.bacnet import BacnetAdapter, BacnetLink
+from adapters.bacnet import site_hook as bacnet_site_hook
 from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
 from hub.api import create_app
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 ComponentFactory = Callable[[Settings, Site, EventSink], Sequence[Component]]
 
 # Each protocol's check of a device in the site file (connection, register map).
-SITE_HOOKS: dict[str, DeviceHook] = {"modbus": modbus_site_hook}
+SITE_HOOKS: dict[str, DeviceHook] = {"modbus": modbus_site_hook, "bacnet": bacnet_site_hook}
 
 
 def load_site_for_hub(path: str | Path) -> Site:
@@ -65,6 +67,17 @@ def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[
         components.append(EmbeddedBroker(settings.mqtt.host, settings.mqtt.port))
     if any(d.protocol == "modbus" for d in site.devices):
         components.append(ModbusAdapter.from_site(site.devices, sink, site_dir(settings)))
+    if any(d.protocol == "bacnet" for d in site.devices):
+        b = settings.bacnet
+        link = BacnetLink(
+            b.address,
+            b.device_instance,
+            bbmd=b.bbmd,
+            ttl_s=b.ttl_s,
+            apdu_timeout_ms=b.apdu_timeout_ms,
+            retries=b.retries,
+        )
+        components.append(BacnetAdapter.from_site(site.devices, sink, link, site_dir(settings)))
     return components
 
 

@@ -30,6 +30,19 @@ class MqttSettings(BaseModel):
     tls: bool = False
 
 
+class BacnetSettings(BaseModel):
+    """The hub's own BACnet/IP application (a device on the network that reads the others)."""
+
+    # bacpypes3 address syntax: "host" (this machine's interface, port 47808),
+    # "10.20.0.9/24", "10.20.0.9/24:47809", "127.0.0.1/8:47900".
+    address: str = "host"
+    device_instance: int = Field(4190001, ge=0, le=4194302)
+    bbmd: str | None = None  # register as a foreign device with this BBMD ("10.1.0.2:47808")
+    ttl_s: int = Field(300, ge=30, le=65535)
+    apdu_timeout_ms: int = Field(2000, ge=100, le=60_000)
+    retries: int = Field(1, ge=0, le=5)
+
+
 class InfluxSettings(BaseModel):
     """The InfluxDB telemetry backend and its durable spool."""
 
@@ -77,6 +90,7 @@ class Settings(BaseSettings):
     display_token_days: float = Field(365, gt=0, le=3650)
     pipeline_queue: int = Field(10_000, ge=100)
     mqtt: MqttSettings = MqttSettings()
+    bacnet: BacnetSettings = BacnetSettings()
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

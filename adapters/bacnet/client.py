@@ -203,7 +203,16 @@ class BacnetLink:
         timeout: float,
     ) -> Refusal | None:
         """WriteProperty at a priority; `value=None` relinquishes (writes Null)."""
-        payload: Any = Null(()) if value is None else value
+        payload: Any
+        kind = obj.split(",")[0]
+        if value is None:
+            payload = Null(())
+        elif kind.startswith("binary"):
+            payload = "active" if value else "inactive"
+        elif kind.startswith(("multi-state", "integer", "positive-integer")):
+            payload = int(value)
+        else:
+            payload = float(value)
         try:
             await asyncio.wait_for(
                 self._app().write_property(
@@ -215,6 +224,8 @@ class BacnetLink:
             raise Unreachable(f"no answer from {address} in {timeout} s") from err
         except ErrorRejectAbortNack as err:
             return _refusal(err)
+        except (TypeError, ValueError) as err:  # the value doesn't fit the property's type
+            return Refusal("local", f"cannot encode {value!r} for {obj} {prop}: {err}")
         return None
 
     @contextlib.asynccontextmanager

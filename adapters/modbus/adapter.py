@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.common.tasks import cancel
 from adapters.modbus.client import LinkError, ModbusLink
 from adapters.modbus.config import ModbusDevice, modbus_devices
-from adapters.modbus.coordinator import Connection, DevicePoller, WriteRefused, cancel
+from adapters.modbus.coordinator import Connection, DevicePoller, WriteRefused
 from adapters.modbus.decoders import encode, resolution
 from adapters.modbus.points import PointSpec
 from hub.domain import Command, CommandResult, EventSink

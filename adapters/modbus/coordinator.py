@@ -14,7 +14,6 @@ point. The first good answer closes the breaker and reports the device online on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import struct
@@ -357,12 +356,3 @@ class DevicePoller:
 
 class WriteRefused(Exception):
     """The device refused a write or its read-back."""
-
-
-async def cancel(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel tasks and wait for them to end."""
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await t

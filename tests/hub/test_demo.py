@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.demo.runner import demo_simulators, with_free_ports
+from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
 from hub.identity import Role
 from hub.runtime import Hub, adapter_components
 from hub.settings import Settings
@@ -23,7 +23,10 @@ def demo(
     tmp_path_factory: pytest.TempPathFactory, demo_site: Site
 ) -> Iterator[tuple[Hub, TestClient]]:
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("demo"), secret_key="k" * 48, site_file=DEMO_SITE
+        data_dir=tmp_path_factory.mktemp("demo"),
+        secret_key="k" * 48,
+        site_file=DEMO_SITE,
+        bacnet={"address": f"127.0.0.1/8:{free_udp_port()}"},
     )
     hub = Hub(settings, with_free_ports(demo_site), factories=(demo_simulators, adapter_components))
     with TestClient(hub.app()) as client:

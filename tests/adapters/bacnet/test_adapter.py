@@ -1,0 +1,151 @@
+"""The BACnet adapter against bacpypes3 devices on loopback UDP."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.bacnet import BacnetLink, discover, parse_list, proposal_yaml
+from adapters.bacnet.points import ListError
+from adapters.bacnet_sim import BacnetFault
+from hub.demo.runner import free_udp_port
+from hub.domain import Command, Quality
+
+
+async def test_reads_every_point_with_its_units_through_rpm(bacnet_rigs, ahu) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("ahu", 1001, ahu, {})])
+    await rig.wait_for(lambda: len({r.point_id for r in rig.seen.readings}) == len(ahu.points))
+    assert rig.seen.last("ahu.supply_temp").unit == "degC"
+    assert rig.seen.last("ahu.valve_position").unit == "%"
+    assert rig.seen.last("ahu.fan_status").value == 1.0
+    poller = rig.adapter.pollers["ahu"]
+    assert poller.rpm is True
+    assert poller.stats["requests"] <= 3 + len(ahu.points)  # a batched read, then subscriptions
+    assert rig.seen.statuses[0].online
+
+
+async def test_cov_delivers_changes_without_polling(bacnet_rigs, ahu) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("ahu", 1001, ahu, {"interval_s": 60})])
+    await rig.wait_for(lambda: rig.adapter.pollers["ahu"].stats["cov_subscriptions"] >= 5)
+    requests = rig.adapter.pollers["ahu"].stats["requests"]
+    rig.sim.set_value("ahu", "fan_status", "inactive")
+    await rig.wait_for(lambda: rig.seen.last("ahu.fan_status").value == 0.0, timeout=3)
+    assert rig.adapter.pollers["ahu"].stats["requests"] == requests  # no poll: COV brought it
+
+
+async def test_a_fault_flag_becomes_a_fault_event_and_clears(bacnet_rigs, ahu) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("ahu", 1001, ahu, {})])
+    await rig.wait_for(lambda: rig.seen.statuses)
+    rig.sim.set_fault("ahu", BacnetFault.FAULT)
+    await rig.wait_for(lambda: rig.seen.statuses[-1].fault)
+    await rig.wait_for(lambda: "风机故障 Fan fault" in rig.seen.statuses[-1].detail)
+    rig.sim.set_value("ahu", "supply_temp", 17.3)  # a value the device flags as unreliable
+    await rig.wait_for(lambda: rig.seen.last("ahu.supply_temp").quality is Quality.UNCERTAIN)
+    rig.sim.clear_fault("ahu")
+    await rig.wait_for(lambda: not rig.seen.statuses[-1].fault)
+    faults = [s.fault for s in rig.seen.statuses]
+    assert faults[0] is False
+    assert faults[-1] is False
+    assert 1 <= faults.count(True) <= 3  # the fault and its detail, not one per object
+
+
+async def test_write_at_a_priority_then_relinquish(bacnet_rigs, ahu) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("ahu", 1001, ahu, {})])
+    await rig.wait_for(lambda: rig.adapter.pollers["ahu"].state == "online")
+    now = datetime.now(UTC)
+    done = await rig.adapter.execute(Command("ahu.supply_setpoint", "write", now, value=21.5))
+    assert (done.ok, done.value) == (True, 21.5)
+    obj = rig.sim.devices["ahu"].objects["supply_setpoint"]
+    assert obj.priorityArray[7].real == 21.5  # priority 8 is index 7
+    back = await rig.adapter.execute(Command("ahu.supply_setpoint", "relinquish", now))
+    assert (back.ok, back.value) == (True, 18.0)  # the relinquish default
+    assert obj.priorityArray[7].null is not None
+    bad = await rig.adapter.execute(Command("ahu.supply_setpoint", "write", now, value=99))
+    assert (bad.ok, bad.error) == (False, "invalid")
+    ro = await rig.adapter.execute(Command("ahu.supply_temp", "write", now, value=20))
+    assert (ro.ok, ro.error) == (False, "invalid")
+
+
+async def test_a_device_that_rejects_rpm_is_read_property_by_property(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 2101, room, {"cov": False})])
+    rig.sim.set_fault("rc", BacnetFault.NO_RPM)
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].rpm is False)
+    before = rig.seen.count("rc.room_temp")
+    await rig.wait_for(lambda: rig.seen.count("rc.room_temp") > before + 1)
+    assert rig.seen.last("rc.room_temp").unit == "degC"
+    assert rig.adapter.pollers["rc"].state == "online"
+
+
+async def test_a_dead_device_goes_offline_once_and_others_keep_being_read(
+    bacnet_rigs, ahu, room
+) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs(
+        [("ahu", 1001, ahu, {"cov": False}), ("rc", 2101, room, {"cov": False})]
+    )
+    await rig.wait_for(lambda: rig.adapter.health()["online"] == 2)
+    rig.sim.set_fault("ahu", BacnetFault.DEAD)
+    await rig.wait_for(lambda: rig.adapter.pollers["ahu"].state == "offline")
+    before = rig.seen.count("rc.room_temp")
+    t0 = time.monotonic()
+    await rig.wait_for(lambda: rig.seen.count("rc.room_temp") >= before + 3)
+    assert time.monotonic() - t0 < 3.0  # 0.5 s polls continue beside the dead device
+    rig.sim.clear_fault("ahu")
+    await rig.wait_for(lambda: rig.adapter.pollers["ahu"].state == "online")
+    ahu_status = [s.online for s in rig.seen.statuses if s.device_id == "ahu"]
+    assert ahu_status == [True, False, True]
+    for task in rig.adapter._tasks:
+        assert not task.done()
+
+
+async def test_an_unknown_object_is_counted_and_the_rest_is_read(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    extra = parse_list(
+        "name: with a ghost\npoints:\n"
+        "  - {id: room_temp, object: 'analog-input,1', unit: degC}\n"
+        "  - {id: ghost, object: 'analog-input,99', unit: degC}\n",
+        "ghost.yaml",
+    )
+    rig = await bacnet_rigs([("rc", 2101, room, {})])
+    rig.adapter.pollers["rc"].points["rc.ghost"] = extra.points[1]
+    rig.adapter.pollers["rc"].by_object["analog-input,99"] = "rc.ghost"
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].stats["error:unknown-object"] >= 1)
+    assert rig.seen.count("rc.room_temp") >= 1
+    assert rig.seen.count("rc.ghost") == 0
+
+
+async def test_a_quiet_subscription_is_re_read(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 2101, room, {"interval_s": 0.3, "cov_quiet_s": 0.5})])
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].stats["cov_quiet_rereads"] >= 2)
+
+
+async def test_discovery_proposes_a_point_list_from_the_object_list(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 2101, room, {})])
+    link = BacnetLink(f"127.0.0.1/8:{free_udp_port()}", 4190002, apdu_timeout_ms=500, retries=0)
+    await link.start()
+    try:
+        (found,) = await discover(link, address=f"127.0.0.1:{rig.ports['rc']}", timeout=2)
+    finally:
+        link.close()
+    assert found["device_instance"] == 2101
+    objects = {p["object"]: p for p in found["points"]}
+    assert objects["analog-input,1"]["unit"] == "degC"
+    assert objects["analog-input,1"]["name"] == "room_temp"
+    proposed = parse_list(proposal_yaml(found), "proposal.yaml")
+    assert len(proposed.points) == len(room.points)
+
+
+def test_a_broken_point_list_names_each_row() -> None:
+    text = "id,object,unit,writable\nok,analog-input,1,degC,\n"
+    with pytest.raises(ListError):
+        parse_list(text, "x.csv", csv_format=True)
+    yaml_text = (
+        "name: x\npoints:\n  - {id: a, object: 'analog-inptu,1'}\n"
+        "  - {id: b, object: 'binary-input,1', writable: true}\n  - {id: b, object: 'analog-value,1'}\n"
+    )
+    with pytest.raises(ListError) as err:
+        parse_list(yaml_text, "x.yaml")
+    found = dict(err.value.problems)
+    assert "object" in found["points[0]"]
+    assert "can't be written" in found["points[1]"]
+    assert "duplicate" in found["points[2]"]
