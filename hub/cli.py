@@ -272,6 +272,69 @@ def user_add(
 
 
 @main.group()
+def bacnet() -> None:
+    """BACnet/IP tools."""
+
+
+@bacnet.command("discover")
+@click.option("--address", default=None, help="Ask one device (ip[:port]); default: broadcast.")
+@click.option("--low", type=int, default=None, help="Lowest device instance.")
+@click.option("--high", type=int, default=None, help="Highest device instance.")
+@click.option(
+    "--local", default=None, help="The hub's BACnet address (default HUB_BACNET__ADDRESS)."
+)
+@click.option("--bbmd", default=None, help="Register as a foreign device with this BBMD.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write one proposed point list per device into this folder.",
+)
+def bacnet_discover(
+    address: str | None,
+    low: int | None,
+    high: int | None,
+    local: str | None,
+    bbmd: str | None,
+    out: Path | None,
+) -> None:
+    """Find devices (Who-Is) and propose a point list from each one's object list."""
+    from adapters.bacnet import BacnetLink, discover, proposal_yaml
+
+    settings = _settings()
+    b = settings.bacnet
+
+    async def run() -> list[dict[str, Any]]:
+        link = BacnetLink(
+            local or b.address,
+            b.device_instance,
+            bbmd=bbmd or b.bbmd,
+            ttl_s=b.ttl_s,
+            apdu_timeout_ms=b.apdu_timeout_ms,
+            retries=b.retries,
+        )
+        await link.start()
+        try:
+            return await discover(link, address=address, low=low, high=high)
+        finally:
+            link.close()
+
+    found = asyncio.run(run())
+    if not found:
+        raise click.ClickException("no device answered")
+    for device in found:
+        click.echo(
+            f"device {device['device_instance']} at {device['address']}: "
+            f"{device['name']} ({len(device['points'])} points)"
+        )
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"device_{device['device_instance']}.yaml"
+            path.write_text(proposal_yaml(device), encoding="utf-8")
+            click.echo(f"  proposed point list: {path}")
+
+
+@main.group()
 def key() -> None:
     """Manage API keys for machines (gate terminals, trackers, displays)."""
 

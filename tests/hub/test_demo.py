@@ -98,3 +98,25 @@ def test_a_technician_writes_a_setpoint_and_it_is_read_back_and_audited(demo) ->
         ("tech", "ahu-b2.supply_setpoint", False),
         ("tech", "ahu-b2.supply_setpoint", True),
     ]
+
+
+def test_the_air_handler_and_room_controllers_report_through_bacnet(demo) -> None:  # type: ignore[no-untyped-def]
+    _hub, client = demo
+    tech = token(client, "tech")
+
+    def latest(device: str) -> dict[str, float | None]:
+        r = client.get(f"/api/points?device={device}", headers=tech)
+        return {p["point_id"]: p["value"] for p in r.json()}
+
+    wait_for(
+        lambda: all(
+            v is not None for d in ("ahu-b1", "rc-101", "rc-501") for v in latest(d).values()
+        )
+    )
+    assert 20 < latest("rc-101")["rc-101.room_temp"] < 26  # type: ignore[operator]
+    bacnet = client.get("/api/health").json()["components"]["bacnet"]
+    assert bacnet["online"] == 3
+    assert bacnet["per_device"]["ahu-b1"]["cov_subscriptions"] >= 1
+    r = client.post("/api/points/rc-101.temp_setpoint/write", json={"value": 22.0}, headers=tech)
+    assert r.status_code == 200, r.text
+    assert r.json()["detail"] == "written at priority 8 and read back"

@@ -149,3 +149,57 @@ def test_a_broken_point_list_names_each_row() -> None:
     assert "object" in found["points[0]"]
     assert "can't be written" in found["points[1]"]
     assert "duplicate" in found["points[2]"]
+
+
+def test_hub_bacnet_discover_writes_proposed_point_lists(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI against a simulated device running in another process."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    port = free_udp_port()
+    script = (
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from adapters.bacnet import load_list\n"
+        "from adapters.bacnet_sim import BacnetSimulator, SimulatedBacnetDevice\n"
+        "async def main():\n"
+        f"    sim = BacnetSimulator([SimulatedBacnetDevice('rc', 2101, {port}, load_list('room_controller'))])\n"
+        "    await sim.start()\n"
+        "    print('ready', flush=True)\n"
+        "    await asyncio.Event().wait()\n"
+        "asyncio.run(main())\n"
+    )
+    device = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert device.stdout is not None
+        assert device.stdout.readline().strip() == "ready"
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hub",
+                "bacnet",
+                "discover",
+                "--address",
+                f"127.0.0.1:{port}",
+                "--local",
+                f"127.0.0.1/8:{free_udp_port()}",
+                "--out",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            env={**os.environ, "HUB_DATA_DIR": str(tmp_path / "data")},
+        )
+    finally:
+        device.kill()
+        device.wait()
+    assert r.returncode == 0, r.stderr
+    assert "device 2101" in r.stdout
+    proposed = parse_list((tmp_path / "device_2101.yaml").read_text(), "device_2101.yaml")
+    assert {p.object for p in proposed.points} >= {"analog-input,1", "analog-value,1"}
