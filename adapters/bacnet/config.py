@@ -36,6 +36,9 @@ class BacnetConnection(BaseModel):
     cov: bool = True  # subscribe where the device supports it
     cov_lifetime_s: Annotated[int, Field(ge=10, le=86_400)] = 300
     cov_quiet_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0  # re-read after silence
+    # status-flags and reliability are read with the values at most this often (COV brings
+    # their changes for subscribed points in between)
+    status_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     breaker_after: Annotated[int, Field(ge=1, le=100)] = 3
     backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 300.0
 

@@ -66,6 +66,7 @@ class BacnetPoller:
         self.cov_refused: set[str] = set()
         self.cov_heard: dict[str, float] = {}
         self.polled: dict[str, float] = {}  # when each point was last polled (monotonic)
+        self.status_read = -math.inf  # when status-flags and reliability were last read
         self.flags: dict[str, tuple[bool, ...]] = {}
         self.reliability: dict[str, str] = {}
         self.fault_points: set[str] = set()
@@ -143,24 +144,31 @@ class BacnetPoller:
         `status_only` points (COV brings their values); True if the device answered."""
         if not pids and not status_only:
             return True
+        now = time.monotonic()
+        with_status = now - self.status_read >= self.conn.status_interval_s
         wanted: list[tuple[str, list[str]]] = []
         for pid in pids:
             p = self.points[pid]
-            props = [p.prop, "status-flags", "reliability"]
+            props = [p.prop, "status-flags", "reliability"] if with_status else [p.prop]
             if pid not in self.units and p.object_type.startswith("analog"):
                 props.append("units")
             wanted.append((p.object, props))
         # Not every device sends COV when status flags clear (bacpypes3's own objects don't),
-        # so the status of subscribed points is read each cycle too, in the same requests.
-        wanted += [
-            (self.points[pid].object, ["status-flags", "reliability"]) for pid in status_only
-        ]
+        # so the status of subscribed points is read on the status cadence too.
+        if with_status:
+            wanted += [
+                (self.points[pid].object, ["status-flags", "reliability"]) for pid in status_only
+            ]
+        if not wanted:
+            return True
         try:
             values = await (self._read_rpm(wanted) if self.rpm else self._read_rp(wanted))
         except Unreachable as err:
             return await self._failed(str(err))
         if values is None:
             return await self._failed("every read refused")
+        if with_status:
+            self.status_read = now
         await self._publish(values)
         return True
 

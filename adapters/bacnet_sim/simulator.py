@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bacpypes3.app import Application
+from bacpypes3.basetypes import BDTEntry, IPMode
 from bacpypes3.errors import UnrecognizedService
 from bacpypes3.local.analog import (
     AnalogInputObject,
@@ -112,6 +113,7 @@ class SimulatedBacnetDevice:
     points: PointList
     host: str = "127.0.0.1"
     fault: BacnetFault | None = None
+    bbmd: bool = False  # also a BBMD that accepts foreign-device registrations
     objects: dict[str, Any] = field(default_factory=dict)  # point id -> bacpypes3 object
     app: Any = None
 
@@ -190,6 +192,11 @@ class BacnetSimulator:
             objectIdentifier=("network-port", 1),
             objectName="NetworkPort-1",
         )
+        if dev.bbmd:
+            port.bacnetIPMode = IPMode.bbmd
+            port.bbmdAcceptFDRegistrations = True
+            port.bbmdForeignDeviceTable = []
+            port.bbmdBroadcastDistributionTable = [BDTEntry(f"{dev.host}:{dev.port}")]
         dev.objects = {p.id: dev.objects.get(p.id) or _make_object(p) for p in dev.points.points}
         dev.app = _SimApplication.from_object_list([device, port, *dev.objects.values()])
 

@@ -46,6 +46,7 @@ def bacnet_device(
             "device_instance": instance,
             "points": plist.name,
             "interval_s": 0.5,
+            "status_interval_s": 0.5,
             "timeout_s": 0.5,
             "breaker_after": 2,
             "backoff_max_s": 1.0,

@@ -203,3 +203,31 @@ def test_hub_bacnet_discover_writes_proposed_point_lists(tmp_path) -> None:  # t
     assert "device 2101" in r.stdout
     proposed = parse_list((tmp_path / "device_2101.yaml").read_text(), "device_2101.yaml")
     assert {p.object for p in proposed.points} >= {"analog-input,1", "analog-value,1"}
+
+
+async def test_discovery_through_a_bbmd_as_a_foreign_device(room) -> None:  # type: ignore[no-untyped-def]
+    """Where broadcasts can't reach, the hub registers with a BBMD and Who-Is goes through it."""
+    from adapters.bacnet_sim import BacnetSimulator, SimulatedBacnetDevice
+
+    port = free_udp_port()
+    sim = BacnetSimulator([SimulatedBacnetDevice("gw", 3001, port, room, bbmd=True)])
+    await sim.start()
+    link = BacnetLink(
+        f"127.0.0.1/8:{free_udp_port()}",
+        4190005,
+        bbmd=f"127.0.0.1:{port}",
+        ttl_s=60,
+        apdu_timeout_ms=500,
+        retries=0,
+    )
+    await link.start()
+    try:
+        found: list[tuple[int, str]] = []
+        for _ in range(20):  # registration happens in the background after start
+            found = await link.who_is(timeout=0.5)  # a broadcast: no address
+            if found:
+                break
+        assert found == [(3001, f"127.0.0.1:{port}")]
+    finally:
+        link.close()
+        await sim.stop()
