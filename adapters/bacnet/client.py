@@ -102,8 +102,10 @@ class BacnetLink:
         ttl_s: int = 300,
         apdu_timeout_ms: int = 2000,
         retries: int = 1,
+        max_apdu: int = 1476,
     ) -> None:
         self.address, self.instance = address, instance
+        self.max_apdu = max_apdu  # the largest reply we accept (480 behind MS/TP routers)
         self.bbmd, self.ttl_s = bbmd, ttl_s
         self.apdu_timeout_ms, self.retries = apdu_timeout_ms, retries
         self.app: Application | None = None
@@ -116,6 +118,8 @@ class BacnetLink:
             vendorIdentifier=999,
             apduTimeout=self.apdu_timeout_ms,
             numberOfApduRetries=self.retries,
+            maxApduLengthAccepted=self.max_apdu,
+            segmentationSupported="noSegmentation",
         )
         port = NetworkPortObject(
             self.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1"

@@ -413,6 +413,11 @@ class BacnetPoller:
             "rpm": self.rpm,
             "rpm_batch": self.batch,
             "cov_points": len(self.cov_active),
+            # status-flags other than fault: alarms the device raises, manual overrides
+            **{
+                name: sorted(pid for pid, f in self.flags.items() if len(f) > bit and f[bit])
+                for name, bit in (("in_alarm", 0), ("overridden", 2), ("out_of_service", 3))
+            },
             **dict(self.stats),
         }
 

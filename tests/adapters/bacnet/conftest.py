@@ -60,7 +60,9 @@ def bacnet_device(
 async def bacnet_rigs() -> AsyncIterator[Callable[..., Any]]:
     made: list[BacnetRig] = []
 
-    async def make(specs: list[tuple[str, int, PointList, dict[str, Any]]]) -> BacnetRig:
+    async def make(
+        specs: list[tuple[str, int, PointList, dict[str, Any]]], *, max_apdu: int = 1476
+    ) -> BacnetRig:
         ports = {dev_id: free_udp_port() for dev_id, *_ in specs}
         sim = BacnetSimulator(
             [SimulatedBacnetDevice(d, inst, ports[d], plist) for d, inst, plist, _ in specs],
@@ -71,7 +73,13 @@ async def bacnet_rigs() -> AsyncIterator[Callable[..., Any]]:
         seen = Recorder()
         pipeline.subscribe("recorder", seen)
         await pipeline.start()
-        link = BacnetLink(f"127.0.0.1/8:{free_udp_port()}", 4190001, apdu_timeout_ms=500, retries=0)
+        link = BacnetLink(
+            f"127.0.0.1/8:{free_udp_port()}",
+            4190001,
+            apdu_timeout_ms=500,
+            retries=0,
+            max_apdu=max_apdu,
+        )
         adapter = BacnetAdapter(
             [bacnet_device(d, inst, ports[d], plist, **conn) for d, inst, plist, conn in specs],
             pipeline,

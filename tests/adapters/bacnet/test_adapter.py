@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -231,3 +232,37 @@ async def test_discovery_through_a_bbmd_as_a_foreign_device(room) -> None:  # ty
     finally:
         link.close()
         await sim.stop()
+
+
+async def test_a_reply_too_big_for_an_unsegmented_apdu_gets_smaller_batches(
+    bacnet_rigs, room
+) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 2101, room, {"cov": False})], max_apdu=50)
+    await rig.wait_for(lambda: rig.seen.count("rc.room_temp") >= 2)
+    poller = rig.adapter.pollers["rc"]
+    assert poller.batch < 24
+    assert poller.stats["abort:segmentation-not-supported"] >= 1
+    assert poller.rpm is True
+
+
+async def test_cov_subscriptions_are_renewed_before_they_expire(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs(
+        [("rc", 2101, room, {"cov_lifetime_s": 10, "interval_s": 60, "cov_quiet_s": 3600})]
+    )
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].cov_active)
+    await asyncio.sleep(12)  # past the 10 s lifetime: alive only if it was renewed
+    rig.sim.set_value("rc", "room_temp", 29.5)
+    await rig.wait_for(lambda: rig.seen.last("rc.room_temp").value == 29.5, timeout=3)
+    assert rig.adapter.pollers["rc"].stats["cov_quiet_rereads"] == 0  # COV brought it
+    assert rig.adapter.pollers["rc"].stats["requests"] < 10  # not polled meanwhile
+
+
+async def test_overrides_and_alarms_show_in_health(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 2101, room, {})])
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].state == "online")
+    rig.sim.devices["rc"].objects["room_temp"].statusFlags = [1, 0, 1, 0]
+    await rig.wait_for(lambda: rig.adapter.pollers["rc"].health()["overridden"] == ["rc.room_temp"])
+    assert rig.adapter.pollers["rc"].health()["in_alarm"] == ["rc.room_temp"]
+    assert rig.adapter.pollers["rc"].fault is None  # an alarm or override is no equipment fault
+    assert rig.adapter.pollers["rc"].stats["cov_refused"] == 1  # multi-state COV: polled instead
+    await rig.wait_for(lambda: rig.seen.count("rc.mode") >= 2)
