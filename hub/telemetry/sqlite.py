@@ -27,9 +27,6 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
     sid INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL,
     PRIMARY KEY (sid, ts)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS latest (
-    point_id TEXT PRIMARY KEY, ts INTEGER NOT NULL, value REAL NOT NULL, quality INTEGER NOT NULL,
-    unit TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS device_status (
     device_id TEXT NOT NULL, ts INTEGER NOT NULL, online INTEGER NOT NULL,
     fault INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (device_id, ts)) WITHOUT ROWID;
@@ -39,18 +36,18 @@ CREATE TABLE IF NOT EXISTS positions (
     zone_id TEXT, source TEXT NOT NULL, PRIMARY KEY (subject_id, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
     sid INTEGER PRIMARY KEY, point_id TEXT NOT NULL UNIQUE,
-    device TEXT, building TEXT, floor TEXT);
+    device TEXT, building TEXT, floor TEXT, unit TEXT);
 CREATE TABLE IF NOT EXISTS sightings (
     badge_id TEXT NOT NULL, ts INTEGER NOT NULL, checkpoint_id TEXT NOT NULL,
     rssi REAL, distance REAL, source TEXT NOT NULL,
     PRIMARY KEY (badge_id, ts, checkpoint_id)) WITHOUT ROWID;
 """
 
-_UPSERT_LATEST = """
-INSERT INTO latest (point_id, ts, value, quality, unit) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (point_id) DO UPDATE SET
-    ts = excluded.ts, value = excluded.value, quality = excluded.quality, unit = excluded.unit
-WHERE excluded.ts >= latest.ts
+# A point's latest value is derived, not stored: the newest row of its series, one seek on
+# the (sid, ts) primary key. No second table to keep in step on every write.
+_LATEST = """
+SELECT s.point_id, r.ts, r.value, r.quality, COALESCE(s.unit, '') FROM series s
+JOIN readings r ON r.sid = s.sid AND r.ts = (SELECT MAX(ts) FROM readings WHERE sid = s.sid)
 """
 
 
@@ -88,6 +85,9 @@ class SQLiteTelemetryStore:
         self._reader = ThreadPoolExecutor(2, thread_name_prefix="telemetry-read")
         self._wconn = _connect(self.path)
         self._wconn.executescript(SCHEMA)
+        columns = {r[1] for r in self._wconn.execute("PRAGMA table_info(series)")}
+        if "unit" not in columns:  # a file from before units lived on the series
+            self._wconn.execute("ALTER TABLE series ADD COLUMN unit TEXT")
         self.tags = tags or Tags("", {}, {})
         self._sids: dict[str, int] = {}
         self._load_sids()
@@ -112,8 +112,9 @@ class SQLiteTelemetryStore:
         self._load_sids()
 
     def _load_sids(self) -> None:
-        rows = self._wconn.execute("SELECT point_id, sid FROM series").fetchall()
-        self._sids = dict(rows)
+        rows = self._wconn.execute("SELECT point_id, sid, unit FROM series").fetchall()
+        self._sids = {pid: sid for pid, sid, _ in rows}
+        self._units = {sid: unit for _, sid, unit in rows}
 
     def _rconn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -138,8 +139,7 @@ class SQLiteTelemetryStore:
     def _write_sync(self, events: list[Event]) -> int:
         started = time.perf_counter()
         rows: list[tuple[int, int, float, int]] = []
-        # Only each point's newest sample of the batch can become its latest value.
-        newest: dict[str, tuple[str, int, float, int, str]] = {}
+        units: dict[int, str] = {}  # series whose unit is new or changed
         statuses, positions, sightings = [], [], []
         codes, sids, add, epoch, us = QUALITY_CODE, self._sids, rows.append, _EPOCH, _US
         for e in events:
@@ -154,9 +154,8 @@ class SQLiteTelemetryStore:
                     sids = self._sids
                     sid = sids[pid]
                 add((sid, ts, value, q))
-                seen = newest.get(pid)
-                if seen is None or ts >= seen[1]:
-                    newest[pid] = (pid, ts, value, q, e.unit)
+                if self._units.get(sid) != e.unit:
+                    units[sid] = e.unit
                 continue
             match e:
                 case DeviceStatus():
@@ -190,7 +189,12 @@ class SQLiteTelemetryStore:
         try:
             if rows:
                 c.executemany("INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?)", rows)
-                c.executemany(_UPSERT_LATEST, list(newest.values()))
+                if units:
+                    c.executemany(
+                        "UPDATE series SET unit = ? WHERE sid = ?",
+                        [(u, sid) for sid, u in units.items()],
+                    )
+                    self._units.update(units)
             if statuses:
                 c.executemany(
                     "INSERT OR REPLACE INTO device_status VALUES (?, ?, ?, ?, ?)", statuses
@@ -229,18 +233,14 @@ class SQLiteTelemetryStore:
 
     async def latest(self, point_ids: Sequence[str] | None = None) -> dict[str, Latest]:
         if point_ids is None:
-            rows = await self._read("SELECT point_id, ts, value, quality, unit FROM latest", ())
+            rows = await self._read(_LATEST, ())
         else:
             ids = list(point_ids)
             rows = []
             for i in range(0, len(ids), 500):  # stay below SQLite's variable limit
                 chunk = ids[i : i + 500]
                 marks = ",".join("?" * len(chunk))
-                rows += await self._read(
-                    f"SELECT point_id, ts, value, quality, unit FROM latest "
-                    f"WHERE point_id IN ({marks})",
-                    chunk,
-                )
+                rows += await self._read(f"{_LATEST} WHERE s.point_id IN ({marks})", chunk)
         return {
             r[0]: Latest(
                 point_id=r[0], ts=from_us(r[1]), value=r[2], quality=CODE_QUALITY[r[3]], unit=r[4]
