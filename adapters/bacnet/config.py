@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.bacnet.points import BacnetPoint, ListError, PointList, load_list
-from hub.site.model import Device, Point, PointKind
+from adapters.bacnet.points import BacnetPoint, ListError, load_list
+from adapters.common.site import check_connection, complete_points
+from hub.site.model import Device, PointKind
 
 Loc = tuple[str | int, ...]
 
@@ -73,12 +74,8 @@ def _from_list(p: BacnetPoint) -> dict[str, object]:
 def site_hook(device: Device, base_dir: Path | None) -> tuple[Device, list[tuple[Loc, str]]]:
     """Check a BACnet device of the site file and complete its points from its point list."""
     problems: list[tuple[Loc, str]] = []
-    try:
-        conn = BacnetConnection.model_validate(device.connection)
-    except ValidationError as err:
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else str(e["msg"])
-            problems.append((("connection", *e["loc"]), msg.removeprefix("Value error, ")))
+    conn = check_connection(BacnetConnection, device, problems)
+    if conn is None:
         return device, problems
     try:
         plist = load_list(conn.points, base_dir)
@@ -86,23 +83,10 @@ def site_hook(device: Device, base_dir: Path | None) -> tuple[Device, list[tuple
         for where, msg in err.problems:
             problems.append((("connection", "points"), f"{err.source} {where}: {msg}"))
         return device, problems
-    return device.model_copy(update={"points": _points(device, plist, problems)}), problems
-
-
-def _points(device: Device, plist: PointList, problems: list[tuple[Loc, str]]) -> list[Point]:
-    if not device.points:
-        return [Point.model_validate({"id": p.id, **_from_list(p)}) for p in plist.points]
-    out = []
-    for i, p in enumerate(device.points):
-        spec = plist.point(p.id)
-        if spec is None:
-            problems.append((("points", i, "id"), f"not in point list {plist.name!r}"))
-            continue
-        if p.writable and not spec.writable:
-            problems.append((("points", i, "writable"), f"{spec.id} is read-only in the list"))
-        fill = {k: v for k, v in _from_list(spec).items() if k not in p.model_fields_set}
-        out.append(p.model_copy(update=fill))
-    return out
+    points = complete_points(
+        device, plist.points, _from_list, f"point list {plist.name!r}", problems
+    )
+    return device.model_copy(update={"points": points}), problems
 
 
 def bacnet_devices(devices: list[Device], base_dir: Path | None = None) -> list[BacnetDevice]:

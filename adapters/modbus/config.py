@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.common.site import check_connection, complete_points
 from adapters.modbus.points import DataType, MapError, PointSpec, RegisterMap, load_map
-from hub.site.model import Device, Point, PointKind
+from hub.site.model import Device, PointKind
 
 Loc = tuple[str | int, ...]
 
@@ -87,12 +88,8 @@ def _from_map(spec: PointSpec) -> dict[str, object]:
 def site_hook(device: Device, base_dir: Path | None) -> tuple[Device, list[tuple[Loc, str]]]:
     """Check a Modbus device of the site file and complete its points from its map."""
     problems: list[tuple[Loc, str]] = []
-    try:
-        conn = ModbusConnection.model_validate(device.connection)
-    except ValidationError as err:
-        for e in err.errors():
-            msg = "unknown key" if e["type"] == "extra_forbidden" else str(e["msg"])
-            problems.append((("connection", *e["loc"]), msg.removeprefix("Value error, ")))
+    conn = check_connection(ModbusConnection, device, problems)
+    if conn is None:
         return device, problems
     try:
         rmap = load_map(conn.map, base_dir)
@@ -100,19 +97,7 @@ def site_hook(device: Device, base_dir: Path | None) -> tuple[Device, list[tuple
         for mp in err.problems:
             problems.append((("connection", "map"), f"{err.source} {mp.where}: {mp.message}"))
         return device, problems
-    if not device.points:
-        points = [Point.model_validate({"id": s.id, **_from_map(s)}) for s in rmap.points]
-    else:
-        points = []
-        for i, p in enumerate(device.points):
-            spec = rmap.point(p.id)
-            if spec is None:
-                problems.append((("points", i, "id"), f"not in map {rmap.name!r}"))
-                continue
-            fill = {k: v for k, v in _from_map(spec).items() if k not in p.model_fields_set}
-            if p.writable and not spec.writable:
-                problems.append((("points", i, "writable"), f"{spec.id} is read-only in the map"))
-            points.append(p.model_copy(update=fill))
+    points = complete_points(device, rmap.points, _from_map, f"map {rmap.name!r}", problems)
     return device.model_copy(update={"points": points}), problems
 
 
