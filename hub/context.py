@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain import Event
 from hub.identity import IdentityService
 from hub.live import LiveHub
+from hub.location import LocationStage
 from hub.pipeline import Pipeline
 from hub.services.commands import CommandService
 from hub.settings import Settings
@@ -30,5 +32,9 @@ class HubContext:
     pipeline: Pipeline
     live: LiveHub
     commands: CommandService
+    location: LocationStage
+    # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:
+    # name -> function(parameters) -> events.
+    decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

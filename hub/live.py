@@ -60,7 +60,11 @@ class LiveHub:
             if env.event.kind == "command":
                 continue
             msg = to_message(env.event)
-            self._state[(msg["type"], msg["key"])] = msg
+            key = (msg["type"], msg["key"])
+            old = self._state.get(key)
+            if old is not None and old.get("ts", "") > msg.get("ts", ""):
+                continue  # a late fix goes to history, not to the live state
+            self._state[key] = msg
             for client in self._clients:
                 client.offer(msg)
                 self.sent += 1

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from adapters.bacnet import BacnetAdapter, BacnetLink
 from adapters.bacnet import site_hook as bacnet_site_hook
+from adapters.location import decode_osmand
 from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
 from hub.api import create_app
@@ -29,6 +30,7 @@ from hub.context import HubContext
 from hub.domain import CommandHandler, Component, EventSink
 from hub.identity import IdentityService
 from hub.live import LiveHub
+from hub.location import LocationStage
 from hub.pipeline import Pipeline
 from hub.services.commands import CommandService
 from hub.settings import Settings
@@ -169,7 +171,8 @@ class Hub:
         self.site = site
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database.from_url(settings.db_url)
-        self.pipeline = Pipeline(maxsize=settings.pipeline_queue)
+        location = LocationStage(site)
+        self.pipeline = Pipeline(maxsize=settings.pipeline_queue, stages=[location])
         telemetry = make_telemetry(settings, site)
         live = LiveHub()
         identity = IdentityService(
@@ -188,6 +191,8 @@ class Hub:
             pipeline=self.pipeline,
             live=live,
             commands=CommandService(db),
+            location=location,
+            decoders={"osmand": decode_osmand},
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)

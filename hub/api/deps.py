@@ -47,10 +47,15 @@ def authenticate(ctx: HubContext, bearer: str | None, api_key: str | None) -> Pr
 
 
 class RoleGuard:
-    """A dependency that admits a principal holding one of `roles`."""
+    """A dependency that admits a principal holding one of `roles`.
 
-    def __init__(self, roles: Iterable[Role]) -> None:
+    `query_key` also takes an API key as `?key=` (for trackers that can't set headers; a key
+    in a URL ends up in logs, so only routes that need it allow it).
+    """
+
+    def __init__(self, roles: Iterable[Role], *, query_key: bool = False) -> None:
         self.roles = frozenset(roles)
+        self.query_key = query_key
 
     def __call__(
         self,
@@ -58,6 +63,8 @@ class RoleGuard:
         bearer: Annotated[str | None, Depends(oauth2)],
         api_key: Annotated[str | None, Depends(api_key_header)],
     ) -> Principal:
+        if self.query_key and not api_key and not bearer:
+            api_key = request.query_params.get("key")
         principal = authenticate(get_ctx(request), bearer, api_key)
         if not principal.has_any(self.roles):
             raise Forbidden("your role may not do this")
@@ -65,12 +72,12 @@ class RoleGuard:
         return principal
 
 
-def allow(*roles: Role | Iterable[Role]) -> Any:
+def allow(*roles: Role | Iterable[Role], query_key: bool = False) -> Any:
     """`Annotated[Principal, allow(...)]`: admit these roles (or role groups)."""
     flat: set[Role] = set()
     for r in roles:
         flat |= {r} if isinstance(r, Role) else set(r)
-    return Depends(RoleGuard(flat))
+    return Depends(RoleGuard(flat, query_key=query_key))
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ class Sighting:
     source: str
     rssi: float | None = None
     distance_m: float | None = None
+    subject_id: str | None = None  # the person the badge (or phone) belongs to, once resolved
     kind: ClassVar[str] = "sighting"
 
     def __post_init__(self) -> None:

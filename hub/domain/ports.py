@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -34,8 +34,17 @@ class EventSink(Protocol):
         """Validate and enqueue, waiting while the pipeline is full (backpressure)."""
         ...
 
-    async def publish_many(self, source: str, events: Sequence[Event]) -> list[Verdict]:
-        """The same for a batch, in order (cheaper per event: use it for poll cycles)."""
+    async def publish_many(
+        self,
+        source: str,
+        events: Sequence[Event],
+        acks: Sequence[Callable[[], None] | None] | None = None,
+    ) -> list[Verdict]:
+        """The same for a batch, in order (cheaper per event: use it for poll cycles).
+
+        `acks[i]`, when given, is called once event i is durably stored: a source that must
+        not lose what it acknowledged (an MQTT QoS 1 message) acknowledges only then.
+        """
         ...
 
     def reject(self, source: str, reason: str) -> None:

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from hub.domain import ACCEPTED, Event, Verdict
 from hub.pipeline.buffer import Buffer
@@ -34,12 +34,25 @@ log = logging.getLogger(__name__)
 class Envelope(NamedTuple):
     """An accepted event with where it came from and when it was accepted (monotonic s).
 
-    A NamedTuple: built once per event on the hot path, and cheaper than a frozen dataclass.
+    `ack`, when the source gave one, is called by the telemetry sink once the event is
+    durably stored (an MQTT message is acknowledged to the broker only then). A NamedTuple:
+    built once per event on the hot path, and cheaper than a frozen dataclass.
     """
 
     source: str
     event: Event
     accepted_at: float
+    ack: Callable[[], None] | None = None
+
+
+class Stage(Protocol):
+    """A step at admission that may rewrite an event or refuse it with a reason."""
+
+    kinds: frozenset[str]
+
+    def process(self, event: Event, now: datetime) -> tuple[Event | None, str | None]:
+        """(event to admit, None) or (None, reason)."""
+        ...
 
 
 Handler = Callable[[Sequence[Envelope]], Awaitable[None]]
@@ -82,7 +95,9 @@ class Pipeline:
         maxsize: int = 10_000,
         limits: Limits | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stages: Sequence[Stage] = (),
     ) -> None:
+        self._stages = list(stages)
         self._ingress: Buffer[Envelope] = Buffer(maxsize)
         self._consumers: list[_Consumer] = []
         self._limits = limits or Limits()
@@ -145,7 +160,12 @@ class Pipeline:
 
     # -- the EventSink port ---------------------------------------------------------------
 
-    def _admit(self, source: str, events: Sequence[Event]) -> tuple[list[Envelope], list[Verdict]]:
+    def _admit(
+        self,
+        source: str,
+        events: Sequence[Event],
+        acks: Sequence[Callable[[], None] | None] | None = None,
+    ) -> tuple[list[Envelope], list[Verdict]]:
         if self._closed:
             raise PipelineClosed("pipeline is stopping")
         now = self._clock()
@@ -153,15 +173,32 @@ class Pipeline:
         admitted: list[Envelope] = []
         verdicts: list[Verdict] = []
         limits = self._limits
-        for event in events:
+        stages = self._stages
+        for i, event in enumerate(events):
             reason = check(event, now, limits)
+            if reason is None and stages:
+                event, reason = self._staged(event, now)
             if reason is None:
-                admitted.append(Envelope(source, event, at))
+                admitted.append(Envelope(source, event, at, acks[i] if acks else None))
                 verdicts.append(ACCEPTED)
             else:
                 self.stats.rejected[(source, reason)] += 1
                 verdicts.append(Verdict(False, reason))
         return admitted, verdicts
+
+    def _staged(self, event: Event, now: datetime) -> tuple[Event, str | None]:
+        for stage in self._stages:
+            if event.kind not in stage.kinds:
+                continue
+            try:
+                out, reason = stage.process(event, now)
+            except Exception:  # a stage bug refuses the event, never the whole batch
+                log.exception("pipeline stage %s failed on %r", type(stage).__name__, event)
+                return event, "stage_error"
+            if out is None:
+                return event, reason or "refused"
+            event = out
+        return event, None
 
     def _count(self, source: str, admitted: list[Envelope]) -> None:
         accepted = self.stats.accepted
@@ -179,13 +216,19 @@ class Pipeline:
         """Validate and enqueue one event, waiting while the pipeline is full."""
         return (await self.publish_many(source, (event,)))[0]
 
-    async def publish_many(self, source: str, events: Sequence[Event]) -> list[Verdict]:
+    async def publish_many(
+        self,
+        source: str,
+        events: Sequence[Event],
+        acks: Sequence[Callable[[], None] | None] | None = None,
+    ) -> list[Verdict]:
         """Validate and enqueue a batch in order, waiting while the pipeline is full.
 
         Sources that read in batches (a poll cycle, an HTTP request) should use this: the
-        per-event cost is a fraction of `publish`'s.
+        per-event cost is a fraction of `publish`'s. `acks[i]` is called once event i is
+        durably stored (see Envelope).
         """
-        admitted, verdicts = self._admit(source, events)
+        admitted, verdicts = self._admit(source, events, acks)
         if admitted:
             await self._ingress.put_many(admitted)
             self._count(source, admitted)

@@ -310,6 +310,7 @@ def _check_uniques(
             seen.setdefault(value, item.id)
 
     once("people", "badges", ((p, b) for p in items["people"] for b in getattr(p, "badges", [])))
+    once("people", "phones", ((p, b) for p in items["people"] for b in getattr(p, "phones", [])))
     once("vehicles", "plate", ((v, getattr(v, "plate", "")) for v in items["vehicles"]))
     once(
         "vehicles",

@@ -177,6 +177,7 @@ class Person(Item):
     role: PersonRole
     work_unit: Id | None = None
     badges: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
+    phones: list[Annotated[str, Field(min_length=3, max_length=128)]] = []  # OwnTracks user/device
     skills: list[Id] = []
 
     def refs(self) -> Iterator[Ref]:

@@ -18,3 +18,6 @@ class TelemetrySink:
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         await self.store.write([env.event for env in batch])
+        for env in batch:  # durable now: let the sources acknowledge (e.g. MQTT PUBACK)
+            if env.ack is not None:
+                env.ack()
