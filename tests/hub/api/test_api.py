@@ -232,3 +232,61 @@ def test_machines_push_readings_and_bad_ones_are_refused_with_reasons(
     assert r.headers["content-type"] == "application/problem+json"
     text = client.get("/metrics", headers=auth(tokens[Role.ADMIN])).text
     assert 'hub_events_rejected_total{reason="unknown_point",source="http"}' in text
+
+
+def test_trackers_post_osmand_fixes_that_become_positions_and_tracks(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    r = client.post(
+        "/api/api-keys",
+        json={"name": "car-tracker-1", "role": "device"},
+        headers=auth(tokens[Role.ADMIN]),
+    )
+    key = r.json()["key"]
+    now = int(datetime.now(UTC).timestamp())
+    ok = client.get(
+        "/api/osmand",
+        params={
+            "key": key,
+            "id": "860000000000001",
+            "lat": 30.2595,
+            "lon": 120.1307,
+            "timestamp": now - 60,
+            "speed": 5,
+        },
+    )
+    assert (ok.status_code, ok.text) == (200, "OK")
+    js = client.post(
+        f"/api/osmand?key={key}",
+        json={
+            "device_id": "860000000000001",
+            "location": {
+                "timestamp": datetime.fromtimestamp(now - 30, UTC).isoformat(),
+                "coords": {"latitude": 30.2596, "longitude": 120.1308, "speed": 2.0},
+            },
+        },
+    )
+    assert js.status_code == 200, js.text
+    stranger = client.get(
+        "/api/osmand", params={"key": key, "id": "999", "lat": 30.1, "lon": 120.1}
+    )
+    assert (stranger.status_code, stranger.text) == (400, "unknown_device")
+    mad = client.get(
+        "/api/osmand",
+        params={"key": key, "id": "860000000000001", "lat": 200, "lon": 120.1, "timestamp": now},
+    )
+    assert (mad.status_code, mad.text) == (400, "lat_out_of_range")
+    assert (
+        client.get("/api/osmand", params={"id": "860000000000001", "lat": 1, "lon": 1}).status_code
+        == 401
+    )
+
+    viewer = auth(tokens[Role.SECURITY])
+    current = {p["key"]: p for p in client.get("/api/positions", headers=viewer).json()}
+    assert current["car-1"]["zone_id"] == "z-parking"
+    assert current["car-1"]["lat"] == 30.2596
+    time.sleep(0.3)  # the telemetry sink writes in the background
+    track = client.get("/api/positions/car-1/track", headers=viewer).json()
+    assert [p["lat"] for p in track] == [30.2595, 30.2596]
+    unknown = client.get("/api/ingest/unknown", headers=auth(tokens[Role.ADMIN])).json()
+    assert any(u["device_id"] == "999" and u["kind"] == "tracker" for u in unknown)
