@@ -25,6 +25,7 @@ from adapters.bacnet import site_hook as bacnet_site_hook
 from adapters.location import decode_osmand
 from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
+from adapters.mqtt import MqttIngest, MqttOptions
 from hub.api import create_app
 from hub.context import HubContext
 from hub.domain import CommandHandler, Component, EventSink
@@ -63,10 +64,26 @@ def site_dir(settings: Settings) -> Path | None:
 def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
     """The protocol adapters the site's devices need (each adapter registers here)."""
     components: list[Component] = []
-    if settings.mqtt.embedded:
+    m = settings.mqtt
+    if m.embedded:
         from adapters.embedded_broker import EmbeddedBroker
 
-        components.append(EmbeddedBroker(settings.mqtt.host, settings.mqtt.port))
+        broker = EmbeddedBroker(m.host, m.port)
+        components.append(broker)
+        m = m.model_copy(update={"port": broker.port, "protocol": 311})  # amqtt: MQTT 3.1.1
+    if m.ingest:
+        options = MqttOptions(
+            host=m.host,
+            port=m.port,
+            client_id=m.client_id,
+            username=m.username,
+            password=m.password.get_secret_value() if m.password else None,
+            tls=m.tls,
+            protocol=m.protocol,
+            session_expiry_s=m.session_expiry_s,
+            shared_group=m.shared_group,
+        )
+        components.append(MqttIngest(options, sink))
     if any(d.protocol == "modbus" for d in site.devices):
         components.append(ModbusAdapter.from_site(site.devices, sink, site_dir(settings)))
     if any(d.protocol == "bacnet" for d in site.devices):

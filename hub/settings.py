@@ -28,6 +28,11 @@ class MqttSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     tls: bool = False
+    ingest: bool = True  # subscribe to location topics (OwnTracks, ESPresense, generic)
+    client_id: str = "dayuan-hub"  # stable, so the broker keeps the session across restarts
+    protocol: Literal[5, 311] = 5  # 311 for MQTT 3.1.1-only brokers
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
+    shared_group: str | None = None  # MQTT 5 shared subscription across hub workers
 
 
 class BacnetSettings(BaseModel):

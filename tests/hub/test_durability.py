@@ -115,3 +115,80 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
         hub.wait(30)
         influx.stop()
         shutil.rmtree(influx.root, ignore_errors=True)
+
+
+def test_sigkill_mid_stream_of_qos1_fixes_loses_none_the_broker_accepted(tmp_path: Path) -> None:
+    import threading
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from tests.support.servers import mosquitto_server
+
+    total = 3000
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    with mosquitto_server() as broker:
+        env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(tmp_path / "hub"),
+            "HUB_SECRET_KEY": "k" * 48,
+            "HUB_ADMIN_PASSWORD": "durability test password",
+            "HUB_MQTT__PORT": str(broker.port),
+            "HUB_MQTT__CLIENT_ID": "hub-durability",
+        }
+        port = free_port()
+        hub = start_hub(env, port)
+        wait_until(lambda: health(port)["components"]["mqtt_ingest"]["connected"])
+
+        pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="phone-g1")
+        pub.connect("127.0.0.1", broker.port)
+        pub.loop_start()
+        sent = threading.Event()
+
+        def stream() -> None:
+            for i in range(total):
+                payload = json.dumps(
+                    {
+                        "_type": "location",
+                        "lat": 30.2596 + i * 1e-6,
+                        "lon": 120.1307,
+                        "acc": 5,
+                        "tid": "g1",
+                        "tst": int((t0 + timedelta(seconds=i)).timestamp()),
+                    }
+                )
+                pub.publish("owntracks/g1/phone", payload, qos=1).wait_for_publish(10)
+                if i % 50 == 0:
+                    time.sleep(0.02)  # a stream, not a burst
+            sent.set()
+
+        publisher = threading.Thread(target=stream)
+        publisher.start()
+        wait_until(lambda: health(port)["components"]["mqtt_ingest"]["received"] > total // 4)
+        hub.send_signal(signal.SIGKILL)  # in the middle of the stream
+        hub.wait(10)
+        publisher.join(120)
+        assert sent.is_set()  # the broker accepted every fix while the hub was dead
+        pub.disconnect()
+        pub.loop_stop()
+
+        hub = start_hub(env, port)
+        try:
+            form = b"username=admin&password=durability+test+password"
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/auth/token", form) as r:
+                token = json.loads(r.read())["access_token"]
+
+            def stored() -> int:
+                url = (
+                    f"http://127.0.0.1:{port}/api/positions/g1/track?limit=100000"
+                    f"&start={(t0 - timedelta(minutes=1)).isoformat().replace('+', '%2B')}"
+                )
+                req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    return len(json.loads(r.read()))
+
+            wait_until(lambda: stored() == total, timeout=90)
+            assert health(port)["components"]["mqtt_ingest"]["awaiting_storage"] == 0
+        finally:
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(30)

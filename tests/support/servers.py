@@ -273,3 +273,61 @@ def influx_target() -> Iterator[InfluxServer | Influx2Target]:
         return
     with influx_server() as server:
         yield server
+
+
+class MosquittoServer:
+    """Debian's mosquitto on a loopback port, with persistence and no cap on queued messages
+    (its default of 1,000 silently drops a persistent session's backlog); stoppable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.config = root / "mosquitto.conf"
+        self.config.write_text(
+            f"""listener {self.port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {root}/
+autosave_interval 1
+max_queued_messages 0
+max_inflight_messages 100
+log_dest file {root}/mosquitto.log
+"""
+        )
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not os.path.exists(binary):
+            raise RuntimeError("mosquitto not found: run scripts/setup.sh --test")
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.port, 15)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+@contextlib.contextmanager
+def mosquitto_server() -> Iterator[MosquittoServer]:
+    """A running Mosquitto; stopped and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="hub-mqtt-"))
+    if os.geteuid() == 0:  # mosquitto drops root privileges to the mosquitto user
+        with contextlib.suppress(KeyError):
+            pw = pwd.getpwnam("mosquitto")
+            os.chown(root, pw.pw_uid, pw.pw_gid)
+    server = MosquittoServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

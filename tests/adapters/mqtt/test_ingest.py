@@ -1,0 +1,148 @@
+"""MQTT ingest against a real Mosquitto: stored, refused with reasons, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from adapters.mqtt import MqttIngest, MqttOptions
+from hub.location import LocationStage
+from hub.pipeline import Pipeline
+from hub.site import Site
+from hub.telemetry import SQLiteTelemetryStore, TelemetrySink
+from tests.support.servers import MosquittoServer, mosquitto_server
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+def owntracks(i: int, lat: float = 30.2596, lon: float = 120.1307) -> bytes:
+    return json.dumps(
+        {
+            "_type": "location",
+            "lat": lat + i * 1e-6,
+            "lon": lon,
+            "acc": 5,
+            "tst": int((T0 + timedelta(seconds=i)).timestamp()),
+            "tid": "g1",
+        }
+    ).encode()
+
+
+class Publisher:
+    """A device publishing with QoS 1 (paho, as phones and gateways do)."""
+
+    def __init__(self, port: int) -> None:
+        self.client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"pub-{port}"
+        )
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def broker() -> Iterator[MosquittoServer]:
+    with mosquitto_server() as server:
+        yield server
+
+
+@dataclass
+class Ingest:
+    ingest: MqttIngest
+    store: SQLiteTelemetryStore
+    pipeline: Pipeline
+
+    async def stored(self, subject: str) -> int:
+        return len(
+            await self.store.track(
+                subject, T0 - timedelta(days=1), T0 + timedelta(days=1), limit=100_000
+            )
+        )
+
+    async def wait(self, check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            while not await check():
+                await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def ingest(broker: MosquittoServer, demo_site: Site, tmp_path: Path) -> AsyncIterator[Ingest]:
+    store = SQLiteTelemetryStore(tmp_path / "t.db")
+    pipeline = Pipeline(stages=[LocationStage(demo_site)])
+    pipeline.subscribe("telemetry", TelemetrySink(store))
+    await pipeline.start()
+    ing = MqttIngest(MqttOptions(port=broker.port, client_id="hub-test"), pipeline)
+    await ing.start()
+    async with asyncio.timeout(10):
+        while not ing.link.connected:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # subscribed
+    yield Ingest(ing, store, pipeline)
+    await ing.stop()
+    await pipeline.stop()
+    await store.close()
+
+
+async def test_fixes_and_sightings_are_stored_and_then_acknowledged(
+    ingest: Ingest, broker: MosquittoServer
+) -> None:
+    pub = Publisher(broker.port)
+    for i in range(50):
+        await asyncio.to_thread(pub.send, "owntracks/g1/phone", owntracks(i))
+    await asyncio.to_thread(
+        pub.send,
+        "espresense/devices/iBeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825-1-2/cp-parking",
+        b'{"id":"iBeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825-1-2","rssi":-70,"distance":1.1}',
+    )
+    await asyncio.to_thread(pub.send, "owntracks/g1/phone", b"{not json")
+    await asyncio.to_thread(pub.send, "owntracks/stranger/phone", owntracks(99))
+    await asyncio.to_thread(pub.send, "owntracks/g1/phone", owntracks(60, lat=200.0))
+    pub.close()
+
+    async def all_handled() -> bool:
+        return ingest.ingest.acks.acked >= 54
+
+    await ingest.wait(all_handled)
+    assert await ingest.stored("g1") == 50
+    h = ingest.ingest.health()
+    assert h["refused"] == {"not_json": 1, "unknown_device": 1, "lat_out_of_range": 1}
+    assert h["awaiting_storage"] == 0
+    stats = ingest.pipeline.stats
+    assert stats.rejected[("mqtt:owntracks", "not_json")] == 1
+    assert stats.rejected[("mqtt", "unknown_device")] == 1
+
+
+async def test_a_broker_restart_mid_ingest_loses_nothing(
+    ingest: Ingest, broker: MosquittoServer
+) -> None:
+    pub = Publisher(broker.port)
+    for i in range(100):
+        await asyncio.to_thread(pub.send, "owntracks/g1/phone", owntracks(i))
+    pub.close()
+    await asyncio.to_thread(broker.stop)
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(broker.start)
+    pub = Publisher(broker.port)
+    for i in range(100, 200):
+        await asyncio.to_thread(pub.send, "owntracks/g1/phone", owntracks(i))
+    pub.close()
+
+    async def all_stored() -> bool:
+        return await ingest.stored("g1") == 200
+
+    await ingest.wait(all_stored, timeout=60)
+    assert ingest.ingest.link.connects >= 2
