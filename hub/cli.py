@@ -141,9 +141,11 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
 )
 def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
+    from adapters.embedded_broker.broker import free_port
     from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
     from hub.runtime import Hub, adapter_components
 
+    mqtt_port = mqtt_port or free_port()  # fixed now: the simulated phones need it too
     overrides: dict[str, Any] = {
         "env": "demo",
         "host": host,
@@ -157,7 +159,8 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     settings = _settings(**overrides)
     _logging(settings.log_level)
     site = with_free_ports(_site(DEMO_SITE))
-    hub = Hub(settings, site, factories=(demo_simulators, adapter_components))
+    osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings)}"
+    hub = Hub(settings, site, factories=(demo_simulators(osmand_url), adapter_components))
     hub.migrate()
     password = os.environ.get("HUB_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     try:
@@ -191,6 +194,18 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     _serve(hub.serve(on_ready=ready))
 
 
+def _demo_tracker_key(settings: Settings) -> str:
+    """A fresh device key for the demo's simulated trackers (the last run's is revoked)."""
+    identity = _identity(None, settings)
+    for key in identity.list_api_keys():
+        if key["name"].startswith("demo-trackers") and not key["revoked"]:
+            identity.revoke_api_key(key["id"], actor="demo")
+    raw, _ = identity.create_api_key(
+        f"demo-trackers-{secrets.token_hex(3)}", Role.DEVICE, actor="demo"
+    )
+    return str(raw)
+
+
 @main.command()
 def migrate() -> None:
     """Bring the relational database schema up to date (HUB_DATABASE_URL)."""
@@ -205,11 +220,11 @@ def migrate() -> None:
     db.close()
 
 
-def _identity(site_file: Path | None) -> Any:
+def _identity(site_file: Path | None, settings: Settings | None = None) -> Any:
     from hub.identity import IdentityService
     from hub.storage import Database, upgrade
 
-    settings = _settings(site_file=site_file)
+    settings = settings or _settings(site_file=site_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database.from_url(settings.db_url)
     upgrade(db.engine)

@@ -8,8 +8,11 @@ from typing import Any
 from adapters.bacnet_sim import BacnetSimulator
 from adapters.bacnet_sim import from_site as bacnet_from_site
 from adapters.embedded_broker.broker import free_port
+from adapters.location_sim import LocationSimulator
+from adapters.location_sim.simulator import demo_walkers
 from adapters.modbus_sim import ModbusSimulator, from_site
 from hub.domain import Component, EventSink
+from hub.runtime import ComponentFactory
 from hub.settings import Settings
 from hub.site import Site
 
@@ -38,12 +41,30 @@ def with_free_ports(site: Site) -> Site:
     return site.model_copy(update={"devices": devices})
 
 
-def demo_simulators(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
-    """Simulators for the site's devices (started before the adapters that poll them)."""
-    base = settings.site_file.parent if settings.site_file else None
-    components: list[Component] = []
-    if sims := from_site(site.devices, base):
-        components.append(ModbusSimulator(sims))
-    if bacnet := bacnet_from_site(site.devices, base):
-        components.append(BacnetSimulator(bacnet))
-    return components
+def demo_simulators(osmand_url: str | None = None) -> ComponentFactory:
+    """The factory of the demo's simulators (started before the adapters that read them).
+
+    With `osmand_url` (the hub's /api/osmand with a device key) guards and cars move too:
+    guard g1 walks past the plant-room checkpoint and car-3 leaves the district.
+    """
+
+    def build(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
+        base = settings.site_file.parent if settings.site_file else None
+        components: list[Component] = []
+        if sims := from_site(site.devices, base):
+            components.append(ModbusSimulator(sims))
+        if bacnet := bacnet_from_site(site.devices, base):
+            components.append(BacnetSimulator(bacnet))
+        if osmand_url:
+            walkers = demo_walkers(site, skip=("g1", "cp-plant"), stray_car="car-3")
+            components.append(
+                LocationSimulator(
+                    walkers,
+                    mqtt_host=settings.mqtt.host,
+                    mqtt_port=settings.mqtt.port,
+                    osmand_url=osmand_url,
+                )
+            )
+        return components
+
+    return build

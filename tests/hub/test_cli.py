@@ -143,6 +143,13 @@ def test_demo_starts_prints_credentials_serves_and_stops_cleanly(tmp_path: Path)
         status, users = _get(f"http://127.0.0.1:{port}/api/users", token)
         assert status == 200
         assert {"admin", "security", "wall"} <= {u["username"] for u in users}
+        # guards walk (OwnTracks through the embedded broker), cars drive (OsmAnd over HTTP)
+        deadline = time.monotonic() + 30
+        seen: set[str] = set()
+        while not {"g1", "g3", "car-1", "car-2"} <= seen:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.5)
+            seen = {p["key"] for p in _get(f"http://127.0.0.1:{port}/api/positions", token)[1]}
         assert _get(f"http://127.0.0.1:{port}/api/users")[0] == 401
     finally:
         proc.send_signal(signal.SIGINT)

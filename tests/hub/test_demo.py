@@ -28,7 +28,9 @@ def demo(
         site_file=DEMO_SITE,
         bacnet={"address": f"127.0.0.1/8:{free_udp_port()}"},
     )
-    hub = Hub(settings, with_free_ports(demo_site), factories=(demo_simulators, adapter_components))
+    hub = Hub(
+        settings, with_free_ports(demo_site), factories=(demo_simulators(), adapter_components)
+    )
     with TestClient(hub.app()) as client:
         for name, role in (("tech", Role.TECHNICIAN), ("staff", Role.STAFF)):
             hub.ctx.identity.ensure_user(name, PASSWORD, [role])
