@@ -1,9 +1,9 @@
 """MQTT ingest: decode location messages, publish them, acknowledge once stored.
 
-    paho thread                     event loop
-    on_message ─► inbox (bounded) ─► drain ─► decode ─► pipeline.publish_many(acks)
-    (blocks when full: the broker       │                          │
-     keeps the rest)                    └─ refused / not a fix ────┴─► AckSequencer ─► PUBACK
+    on_message ─► inbox ─► drain ─► decode ─► pipeline.publish_many(acks)
+    (the socket stops being      │                          │
+     read while the inbox is     └─ refused / not a fix ────┴─► AckSequencer ─► PUBACK
+     full: the broker keeps the rest)
 
 A message is acknowledged when each of its events was stored by the telemetry sink, or
 refused (decode error, unknown device, implausible fix: counted by reason), or when it holds
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
@@ -77,32 +76,24 @@ class MqttIngest:
         self.link = MqttLink(options, self._arrived)
         self.acks = AckSequencer(self.link.ack)
         self._inbox: deque[tuple[str, bytes, int, int]] = deque()
-        self._room = threading.BoundedSemaphore(inbox)
+        self._capacity = inbox
         self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake_pending = threading.Event()
         self._task: asyncio.Task[None] | None = None
         self.received = 0
         self.refused: Counter[str] = Counter()
 
-    # paho's thread ----------------------------------------------------------------------
-
     def _arrived(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
-        self._room.acquire()  # a full inbox blocks paho's thread: TCP backpressure
         self._inbox.append((topic, payload, mid, qos))
-        if not self._wake_pending.is_set() and self._loop is not None:
-            self._wake_pending.set()
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    # the event loop ---------------------------------------------------------------------
+        if len(self._inbox) >= self._capacity:
+            self.link.pause_reading()  # backpressure: the broker keeps what we don't read
+        self._wake.set()
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._drain(), name="mqtt-ingest")
-        self.link.start()
+        await self.link.start()
 
     async def stop(self) -> None:
-        await asyncio.to_thread(self.link.stop)
+        await self.link.stop()
         if self._task is not None:
             await cancel([self._task])
 
@@ -110,11 +101,8 @@ class MqttIngest:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            self._wake_pending.clear()
             while self._inbox:
                 items = [self._inbox.popleft() for _ in range(min(self.batch, len(self._inbox)))]
-                for _ in items:
-                    self._room.release()
                 try:
                     await self._handle(items)
                 except asyncio.CancelledError:
@@ -122,6 +110,8 @@ class MqttIngest:
                 except Exception:  # the loop boundary: log, count, keep going
                     log.exception("MQTT ingest failed on a batch of %d messages", len(items))
                     self.refused["internal_error"] += len(items)
+                if len(self._inbox) < self._capacity // 2:
+                    self.link.resume_reading()
 
     async def _handle(self, items: list[tuple[str, bytes, int, int]]) -> None:
         events: list[Event] = []

@@ -1,0 +1,205 @@
+"""Location ingest over MQTT: the hub beside a bare paho subscriber, same broker, same run.
+
+Both subscribe with persistent sessions, go offline, N QoS 1 OwnTracks fixes are queued for
+them at Mosquitto, and each is timed draining its backlog: the bare subscriber only counts;
+the hub decodes, validates, resolves the guard, cleans, finds the zone, keeps the current
+state and writes the telemetry store, acknowledging each message once stored. Then fixes are
+published at half the hub's rate and the time from publish to the hub's current state is
+measured (p50, p99). Goals: >= 0.6 of the bare rate; p99 < 50 ms.
+
+    python bench/ingest.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as paho
+from _common import ROOT, parse, result
+from paho.mqtt.enums import CallbackAPIVersion
+
+from adapters.mqtt import MqttIngest, MqttOptions
+from hub.location import LocationStage
+from hub.pipeline import Envelope, Pipeline
+from hub.runtime import load_site_for_hub
+from hub.telemetry import SQLiteTelemetryStore, TelemetrySink
+from tests.support.servers import mosquitto_server
+
+GUARDS = ["g1/phone", "g2/phone", "g3/phone", "g4/phone"]
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+
+
+def fix(i: int) -> tuple[str, bytes]:
+    guard = GUARDS[i % len(GUARDS)]
+    step = i // len(GUARDS)
+    payload = {
+        "_type": "location",
+        "lat": 30.2595 + (step % 1000) * 1e-6,
+        "lon": 120.1307,
+        "acc": 5,
+        "tst": int((T0 + timedelta(seconds=step)).timestamp()),
+    }
+    return f"owntracks/{guard}", json.dumps(payload).encode()
+
+
+def client(client_id: str, port: int, **kw: object) -> paho.Client:
+    c = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=paho.MQTTv311,
+        clean_session=False,
+        **kw,
+    )  # type: ignore[arg-type]
+    c.connect("127.0.0.1", port)
+    return c
+
+
+def publish(
+    port: int,
+    n: int,
+    start: int = 0,
+    rate: float | None = None,
+    sent: dict[tuple[str, int], float] | None = None,
+) -> None:
+    pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-pub")
+    pub.max_inflight_messages_set(1000)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    began = time.perf_counter()
+    last = None
+    for i in range(start, start + n):
+        topic, payload = fix(i)
+        if rate:
+            wait = began + (i - start) / rate - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        if sent is not None:
+            sent[(topic.split("/", 1)[1], json.loads(payload)["tst"])] = time.time()
+        last = pub.publish(topic, payload, qos=1)
+    assert last is not None
+    last.wait_for_publish(60)
+    pub.disconnect()
+    pub.loop_stop()
+
+
+def bare_rate(port: int, n: int) -> float:
+    got = 0
+    done = threading.Event()
+
+    def on_message(c: paho.Client, u: object, m: paho.MQTTMessage) -> None:
+        nonlocal got
+        got += 1
+        if got >= n:
+            done.set()
+
+    c = client("bench-bare", port)
+    c.on_message = on_message
+    started = time.perf_counter()
+    c.loop_start()
+    assert done.wait(600), f"bare subscriber got {got} of {n}"
+    elapsed = time.perf_counter() - started
+    c.disconnect()
+    c.loop_stop()
+    return n / elapsed
+
+
+def subscribe_offline(port: int, client_id: str) -> None:
+    """Create a persistent session subscribed to the fixes, then leave."""
+    c = client(client_id, port)
+    c.loop_start()
+    c.subscribe("owntracks/+/+", qos=1)
+    time.sleep(0.3)
+    c.disconnect()
+    c.loop_stop()
+
+
+async def hub(
+    port: int, folder: Path, n: int, latency_n: int, rate_fraction: float
+) -> tuple[float, list[float]]:
+    site = load_site_for_hub(ROOT / "hub" / "demo" / "site.yaml")
+    stage = LocationStage(site)
+    store = SQLiteTelemetryStore(folder / "t.db")
+    pipeline = Pipeline(maxsize=50_000, stages=[stage])
+    pipeline.subscribe("telemetry", TelemetrySink(store), max_batch=5000, maxsize=50_000)
+    arrived: dict[tuple[str, int], float] = {}
+
+    async def live(batch: list[Envelope]) -> None:  # the current state, as the live view sees it
+        now = time.time()
+        for env in batch:
+            e = env.event
+            arrived.setdefault((e.subject_id, int(e.ts.timestamp())), now)  # type: ignore[union-attr]
+
+    pipeline.subscribe("live", live, lossless=False, max_batch=1000)  # type: ignore[arg-type]
+    await pipeline.start()
+    ingest = MqttIngest(MqttOptions(port=port, client_id="bench-hub", protocol=311), pipeline)
+    started = time.perf_counter()
+    await ingest.start()
+    async with asyncio.timeout(600):
+        while ingest.acks.acked < n:
+            await asyncio.sleep(0.01)
+    rate = n / (time.perf_counter() - started)
+
+    sent: dict[tuple[str, int], float] = {}
+    arrived.clear()
+    publisher = threading.Thread(
+        target=publish, args=(port, latency_n, n, rate * rate_fraction, sent)
+    )
+    publisher.start()
+    await asyncio.to_thread(publisher.join)
+    async with asyncio.timeout(60):
+        while ingest.acks.acked < n + latency_n:
+            await asyncio.sleep(0.01)
+    await ingest.stop()
+    await pipeline.stop()
+    await store.close()
+    by_guard = {f"g{i + 1}": f"g{i + 1}/phone" for i in range(4)}
+    latencies = [
+        (arrived[(s, ts)] - sent[(by_guard[s], ts)]) * 1000
+        for (s, ts) in arrived
+        if (by_guard.get(s), ts) in sent
+    ]
+    return rate, latencies
+
+
+def main() -> None:
+    args = parse(__doc__ or "")
+    n, latency_n = (20_000, 2_000) if args.quick else (100_000, 10_000)
+    with mosquitto_server() as broker, tempfile.TemporaryDirectory() as tmp:
+        subscribe_offline(broker.port, "bench-bare")
+        subscribe_offline(broker.port, "bench-hub")
+        publish(broker.port, n)  # queued at the broker for both sessions
+        bare = bare_rate(broker.port, n)
+        hub_rate, latencies = asyncio.run(hub(broker.port, Path(tmp), n, latency_n, 0.5))
+    p50 = statistics.median(latencies)
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    print(f"messages:                         {n}")
+    print(f"bare paho subscriber (counts):    {bare:,.0f} msg/s")
+    print(f"hub ingest (decode..store, acks): {hub_rate:,.0f} msg/s")
+    print(
+        f"publish -> current state at half rate: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+        f"({len(latencies)} fixes)"
+    )
+    result(
+        "ingest",
+        hub_rate,
+        "msg/s",
+        bare,
+        0.6,
+        latency_ms={
+            "p50": round(p50, 1),
+            "p99": round(p99, 1),
+            "goal_p99": 50,
+            "at_msg_s": round(hub_rate * 0.5),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
