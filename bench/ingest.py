@@ -70,6 +70,7 @@ def publish(
 ) -> None:
     pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-pub")
     pub.max_inflight_messages_set(1000)
+    pub.max_queued_messages_set(0)  # no local limit: the bench queues the whole backlog
     pub.connect("127.0.0.1", port)
     pub.loop_start()
     began = time.perf_counter()

@@ -258,8 +258,9 @@ class MqttLink:
         properties: object = None,
     ) -> None:
         self.connected = False
-        if getattr(reason, "is_failure", False) and not self._stopping:
-            self.last_error = f"disconnected: {reason}"
+        refused = (self.last_error or "").startswith("connect refused")
+        if getattr(reason, "is_failure", False) and not self._stopping and not refused:
+            self.last_error = f"disconnected: {reason}"  # a refusal's reason says more: keep it
             log.warning("MQTT disconnected (%s); reconnecting", reason)
 
     def _message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:

@@ -279,14 +279,29 @@ class MosquittoServer:
     """Debian's mosquitto on a loopback port, with persistence and no cap on queued messages
     (its default of 1,000 silently drops a persistent session's backlog); stoppable."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
         self.root = root
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.config = root / "mosquitto.conf"
+        auth = "allow_anonymous true"
+        if users:  # password authentication, as the production broker runs
+            passwd = root / "passwd"
+            passwd.touch()
+            for user, password in users.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwd), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            if os.geteuid() == 0:
+                with contextlib.suppress(KeyError):
+                    pw = pwd.getpwnam("mosquitto")
+                    os.chown(passwd, pw.pw_uid, pw.pw_gid)
+            auth = f"allow_anonymous false\npassword_file {passwd}"
         self.config.write_text(
             f"""listener {self.port} 127.0.0.1
-allow_anonymous true
+{auth}
 persistence true
 persistence_location {root}/
 autosave_interval 1
@@ -317,14 +332,14 @@ log_dest file {root}/mosquitto.log
 
 
 @contextlib.contextmanager
-def mosquitto_server() -> Iterator[MosquittoServer]:
-    """A running Mosquitto; stopped and removed afterwards."""
+def mosquitto_server(users: dict[str, str] | None = None) -> Iterator[MosquittoServer]:
+    """A running Mosquitto (with password authentication when `users` are given)."""
     root = Path(tempfile.mkdtemp(prefix="hub-mqtt-"))
     if os.geteuid() == 0:  # mosquitto drops root privileges to the mosquitto user
         with contextlib.suppress(KeyError):
             pw = pwd.getpwnam("mosquitto")
             os.chown(root, pw.pw_uid, pw.pw_gid)
-    server = MosquittoServer(root)
+    server = MosquittoServer(root, users)
     server.start()
     try:
         yield server

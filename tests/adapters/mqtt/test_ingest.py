@@ -146,3 +146,38 @@ async def test_a_broker_restart_mid_ingest_loses_nothing(
 
     await ingest.wait(all_stored, timeout=60)
     assert ingest.ingest.link.connects >= 2
+
+
+async def test_the_broker_checks_the_hubs_credentials(demo_site: Site, tmp_path: Path) -> None:
+    from tests.support.servers import mosquitto_server as with_users
+
+    with with_users({"hub": "broker secret 1"}) as broker:
+        pipeline = Pipeline(stages=[LocationStage(demo_site)])
+        await pipeline.start()
+        good = MqttIngest(
+            MqttOptions(
+                port=broker.port, client_id="hub-auth", username="hub", password="broker secret 1"
+            ),
+            pipeline,
+        )
+        bad = MqttIngest(
+            MqttOptions(
+                port=broker.port, client_id="hub-intruder", username="hub", password="guess"
+            ),
+            pipeline,
+        )
+        await good.start()
+        await bad.start()
+        try:
+            async with asyncio.timeout(10):
+                while not (good.link.connected and bad.link.last_error):
+                    await asyncio.sleep(0.05)
+            assert not bad.link.connected
+            assert "refused" in str(bad.health()["error"]) or "Not authorized" in str(
+                bad.health()["error"]
+            )
+            assert good.health()["status"] == "ok"
+        finally:
+            await good.stop()
+            await bad.stop()
+            await pipeline.stop()
