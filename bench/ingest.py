@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -84,6 +85,8 @@ def publish(
         if sent is not None:
             sent[(topic.split("/", 1)[1], json.loads(payload)["tst"])] = time.time()
         last = pub.publish(topic, payload, qos=1)
+        if (i - start) % 20_000 == 19_999:
+            last.wait_for_publish(60)  # message ids wrap at 65,535: don't queue more than that
     assert last is not None
     last.wait_for_publish(60)
     pub.disconnect()
@@ -169,7 +172,18 @@ async def hub(
     return rate, latencies
 
 
+def publisher_process(argv: list[str]) -> None:
+    """`--publish PORT N START RATE FILE`: publish at RATE, write each fix's send time."""
+    port, n, start, rate, out = int(argv[0]), int(argv[1]), int(argv[2]), float(argv[3]), argv[4]
+    sent: dict[tuple[str, int], float] = {}
+    publish(port, n, start, rate, sent)
+    Path(out).write_text(json.dumps({f"{k[0]}|{k[1]}": v for k, v in sent.items()}))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--publish":
+        publisher_process(sys.argv[2:])
+        return
     args = parse(__doc__ or "")
     n, latency_n = (20_000, 2_000) if args.quick else (100_000, 10_000)
     with mosquitto_server() as broker, tempfile.TemporaryDirectory() as tmp:
