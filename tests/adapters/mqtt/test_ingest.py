@@ -181,3 +181,42 @@ async def test_the_broker_checks_the_hubs_credentials(demo_site: Site, tmp_path:
             await good.stop()
             await bad.stop()
             await pipeline.stop()
+
+
+async def test_two_workers_share_one_stream_through_a_shared_subscription(
+    broker: MosquittoServer, demo_site: Site, tmp_path: Path
+) -> None:
+    """MQTT 5 $share/<group>/...: each message goes to one of the hub workers, none twice."""
+    workers = []
+    for n in (1, 2):
+        store = SQLiteTelemetryStore(tmp_path / f"w{n}.db")
+        pipeline = Pipeline(stages=[LocationStage(demo_site)])
+        pipeline.subscribe("telemetry", TelemetrySink(store))
+        await pipeline.start()
+        ing = MqttIngest(
+            MqttOptions(port=broker.port, client_id=f"hub-worker-{n}", shared_group="hub"), pipeline
+        )
+        await ing.start()
+        workers.append((ing, pipeline, store))
+    try:
+        async with asyncio.timeout(10):
+            while not all(w[0].link.connected for w in workers):
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert workers[0][0].link.topics()[0] == "$share/hub/owntracks/+/+"
+        pub = Publisher(broker.port)
+        guards = ["g1/phone", "g2/phone", "g3/phone", "g4/phone"]
+        for i in range(200):
+            await asyncio.to_thread(pub.send, f"owntracks/{guards[i % 4]}", owntracks(i // 4))
+        pub.close()
+        async with asyncio.timeout(20):
+            while sum(w[0].acks.acked for w in workers) < 200:
+                await asyncio.sleep(0.05)
+        received = [w[0].received for w in workers]
+        assert sum(received) == 200
+        assert all(r > 0 for r in received)  # both worked
+    finally:
+        for ing, pipeline, store in workers:
+            await ing.stop()
+            await pipeline.stop()
+            await store.close()
