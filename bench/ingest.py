@@ -68,24 +68,28 @@ def publish(
     start: int = 0,
     rate: float | None = None,
     sent: dict[tuple[str, int], float] | None = None,
+    stride: int = 1,
 ) -> None:
-    pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-pub")
+    """Fixes start, start + stride, ... below start + n, at `rate` a second."""
+    pub = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{start}-{stride}"
+    )
     pub.max_inflight_messages_set(1000)
     pub.max_queued_messages_set(0)  # no local limit: the bench queues the whole backlog
     pub.connect("127.0.0.1", port)
     pub.loop_start()
     began = time.perf_counter()
     last = None
-    for i in range(start, start + n):
+    for k, i in enumerate(range(start, start + n, stride)):
         topic, payload = fix(i)
         if rate:
-            wait = began + (i - start) / rate - time.perf_counter()
+            wait = began + k / rate - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
         if sent is not None:
             sent[(topic.split("/", 1)[1], json.loads(payload)["tst"])] = time.time()
         last = pub.publish(topic, payload, qos=1)
-        if (i - start) % 20_000 == 19_999:
+        if k % 20_000 == 19_999:
             last.wait_for_publish(60)  # message ids wrap at 65,535: don't queue more than that
     assert last is not None
     last.wait_for_publish(60)
@@ -158,7 +162,7 @@ async def hub(
     publisher.start()
     await asyncio.to_thread(publisher.join)
     async with asyncio.timeout(60):
-        while ingest.acks.acked < n + latency_n:
+        while ingest.acks.acked < n + len(sent):
             await asyncio.sleep(0.01)
     await ingest.stop()
     await pipeline.stop()
@@ -173,10 +177,11 @@ async def hub(
 
 
 def publisher_process(argv: list[str]) -> None:
-    """`--publish PORT N START RATE FILE`: publish at RATE, write each fix's send time."""
+    """`--publish PORT N START RATE FILE STRIDE`: publish at RATE, write each send time."""
     port, n, start, rate, out = int(argv[0]), int(argv[1]), int(argv[2]), float(argv[3]), argv[4]
+    stride = int(argv[5]) if len(argv) > 5 else 1
     sent: dict[tuple[str, int], float] = {}
-    publish(port, n, start, rate, sent)
+    publish(port, n, start, rate, sent, stride)
     Path(out).write_text(json.dumps({f"{k[0]}|{k[1]}": v for k, v in sent.items()}))
 
 

@@ -124,6 +124,9 @@ class MqttLink:
                 if o.protocol == 5:
                     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
                     props.SessionExpiryInterval = o.session_expiry_s
+                    # Messages are acknowledged once stored: let the broker keep a window of
+                    # them in flight that covers a storage round trip.
+                    props.ReceiveMaximum = 1000
                     await asyncio.to_thread(
                         self.client.connect,
                         o.host,

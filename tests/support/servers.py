@@ -306,7 +306,7 @@ persistence true
 persistence_location {root}/
 autosave_interval 1
 max_queued_messages 0
-max_inflight_messages 100
+max_inflight_messages 1000
 log_dest file {root}/mosquitto.log
 """
         )
