@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hub.domain import Event
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.location import LocationStage
 from hub.pipeline import Pipeline
+from hub.services.alarms import AlarmService
 from hub.services.commands import CommandService
 from hub.settings import Settings
 from hub.site import Site
@@ -18,6 +19,30 @@ from hub.storage import Database
 from hub.telemetry import TelemetryStore
 
 HealthCheck = Callable[[], dict[str, Any]]
+
+
+class RuleCatalog(Protocol):
+    """The running rules as the API shows and manages them (the rules engine)."""
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every rule with its configuration and state."""
+        ...
+
+    async def enable(self, rule_id: str) -> None:
+        """Re-enable a rule that disabled itself."""
+        ...
+
+
+class NoRules:
+    """A hub without a rules engine (tests of other parts)."""
+
+    def rules(self) -> list[dict[str, Any]]:
+        """None."""
+        return []
+
+    async def enable(self, rule_id: str) -> None:
+        """There is nothing to enable."""
+        raise KeyError(rule_id)
 
 
 @dataclass
@@ -35,6 +60,8 @@ class HubContext:
     location: LocationStage
     # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:
     # name -> function(parameters) -> events.
+    alarms: AlarmService
+    rules: RuleCatalog = field(default_factory=NoRules)
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

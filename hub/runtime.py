@@ -28,11 +28,12 @@ from adapters.modbus import site_hook as modbus_site_hook
 from adapters.mqtt import MqttIngest, MqttOptions
 from hub.api import create_app
 from hub.context import HubContext
-from hub.domain import CommandHandler, Component, EventSink
+from hub.domain import AlarmEvent, CommandHandler, Component, EventSink
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.location import LocationStage
-from hub.pipeline import Pipeline
+from hub.pipeline import Pipeline, PipelineClosed
+from hub.services.alarms import AlarmService, SqlRuleStateStore
 from hub.services.commands import CommandService
 from hub.settings import Settings
 from hub.site import Site, load_site
@@ -41,6 +42,7 @@ from hub.storage import Database, upgrade
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.schema import series_meta
+from rules.engine import RuleEngine
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 ComponentFactory = Callable[[Settings, Site, EventSink], Sequence[Component]]
 
 # Each protocol's check of a device in the site file (connection, register map).
+# What the rules engine consumes (alarms and commands are its output and others').
+RULE_KINDS = ("reading", "status", "position", "sighting", "gate")
+
 SITE_HOOKS: dict[str, DeviceHook] = {"modbus": modbus_site_hook, "bacnet": bacnet_site_hook}
 
 
@@ -199,6 +204,9 @@ class Hub:
             display_ttl=timedelta(days=settings.display_token_days),
             known_units=[u.id for u in site.work_units],
         )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        alarms = AlarmService(db, notify=self._announce_alarm)
+        self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms)
         self.ctx = HubContext(
             settings=settings,
             site=site,
@@ -209,11 +217,14 @@ class Hub:
             live=live,
             commands=CommandService(db),
             location=location,
+            alarms=alarms,
+            rules=self.rules,
             decoders={"osmand": decode_osmand},
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
-        self.components: list[Component] = []
+        self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
+        self.components: list[Component] = [self.rules]  # first: its state loads before data
         for factory in factories:
             self.components.extend(factory(settings, site, self.pipeline))
         self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))
@@ -223,13 +234,26 @@ class Hub:
                 self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
 
+    def _announce_alarm(self, event: AlarmEvent) -> None:
+        """Put an alarm change on the pipeline (live map, later notifications); any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._publish_alarm, event)
+
+    def _publish_alarm(self, event: AlarmEvent) -> None:
+        with contextlib.suppress(PipelineClosed):
+            self.pipeline.publish_nowait("alarms", event)
+
     def migrate(self) -> None:
         """Bring the relational schema up to date."""
         upgrade(self.ctx.db.engine)
 
     async def start(self) -> None:
         """Start everything in order; on failure stop what started and re-raise."""
+        self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.migrate)
+        await asyncio.to_thread(self.rules.load)
         await self.ctx.telemetry.start()
         await self.pipeline.start()
         try:

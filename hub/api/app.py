@@ -14,7 +14,17 @@ from hub import __version__
 from hub.api import errors
 from hub.api.deps import RoleGuard, WsGuard
 from hub.api.metrics import make_registry
-from hub.api.routes import auth, health, ingest, live, positions, site, telemetry, users
+from hub.api.routes import (
+    alarms,
+    auth,
+    health,
+    ingest,
+    live,
+    positions,
+    site,
+    telemetry,
+    users,
+)
 from hub.context import HubContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -84,7 +94,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     errors.install(app)
-    for module in (health, auth, users, site, telemetry, ingest, positions, live):
+    for module in (health, auth, users, site, telemetry, ingest, positions, live, alarms):
         app.include_router(module.router)
     check_routes(app)
     if not api_routes(app):

@@ -23,6 +23,7 @@ from hub.domain.ports import (
     CommandResult,
     Component,
     EventSink,
+    StoredRule,
     Verdict,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "Quality",
     "Reading",
     "Sighting",
+    "StoredRule",
     "SubjectKind",
     "Verdict",
     "event_source_key",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from hub.domain.events import Command, Event
 
@@ -96,3 +96,12 @@ class CommandHandler(Protocol):
     async def execute(self, command: Command) -> CommandResult:
         """Check, carry out and verify a command; never raises for a device's refusal."""
         ...
+
+
+@dataclass
+class StoredRule:
+    """A rule's persisted state and whether it has disabled itself (see rules.ports)."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    disabled: bool = False
+    error: str = ""

@@ -21,7 +21,15 @@ Loc = tuple[str | int, ...]
 DeviceHook = Callable[[Device, Path | None], tuple[Device, list[tuple[Loc, str]]]]
 
 # Discriminator tags pydantic puts into error locations; they are not part of the file's path.
-_UNION_TAGS = {"Polygon", "MultiPolygon", "Circle"}
+_UNION_TAGS = {
+    "Polygon",
+    "MultiPolygon",
+    "Circle",
+    "equipment_fault",
+    "geofence",
+    "threshold",
+    "silence",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +212,8 @@ def check_site_data(
     }
     if device_hooks:
         problems += _run_device_hooks(items, data, lines, base_dir, device_hooks)
+    # points are known once the hooks have completed each device from its map
+    known["points"] = {f"{d.id}.{p.id}" for d in items["devices"] for p in getattr(d, "points", [])}
     problems += _check_references(items, known, data, lines)
     for name, idx, shell in invalid_refs:
         problems += _item_ref_problems(name, idx, shell, known, lines)

@@ -383,6 +383,7 @@ class Site(Strict):
     gates: list[Gate] = []
     rooms: list[Room] = []
     vehicles: list[Vehicle] = []
+    rules: list[Item] = []  # hub/site/rules.py registers the section and its kinds
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 

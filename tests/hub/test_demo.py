@@ -122,3 +122,81 @@ def test_the_air_handler_and_room_controllers_report_through_bacnet(demo) -> Non
     r = client.post("/api/points/rc-101.temp_setpoint/write", json={"value": 22.0}, headers=tech)
     assert r.status_code == 200, r.text
     assert r.json()["detail"] == "written at priority 8 and read back"
+
+
+def alarms_of(client: TestClient, headers: dict[str, str], **filters: str) -> list[dict]:  # type: ignore[type-arg]
+    r = client.get("/api/alarms", params=filters, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def next_alarm_message(ws, originator: str, deadline_s: float = 30.0) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """Read the live feed (readings keep it flowing) until an alarm about `originator`."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        msg = ws.receive_json()
+        if msg["type"] == "alarm" and msg["originator"] == originator:
+            return msg  # type: ignore[no-any-return]
+    raise AssertionError(f"no alarm about {originator} on the websocket")
+
+
+def test_a_fault_in_the_modbus_simulator_raises_one_alarm_however_it_flaps(demo) -> None:  # type: ignore[no-untyped-def]
+    hub, client = demo
+    hub.ctx.identity.ensure_user("guard", PASSWORD, [Role.SECURITY])
+    security = token(client, "guard")
+    sim = next(c for c in hub.components if c.name == "modbus_simulator")
+    modbus = hub.ctx.components["modbus"]
+    with client.websocket_connect(f"/ws?token={security['Authorization'][7:]}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        sim.set_fault("ahu-b2", "bit")
+        msg = next_alarm_message(ws, "ahu-b2")
+        assert (msg["alarm_type"], msg["state"]) == ("equipment_fault", "ACTIVE_UNACK")
+        for _ in range(2):  # flap: clear, fault again
+            sim.clear_fault("ahu-b2")
+            wait_for(lambda: "ahu-b2" not in modbus()["faults"])
+            sim.set_fault("ahu-b2", "bit")
+            wait_for(lambda: "ahu-b2" in modbus()["faults"])
+    wait_for(lambda: alarms_of(client, security, originator="ahu-b2")[0]["occurrences"] == 3)
+    alarms = alarms_of(client, security, originator="ahu-b2")
+    assert len(alarms) == 1
+    assert alarms[0]["type"] == "equipment_fault"
+    assert alarms[0]["ticket_requested"]
+    r = client.post(
+        f"/api/alarms/{alarms[0]['id']}/ack", json={"comment": "已派维修"}, headers=security
+    )
+    assert r.json()["state"] == "ACTIVE_ACK"
+    staff = client.get("/api/alarms", headers=token(client, "staff"))
+    assert staff.status_code == 403
+    sim.clear_fault("ahu-b2")
+
+
+def test_a_car_leaving_the_district_raises_a_geofence_alarm(demo) -> None:  # type: ignore[no-untyped-def]
+    hub, client = demo
+    hub.ctx.identity.ensure_user("guard", PASSWORD, [Role.SECURITY])
+    security = token(client, "guard")
+    key = hub.ctx.identity.create_api_key("car-3-tracker", Role.DEVICE, actor="test")[0]
+    now = int(time.time())
+    with client.websocket_connect(f"/ws?token={security['Authorization'][7:]}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        for dt, lat, lon in (
+            (-300, 30.2600, 120.1650),  # inside, near the district's east edge
+            (-60, 30.2600, 120.1720),  # out: the dwell starts
+            (0, 30.2600, 120.1780),  # still out a minute later: the alarm
+        ):
+            r = client.get(
+                "/api/osmand",
+                params={
+                    "key": key,
+                    "id": "860000000000003",
+                    "lat": lat,
+                    "lon": lon,
+                    "timestamp": now + dt,
+                },
+            )
+            assert r.status_code == 200, r.text
+        msg = next_alarm_message(ws, "car-3")
+    assert (msg["alarm_type"], msg["state"]) == ("geofence_exit", "ACTIVE_UNACK")
+    alarms = alarms_of(client, security, type="geofence_exit")
+    assert [(a["originator"], a["state"]) for a in alarms] == [("car-3", "ACTIVE_UNACK")]
+    rules = client.get("/api/rules", headers=security).json()
+    assert {r["id"] for r in rules} >= {"plant-faults", "cars-leave-district"}

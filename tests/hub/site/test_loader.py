@@ -198,3 +198,26 @@ def test_missing_floor_plan_image_is_reported(tmp_path: Path) -> None:
     (tmp_path / "plans").mkdir()
     (tmp_path / "plans" / "b1-1f.png").write_bytes(b"\x89PNG")
     assert load_site(tmp_path / "site.yaml").buildings[0].floors[0].plan is not None
+
+
+def test_rules_naming_unknown_things_or_contradicting_themselves_are_problems() -> None:
+    rules = """
+rules:
+  - {id: r-ok, kind: equipment_fault, devices: [m1]}
+  - {id: r-dev, kind: equipment_fault, devices: [m9]}
+  - {id: r-fence, kind: geofence, fence: gf-none}
+  - {id: r-point, kind: threshold, point: m1.nothing, above: 3}
+  - {id: r-both, kind: threshold, point: m1.energy, above: 3, below: 1}
+  - {id: r-kind, kind: teleport}
+  - {id: r-ok, kind: silence, devices: [m1], after_s: 0}
+"""
+    problems = problems_of(GOOD + rules)
+    assert problems["rules[1].devices[0]"] == "unknown device 'm9'"
+    assert problems["rules[2].fence"] == "unknown geofence 'gf-none'"
+    assert problems["rules[3].point"] == "unknown point 'm1.nothing'"
+    assert "exactly one of above / below" in problems["rules[4]"]
+    assert "teleport" in problems["rules[5]"]
+    assert "greater than 0" in problems["rules[6].after_s"]
+    site, _ = check_site_text(GOOD + rules.split("  - {id: r-dev")[0])
+    assert site is not None
+    assert [r.id for r in site.rules] == ["r-ok"]

@@ -33,10 +33,19 @@ def identity(db: Database) -> IdentityService:
 
 
 def test_migrations_create_the_schema_and_are_idempotent(db: Database) -> None:
-    assert current(db.engine) == "0001"
+    assert current(db.engine) == "0002"
     upgrade(db.engine)  # a second run changes nothing
     tables = set(inspect(db.engine).get_table_names())
     assert {"users", "user_roles", "api_keys", "audit_log", "alembic_version"} <= tables
+    assert {"alarms", "alarm_log", "rule_state"} <= tables
+    # The migrations build exactly what the models describe.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from hub.storage.models import Base
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
 def test_a_user_signs_in_and_the_token_names_their_roles(identity: IdentityService) -> None:

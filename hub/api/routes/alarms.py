@@ -1,0 +1,104 @@
+"""Alarms (list, one with its history, acknowledge, assign, shelve) and the rules behind them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from hub.api.deps import Ctx, allow
+from hub.errors import NotFound
+from hub.identity.roles import OPERATORS, Principal, Role
+
+router = APIRouter(prefix="/api", tags=["alarms"])
+
+Viewer = Annotated[Principal, allow(OPERATORS, Role.DISPLAY)]
+Handler = Annotated[Principal, allow(Role.ADMIN, Role.SECURITY, Role.TECHNICIAN)]
+Admin = Annotated[Principal, allow(Role.ADMIN)]
+
+
+class AckBody(BaseModel):
+    """An acknowledgement."""
+
+    comment: str = Field("", max_length=2000)
+
+
+class AssignBody(BaseModel):
+    """Who takes the alarm (null: nobody)."""
+
+    assignee: str | None = Field(None, max_length=64)
+
+
+class ShelveBody(BaseModel):
+    """How long to hide the alarm from the active list (0: unshelve)."""
+
+    minutes: float = Field(ge=0, le=7 * 24 * 60)
+
+
+@router.get("/alarms", summary="Alarms, newest first")
+def list_alarms(
+    ctx: Ctx,
+    _: Viewer,
+    active: bool | None = None,
+    state: Annotated[
+        str | None, Query(pattern="^(ACTIVE_UNACK|ACTIVE_ACK|CLEARED_UNACK|CLEARED_ACK)$")
+    ] = None,
+    severity: Annotated[str | None, Query(pattern="^(critical|major|minor|warning)$")] = None,
+    originator: str | None = None,
+    type: str | None = None,
+    include_shelved: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Filter by active/cleared, state, severity, originator (device, point, subject), type."""
+    return ctx.alarms.list(
+        active=active,
+        state=state,
+        severity=severity,
+        originator=originator,
+        type=type,
+        include_shelved=include_shelved,
+        limit=limit,
+    )
+
+
+@router.get("/alarms/{alarm_id}", summary="One alarm and its history")
+def get_alarm(ctx: Ctx, alarm_id: int, _: Viewer) -> dict[str, Any]:
+    """The alarm with every raise, repeat, acknowledgement, assignment, shelving and clear."""
+    return ctx.alarms.get(alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an alarm")
+def ack_alarm(ctx: Ctx, alarm_id: int, body: AckBody, who: Handler) -> dict[str, Any]:
+    """409 if it is already acknowledged."""
+    return ctx.alarms.acknowledge(alarm_id, who.name, body.comment)
+
+
+@router.post("/alarms/{alarm_id}/assign", summary="Assign an alarm")
+def assign_alarm(ctx: Ctx, alarm_id: int, body: AssignBody, who: Handler) -> dict[str, Any]:
+    """Give the alarm to a user (by username)."""
+    if body.assignee is not None:
+        ctx.identity.get_user(body.assignee)  # 404 for an unknown user
+    return ctx.alarms.assign(alarm_id, who.name, body.assignee)
+
+
+@router.post("/alarms/{alarm_id}/shelve", summary="Shelve an alarm for a while")
+def shelve_alarm(ctx: Ctx, alarm_id: int, body: ShelveBody, who: Handler) -> dict[str, Any]:
+    """Hidden from `include_shelved=false` lists until then."""
+    return ctx.alarms.shelve(alarm_id, who.name, body.minutes)
+
+
+@router.get("/rules", summary="The rules and their state")
+def list_rules(ctx: Ctx, _: Annotated[Principal, allow(OPERATORS)]) -> list[dict[str, Any]]:
+    """Each rule's configuration, whether it disabled itself (and why), and its state."""
+    return ctx.rules.rules()
+
+
+@router.post("/rules/{rule_id}/enable", summary="Re-enable a rule that disabled itself")
+async def enable_rule(ctx: Ctx, rule_id: str, _: Admin) -> dict[str, Any]:
+    """Its state starts afresh."""
+    try:
+        await ctx.rules.enable(rule_id)
+    except KeyError:
+        raise NotFound(f"no rule {rule_id!r}") from None
+    return next(r for r in ctx.rules.rules() if r["id"] == rule_id)

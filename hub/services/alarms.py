@@ -1,0 +1,283 @@
+"""The alarm book: raise, repeat, clear, acknowledge, assign, shelve; history and audit.
+
+States follow the usual two axes (active/cleared x unacknowledged/acknowledged):
+ACTIVE_UNACK -> ACTIVE_ACK (ack) or CLEARED_UNACK (the rule clears) -> CLEARED_ACK.
+At most one *active* alarm per originator + type: a raise while one is active counts one
+more occurrence of it. A raise after it cleared opens a new alarm.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.domain import AlarmEvent, StoredRule
+from hub.errors import Conflict, Invalid, NotFound
+from hub.storage import Database
+from hub.storage.audit import record
+from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
+
+RULES_ACTOR = "rules"
+
+
+class AlarmState(enum.StrEnum):
+    """Where an alarm is in its life."""
+
+    ACTIVE_UNACK = "ACTIVE_UNACK"
+    ACTIVE_ACK = "ACTIVE_ACK"
+    CLEARED_UNACK = "CLEARED_UNACK"
+    CLEARED_ACK = "CLEARED_ACK"
+
+
+def _state(active: bool, acked: bool) -> AlarmState:
+    if active:
+        return AlarmState.ACTIVE_ACK if acked else AlarmState.ACTIVE_UNACK
+    return AlarmState.CLEARED_ACK if acked else AlarmState.CLEARED_UNACK
+
+
+def alarm_dict(a: Alarm) -> dict[str, Any]:
+    """An alarm as the API shows it."""
+    return {
+        "id": a.id,
+        "rule": a.rule,
+        "originator": a.originator,
+        "type": a.type,
+        "severity": a.severity,
+        "state": a.state,
+        "message": a.message,
+        "occurrences": a.occurrences,
+        "ticket_requested": a.ticket_requested,
+        "first_at": a.first_at.isoformat(),
+        "last_at": a.last_at.isoformat(),
+        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
+        "acked_at": a.acked_at.isoformat() if a.acked_at else None,
+        "acked_by": a.acked_by,
+        "ack_comment": a.ack_comment,
+        "assignee": a.assignee,
+        "shelved_until": a.shelved_until.isoformat() if a.shelved_until else None,
+    }
+
+
+class AlarmService:
+    """Alarms in the relational database; each change is logged and announced via `notify`.
+
+    `notify` is called with an AlarmEvent after the change is committed, from whatever thread
+    made it (the hub hands in a thread-safe publish onto the pipeline).
+    """
+
+    def __init__(self, db: Database, notify: Callable[[AlarmEvent], None] = lambda _: None) -> None:
+        self._db = db
+        self._notify = notify
+        self._lock = threading.Lock()  # one raise/clear at a time: one active alarm per key
+
+    # -- the rules engine's side (rules.ports.AlarmBook) ------------------------------------
+    def raise_alarm(
+        self,
+        *,
+        rule: str,
+        originator: str,
+        type: str,
+        severity: str,
+        message: str,
+        ticket: bool,
+        now: datetime,
+    ) -> None:
+        """Open an alarm, or count one more occurrence of the active one."""
+        with self._lock, self._db.session() as s:
+            a = self._active(s, originator, type)
+            if a is None:
+                a = Alarm(
+                    rule=rule,
+                    originator=originator,
+                    type=type,
+                    severity=severity,
+                    state=AlarmState.ACTIVE_UNACK,
+                    active=True,
+                    message=message,
+                    occurrences=1,
+                    ticket_requested=ticket,
+                    first_at=now,
+                    last_at=now,
+                )
+                s.add(a)
+                s.flush()
+                self._log(s, a, RULES_ACTOR, "raised", message=message, ticket=ticket, ts=now)
+            else:
+                a.occurrences += 1
+                a.last_at = now
+                a.message = message
+                self._log(s, a, RULES_ACTOR, "repeated", message=message, ts=now)
+            event = self._event(a, now)
+        self._notify(event)
+
+    def clear_alarm(
+        self, *, rule: str, originator: str, type: str, message: str, now: datetime
+    ) -> None:
+        """Clear the active alarm of originator + type, if there is one."""
+        with self._lock, self._db.session() as s:
+            a = self._active(s, originator, type)
+            if a is None:
+                return
+            a.active = False
+            a.cleared_at = now
+            a.state = _state(False, a.acked_at is not None)
+            self._log(s, a, RULES_ACTOR, "cleared", message=message, ts=now)
+            event = self._event(a, now)
+        self._notify(event)
+
+    # -- people's side ---------------------------------------------------------------------
+    def acknowledge(self, alarm_id: int, actor: str, comment: str = "") -> dict[str, Any]:
+        """Acknowledge (with a comment); acknowledging twice is a conflict."""
+        return self._change(alarm_id, actor, "acknowledged", self._ack, comment=comment)
+
+    def assign(self, alarm_id: int, actor: str, assignee: str | None) -> dict[str, Any]:
+        """Give the alarm to someone (None: take it back)."""
+
+        def do(a: Alarm, now: datetime, assignee: str | None) -> None:
+            a.assignee = assignee
+
+        return self._change(alarm_id, actor, "assigned", do, assignee=assignee)
+
+    def shelve(self, alarm_id: int, actor: str, minutes: float) -> dict[str, Any]:
+        """Hide the alarm from the active list for a while (0 unshelves)."""
+        if not 0 <= minutes <= 7 * 24 * 60:
+            raise Invalid("shelve for 0 to 10080 minutes")
+
+        def do(a: Alarm, now: datetime, minutes: float) -> None:
+            a.shelved_until = now + timedelta(minutes=minutes) if minutes else None
+
+        return self._change(alarm_id, actor, "shelved", do, minutes=minutes)
+
+    @staticmethod
+    def _ack(a: Alarm, now: datetime, comment: str) -> None:
+        if a.acked_at is not None:
+            raise Conflict(f"alarm {a.id} is already acknowledged by {a.acked_by}")
+        a.acked_at = now
+        a.ack_comment = comment
+        a.state = _state(a.active, True)
+
+    def _change(
+        self, alarm_id: int, actor: str, action: str, do: Callable[..., None], **detail: Any
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        with self._lock, self._db.session() as s:
+            a = s.get(Alarm, alarm_id)
+            if a is None:
+                raise NotFound(f"no alarm {alarm_id}")
+            do(a, now, **detail)
+            if action == "acknowledged":
+                a.acked_by = actor
+            self._log(s, a, actor, action, ts=now, **detail)
+            record(s, actor, f"alarm.{action}", str(alarm_id), **detail)
+            out = alarm_dict(a)
+            event = self._event(a, now)
+        self._notify(event)
+        return out
+
+    # -- reading ---------------------------------------------------------------------------
+    def list(
+        self,
+        *,
+        active: bool | None = None,
+        state: str | None = None,
+        severity: str | None = None,
+        originator: str | None = None,
+        type: str | None = None,
+        include_shelved: bool = True,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Alarms, newest first, filtered."""
+        q = select(Alarm).order_by(Alarm.id.desc()).limit(limit)
+        if active is not None:
+            q = q.where(Alarm.active == active)
+        for col, value in (
+            (Alarm.state, state),
+            (Alarm.severity, severity),
+            (Alarm.originator, originator),
+            (Alarm.type, type),
+        ):
+            if value is not None:
+                q = q.where(col == value)
+        now = datetime.now(UTC)
+        with self._db.session() as s:
+            rows = list(s.scalars(q))
+            return [
+                alarm_dict(a)
+                for a in rows
+                if include_shelved or a.shelved_until is None or a.shelved_until <= now
+            ]
+
+    def get(self, alarm_id: int) -> dict[str, Any]:
+        """One alarm with its history."""
+        with self._db.session() as s:
+            a = s.get(Alarm, alarm_id)
+            if a is None:
+                raise NotFound(f"no alarm {alarm_id}")
+            log = s.scalars(
+                select(AlarmLogEntry)
+                .where(AlarmLogEntry.alarm_id == alarm_id)
+                .order_by(AlarmLogEntry.id)
+            )
+            return {
+                **alarm_dict(a),
+                "history": [
+                    {"ts": e.ts.isoformat(), "actor": e.actor, "action": e.action, **e.detail}
+                    for e in log
+                ],
+            }
+
+    # -- internals -------------------------------------------------------------------------
+    @staticmethod
+    def _active(s: Session, originator: str, type: str) -> Alarm | None:
+        return s.scalars(
+            select(Alarm).where(
+                Alarm.originator == originator, Alarm.type == type, Alarm.active.is_(True)
+            )
+        ).first()
+
+    @staticmethod
+    def _log(s: Session, a: Alarm, actor: str, action: str, ts: datetime, **detail: Any) -> None:
+        s.add(AlarmLogEntry(alarm_id=a.id, ts=ts, actor=actor, action=action, detail=detail))
+
+    @staticmethod
+    def _event(a: Alarm, now: datetime) -> AlarmEvent:
+        return AlarmEvent(
+            alarm_id=str(a.id),
+            alarm_type=a.type,
+            originator=a.originator,
+            state=a.state,
+            severity=a.severity,
+            ts=now,
+            message=a.message,
+        )
+
+
+class SqlRuleStateStore:
+    """Rule state in the relational database (rules.ports.RuleStateStore)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def load(self) -> dict[str, StoredRule]:
+        """Every stored rule by id."""
+        with self._db.session() as s:
+            return {
+                r.rule_id: StoredRule(state=dict(r.state), disabled=r.disabled, error=r.error)
+                for r in s.scalars(select(RuleStateRow))
+            }
+
+    def save(self, rules: dict[str, StoredRule]) -> None:
+        """Upsert the given rules' state in one transaction."""
+        with self._db.session() as s:
+            for rule_id, stored in rules.items():
+                row = s.get(RuleStateRow, rule_id) or RuleStateRow(rule_id=rule_id)
+                row.state = dict(stored.state)
+                row.disabled = stored.disabled
+                row.error = stored.error
+                s.add(row)

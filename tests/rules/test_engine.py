@@ -1,0 +1,186 @@
+"""The rules engine with the hub's real alarm book and rule-state store (SQLite), on a virtual
+clock: one alarm per fault however it flaps, restarts mid-condition, a failing rule isolated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hub.domain import AlarmEvent, DeviceStatus, PositionFix, Reading, SubjectKind
+from hub.services.alarms import AlarmService, SqlRuleStateStore
+from hub.site import Site
+from hub.site.rules import EquipmentFaultRule, GeofenceRule, ThresholdRule
+from hub.storage import Database, upgrade
+from rules.engine import RuleEngine
+
+T0 = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
+OUTSIDE = (30.40, 120.40)  # well outside the demo's district fence
+INSIDE = (30.2600, 120.1300)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'hub.db'}")
+    upgrade(database.engine)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def site(demo_site: Site) -> Site:
+    rules = [
+        EquipmentFaultRule(id="faults", kind="equipment_fault", clear_after_s=60),
+        GeofenceRule(
+            id="leave", kind="geofence", fence="gf-district", subjects=["vehicle"], dwell_s=30
+        ),
+        ThresholdRule(id="hot", kind="threshold", point="ahu-b2.supply_temp", above=30),
+    ]
+    return demo_site.model_copy(update={"rules": rules})
+
+
+class Rig:
+    def __init__(self, site: Site, db: Database, clock: Clock) -> None:
+        self.notified: list[AlarmEvent] = []
+        self.alarms = AlarmService(db, notify=self.notified.append)
+        self.clock = clock
+        self.engine = RuleEngine(site, SqlRuleStateStore(db), self.alarms, clock=clock)
+        self.engine.load()
+
+    async def status(self, fault: bool, device: str = "ahu-b2") -> None:
+        await self.engine.handle([DeviceStatus(device, True, self.clock.now, fault=fault)])
+
+    async def fix(self, where: tuple[float, float], subject: str = "car-3") -> None:
+        lat, lon = where
+        event = PositionFix(subject, SubjectKind.VEHICLE, self.clock.now, "gps", lat=lat, lon=lon)
+        await self.engine.handle([event])
+
+
+async def test_a_flapping_fault_is_one_alarm_with_a_ticket_request_and_clears_after_the_hold(
+    site: Site, db: Database
+) -> None:
+    clock = Clock()
+    rig = Rig(site, db, clock)
+    for fault in (True, False, True, False, True, False):
+        await rig.status(fault)
+        clock.advance(10)
+        await rig.engine.tick()
+    alarms = rig.alarms.list()
+    assert len(alarms) == 1
+    alarm = alarms[0]
+    assert (alarm["originator"], alarm["type"], alarm["state"]) == (
+        "ahu-b2",
+        "equipment_fault",
+        "ACTIVE_UNACK",
+    )
+    assert alarm["occurrences"] == 3
+    assert alarm["ticket_requested"]
+    clock.advance(50)  # 60 s since the last clear
+    await rig.engine.tick()
+    assert rig.alarms.list()[0]["state"] == "CLEARED_UNACK"
+    rig.alarms.acknowledge(alarm["id"], "zhang", "fan belt replaced")
+    history = rig.alarms.get(alarm["id"])
+    assert history["state"] == "CLEARED_ACK"
+    assert [h["action"] for h in history["history"]] == [
+        "raised",
+        "repeated",
+        "repeated",
+        "cleared",
+        "acknowledged",
+    ]
+    assert [e.state for e in rig.notified][-2:] == ["CLEARED_UNACK", "CLEARED_ACK"]
+    await rig.status(True)  # a new fault after the alarm cleared is a new alarm
+    assert [a["state"] for a in rig.alarms.list()] == ["ACTIVE_UNACK", "CLEARED_ACK"]
+
+
+async def test_a_restart_in_the_middle_neither_forgets_nor_repeats(
+    site: Site, db: Database
+) -> None:
+    clock = Clock()
+    first = Rig(site, db, clock)
+    await first.status(True)
+    await first.fix(INSIDE)
+    clock.advance(5)
+    await first.fix(OUTSIDE)  # left the district; dwell 30 s not yet over
+    clock.advance(10)
+    await first.status(False)  # fault clear, hold of 60 s running
+
+    clock.advance(25)  # the hub restarts
+    second = Rig(site, db, clock)
+    await second.engine.tick()  # the car has been out 35 s: raised now, by the new process
+    await second.status(True)  # the same fault again: the same alarm
+    clock.advance(1)
+    await second.status(False)
+    clock.advance(61)
+    await second.engine.tick()
+    alarms = {a["type"]: a for a in second.alarms.list()}
+    assert set(alarms) == {"equipment_fault", "geofence_exit"}
+    assert alarms["equipment_fault"]["occurrences"] == 2
+    assert alarms["equipment_fault"]["state"] == "CLEARED_UNACK"
+    assert alarms["geofence_exit"]["originator"] == "car-3"
+    assert alarms["geofence_exit"]["state"] == "ACTIVE_UNACK"
+    third = Rig(site, db, clock)  # another restart: nothing is raised twice
+    clock.advance(30)
+    await third.engine.tick()
+    await third.fix(OUTSIDE)
+    assert len(third.alarms.list()) == 2
+    await third.fix(INSIDE)
+    assert {a["state"] for a in third.alarms.list()} == {"CLEARED_UNACK"}
+
+
+async def test_a_failing_rule_disables_itself_with_an_alarm_and_the_others_go_on(
+    site: Site, db: Database
+) -> None:
+    clock = Clock()
+    rig = Rig(site, db, clock)
+    running = rig.engine._rules["hot"]
+
+    def broken(*_: object) -> object:
+        raise ZeroDivisionError("division by zero")
+
+    running.update = broken
+    await rig.engine.handle([Reading("ahu-b2.supply_temp", 35, "degC", clock.now)])
+    await rig.status(True)
+    alarms = {a["type"]: a for a in rig.alarms.list()}
+    assert alarms["rule_failure"]["originator"] == "rule:hot"
+    assert "ZeroDivisionError" in alarms["rule_failure"]["message"]
+    assert "equipment_fault" in alarms  # the other rules went on
+    assert rig.engine.health()["disabled"] == ["hot"]
+
+    again = Rig(site, db, clock)  # the rule stays disabled across a restart
+    assert again.engine.health()["disabled"] == ["hot"]
+    await again.engine.enable("hot")
+    await again.engine.handle([Reading("ahu-b2.supply_temp", 35, "degC", clock.now)])
+    assert any(a["type"] == "threshold" for a in again.alarms.list())
+
+
+async def test_people_assign_and_shelve_alarms_and_it_is_audited(site: Site, db: Database) -> None:
+    rig = Rig(site, db, Clock())
+    await rig.status(True)
+    alarm_id = rig.alarms.list()[0]["id"]
+    assert rig.alarms.assign(alarm_id, "chief", "li")["assignee"] == "li"
+    shelved = rig.alarms.shelve(alarm_id, "li", 30)
+    assert shelved["shelved_until"] is not None
+    assert rig.alarms.list(include_shelved=False) == []
+    assert rig.alarms.acknowledge(alarm_id, "li", "on my way")["state"] == "ACTIVE_ACK"
+    from hub.errors import Conflict
+    from hub.storage.audit import recent
+
+    with pytest.raises(Conflict):
+        rig.alarms.acknowledge(alarm_id, "li")
+    actions = [e.action for e in recent(db)]
+    assert actions[:3] == ["alarm.acknowledged", "alarm.shelved", "alarm.assigned"]
