@@ -27,12 +27,13 @@ from hub.site import Site
 from hub.site.rules import (
     EquipmentFaultRule,
     GeofenceRule,
+    MissedPatrolRule,
     RuleConfig,
     SilenceRule,
     ThresholdRule,
 )
 from rules.actions import Action, Clear, Raise
-from rules.kinds import equipment_fault, geofence, silence, threshold
+from rules.kinds import equipment_fault, geofence, missed_patrol, silence, threshold
 from rules.ports import AlarmBook, RuleStateStore, StoredRule
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,23 @@ class Fences:
         return self._applies.get(fence, [])
 
 
-def _kind(rule: RuleConfig, fences: Fences) -> tuple[Update, Tick]:
+def _kind(rule: RuleConfig, site: Site, fences: Fences) -> tuple[Update, Tick]:
     match rule:
+        case MissedPatrolRule():
+            r = next(p for p in site.patrol_routes if p.id == rule.route)
+            route = missed_patrol.Route(
+                r.id, tuple(r.checkpoints), r.ordered, frozenset(r.guards), site.site.timezone
+            )
+
+            def patrol_update(
+                s: State, e: Event, now: datetime, c: Any
+            ) -> tuple[State, list[Action]]:
+                return missed_patrol.update(s, e, now, c, route)
+
+            def patrol_tick(s: State, now: datetime, c: Any) -> tuple[State, list[Action]]:
+                return missed_patrol.tick(s, now, c, route)
+
+            return patrol_update, patrol_tick
         case EquipmentFaultRule():
             return equipment_fault.update, equipment_fault.tick
         case ThresholdRule():
@@ -113,7 +129,7 @@ class RuleEngine:
         for item in site.rules:
             rule: RuleConfig = item  # type: ignore[assignment]
             if rule.enabled:
-                up, tk = _kind(rule, fences)
+                up, tk = _kind(rule, site, fences)
                 self._rules[rule.id] = _Running(rule, up, tk, StoredRule())
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()

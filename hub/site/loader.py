@@ -29,6 +29,7 @@ _UNION_TAGS = {
     "geofence",
     "threshold",
     "silence",
+    "missed_patrol",
 }
 
 

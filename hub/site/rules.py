@@ -12,12 +12,17 @@ rules:
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, TypeAdapter, model_validator
+from dateutil import rrule
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from hub.domain import SubjectKind
+from hub.site.geo import Strict
 from hub.site.model import SECTIONS, Id, Item, Ref, Site
 
 
@@ -95,8 +100,62 @@ class SilenceRule(_Rule):
             yield f"devices[{i}]", "devices", d
 
 
+class CheckpointWindow(Strict):
+    """When one checkpoint of a tour is due (minutes after the tour starts) and its grace."""
+
+    at_min: Annotated[float, Field(ge=0, le=24 * 60)]
+    grace_min: Annotated[float, Field(ge=0, le=24 * 60)] | None = None
+
+
+class MissedPatrolRule(_Rule):
+    """Tours of a patrol route on a schedule: each checkpoint due in its window.
+
+    `schedule` is an iCalendar RRULE in the site's time zone (e.g.
+    "FREQ=DAILY;BYHOUR=8,14,20;BYMINUTE=0"). Checkpoint i is due `step_min` * i after the
+    tour starts unless `windows` says otherwise, and missed once `grace_min` has passed.
+    """
+
+    kind: Literal["missed_patrol"]
+    route: Id
+    schedule: str
+    step_min: Annotated[float, Field(ge=0, le=24 * 60)] = 5.0
+    grace_min: Annotated[float, Field(ge=0, le=24 * 60)] = 5.0
+    late_min: Annotated[float, Field(ge=0, le=24 * 60)] = 30.0  # a late visit still counts
+    windows: dict[Id, CheckpointWindow] = {}
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_rrule(cls, value: str) -> str:
+        parse_schedule(value, "UTC")
+        return value
+
+    def refs(self) -> Iterator[Ref]:
+        yield "route", "patrol_routes", self.route
+        for cp in self.windows:
+            yield f"windows.{cp}", "checkpoints", cp
+
+
+def parse_schedule(schedule: str, tz: str) -> rrule.rrule:
+    """The RRULE as a dateutil rule anchored in `tz` (ValueError with the reason if invalid)."""
+    text = schedule.removeprefix("RRULE:").strip()
+    start = datetime(2020, 1, 1, tzinfo=ZoneInfo(tz))
+    try:
+        rule = rrule.rrulestr(text, dtstart=start)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid RRULE {schedule!r}: {exc}") from None
+    if not isinstance(rule, rrule.rrule):
+        raise ValueError("give one RRULE")
+    first = list(itertools.islice(rule, 50))
+    if not first:
+        raise ValueError(f"RRULE {schedule!r} never occurs")
+    if any((b - a).total_seconds() < 30 * 60 for a, b in itertools.pairwise(first)):
+        raise ValueError("tours must start at least 30 minutes apart")
+    return rule
+
+
 RuleConfig = Annotated[
-    EquipmentFaultRule | GeofenceRule | ThresholdRule | SilenceRule, Field(discriminator="kind")
+    EquipmentFaultRule | GeofenceRule | ThresholdRule | SilenceRule | MissedPatrolRule,
+    Field(discriminator="kind"),
 ]
 
 
