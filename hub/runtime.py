@@ -33,7 +33,7 @@ from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
-from hub.services.alarms import AlarmService, SqlRuleStateStore
+from hub.services.alarms import AlarmPolicy, AlarmService, AlarmSweeper, SqlRuleStateStore
 from hub.services.commands import CommandService
 from hub.settings import Settings
 from hub.site import Site, load_site
@@ -179,6 +179,21 @@ def make_telemetry(settings: Settings, site: Site) -> TelemetryStore:
     )
 
 
+def alarm_policies(site: Site) -> dict[str, AlarmPolicy]:
+    """Reminders and escalation of each rule's alarms, from the site file."""
+
+    def minutes(m: float | None) -> timedelta | None:
+        return timedelta(minutes=m) if m else None
+
+    return {
+        r.id: AlarmPolicy(
+            minutes(getattr(r, "remind_every_min", None)),
+            minutes(getattr(r, "escalate_after_min", None)),
+        )
+        for r in site.rules
+    }
+
+
 class Hub:
     """One hub process: its context, its components and its app."""
 
@@ -205,7 +220,7 @@ class Hub:
             known_units=[u.id for u in site.work_units],
         )
         self._loop: asyncio.AbstractEventLoop | None = None
-        alarms = AlarmService(db, notify=self._announce_alarm)
+        alarms = AlarmService(db, notify=self._announce_alarm, policies=alarm_policies(site))
         self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms)
         self.ctx = HubContext(
             settings=settings,
@@ -224,7 +239,8 @@ class Hub:
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
-        self.components: list[Component] = [self.rules]  # first: its state loads before data
+        # first: rule state loads before data arrives
+        self.components: list[Component] = [self.rules, AlarmSweeper(alarms)]
         for factory in factories:
             self.components.extend(factory(settings, site, self.pipeline))
         self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))

@@ -8,9 +8,13 @@ more occurrence of it. A raise after it cleared opens a new alarm.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +27,18 @@ from hub.storage import Database
 from hub.storage.audit import record
 from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
 
+log = logging.getLogger(__name__)
+
 RULES_ACTOR = "rules"
+SEVERITIES = ("warning", "minor", "major", "critical")  # ascending
+
+
+@dataclass(frozen=True)
+class AlarmPolicy:
+    """What happens while a rule's alarm stays active and unacknowledged."""
+
+    remind_every: timedelta | None = None
+    escalate_after: timedelta | None = None
 
 
 class AlarmState(enum.StrEnum):
@@ -71,9 +86,15 @@ class AlarmService:
     made it (the hub hands in a thread-safe publish onto the pipeline).
     """
 
-    def __init__(self, db: Database, notify: Callable[[AlarmEvent], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        notify: Callable[[AlarmEvent], None] = lambda _: None,
+        policies: dict[str, AlarmPolicy] | None = None,
+    ) -> None:
         self._db = db
         self._notify = notify
+        self.policies = policies or {}
         self._lock = threading.Lock()  # one raise/clear at a time: one active alarm per key
 
     # -- the rules engine's side (rules.ports.AlarmBook) ------------------------------------
@@ -130,6 +151,40 @@ class AlarmService:
             self._log(s, a, RULES_ACTOR, "cleared", message=message, ts=now)
             event = self._event(a, now)
         self._notify(event)
+
+    def sweep(self, now: datetime) -> int:
+        """Remind of and escalate the active, unacknowledged, unshelved alarms whose rule asks
+        for it; returns how many alarms changed."""
+        rules = [r for r, p in self.policies.items() if p.remind_every or p.escalate_after]
+        if not rules:
+            return 0
+        events: list[AlarmEvent] = []
+        with self._lock, self._db.session() as s:
+            q = select(Alarm).where(Alarm.state == AlarmState.ACTIVE_UNACK, Alarm.rule.in_(rules))
+            for a in s.scalars(q):
+                if a.shelved_until is not None and a.shelved_until > now:
+                    continue
+                policy = self.policies[a.rule]
+                changed = False
+                if policy.escalate_after and a.severity in SEVERITIES[:-1]:
+                    due = (now - a.first_at) // policy.escalate_after
+                    if due > a.escalations:
+                        old = a.severity
+                        a.severity = SEVERITIES[SEVERITIES.index(old) + 1]
+                        a.escalations += 1
+                        self._log(s, a, RULES_ACTOR, "escalated", ts=now, **{"from": old})
+                        changed = True
+                if policy.remind_every and now - (a.reminded_at or a.first_at) >= (
+                    policy.remind_every
+                ):
+                    a.reminded_at = now
+                    self._log(s, a, RULES_ACTOR, "reminded", ts=now)
+                    changed = True
+                if changed:
+                    events.append(self._event(a, now))
+        for event in events:
+            self._notify(event)
+        return len(events)
 
     # -- people's side ---------------------------------------------------------------------
     def acknowledge(self, alarm_id: int, actor: str, comment: str = "") -> dict[str, Any]:
@@ -281,3 +336,40 @@ class SqlRuleStateStore:
                 row.disabled = stored.disabled
                 row.error = stored.error
                 s.add(row)
+
+
+class AlarmSweeper:
+    """Runs `AlarmService.sweep` periodically (a hub component)."""
+
+    name = "alarm_reminders"
+
+    def __init__(self, alarms: AlarmService, every_s: float = 15.0) -> None:
+        self._alarms = alarms
+        self._every = every_s
+        self._task: asyncio.Task[None] | None = None
+        self.changed = 0
+        self.failures = 0
+
+    async def start(self) -> None:
+        """Start sweeping."""
+        self._task = asyncio.create_task(self._loop(), name="alarm-sweeper")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                self.changed += await asyncio.to_thread(self._alarms.sweep, datetime.now(UTC))
+            except Exception:  # the database away: next time
+                self.failures += 1
+                log.exception("alarm reminders failed")
+
+    async def stop(self) -> None:
+        """Stop sweeping."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def health(self) -> dict[str, object]:
+        """Counts."""
+        return {"status": "ok", "changed": self.changed, "failures": self.failures}

@@ -39,6 +39,10 @@ class _Rule(Item):
     name: str = ""
     severity: Severity = Severity.MAJOR
     enabled: bool = True
+    # While an alarm of this rule stays active and unacknowledged: announce it again every
+    # `remind_every_min`, and raise its severity one level every `escalate_after_min`.
+    remind_every_min: Annotated[float, Field(gt=0, le=24 * 60)] | None = None
+    escalate_after_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
 
 
 class EquipmentFaultRule(_Rule):

@@ -127,6 +127,8 @@ class Alarm(Base):
     ack_comment: Mapped[str] = mapped_column(Text, default="")
     assignee: Mapped[str | None] = mapped_column(String(64), default=None)
     shelved_until: Mapped[datetime | None] = mapped_column(default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AlarmLogEntry(Base):

@@ -184,3 +184,31 @@ async def test_people_assign_and_shelve_alarms_and_it_is_audited(site: Site, db:
         rig.alarms.acknowledge(alarm_id, "li")
     actions = [e.action for e in recent(db)]
     assert actions[:3] == ["alarm.acknowledged", "alarm.shelved", "alarm.assigned"]
+
+
+async def test_unacknowledged_alarms_are_repeated_and_escalated_until_someone_acknowledges(
+    site: Site, db: Database
+) -> None:
+    from hub.services.alarms import AlarmPolicy
+
+    clock = Clock()
+    rig = Rig(site, db, clock)
+    rig.alarms.policies = {
+        "faults": AlarmPolicy(
+            remind_every=timedelta(minutes=5), escalate_after=timedelta(minutes=10)
+        )
+    }
+    await rig.status(True)
+    alarm_id = rig.alarms.list()[0]["id"]
+    rig.notified.clear()
+    assert rig.alarms.sweep(clock.advance(4 * 60)) == 0
+    assert rig.alarms.sweep(clock.advance(60)) == 1  # 5 min: a reminder
+    assert rig.notified[-1].severity == "major"
+    assert rig.alarms.sweep(clock.advance(5 * 60)) == 1  # 10 min: reminder + escalation
+    assert rig.alarms.get(alarm_id)["severity"] == "critical"
+    assert rig.notified[-1].severity == "critical"
+    assert rig.alarms.sweep(clock.advance(10 * 60)) == 1  # critical is the top: reminder only
+    rig.alarms.acknowledge(alarm_id, "li", "looking")
+    assert rig.alarms.sweep(clock.advance(60 * 60)) == 0  # acknowledged: quiet
+    actions = [h["action"] for h in rig.alarms.get(alarm_id)["history"]]
+    assert actions == ["raised", "reminded", "escalated", "reminded", "reminded", "acknowledged"]

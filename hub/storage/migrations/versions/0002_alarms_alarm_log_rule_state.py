@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 20:12:54.774952
+Create Date: 2026-11-26 20:26:23.064440
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("ack_comment", sa.Text(), nullable=False),
         sa.Column("assignee", sa.String(length=64), nullable=True),
         sa.Column("shelved_until", hub.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", hub.storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalations", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alarms")),
     )
     with op.batch_alter_table("alarms", schema=None) as batch_op:
