@@ -35,6 +35,7 @@ from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
 from hub.services.alarms import AlarmPolicy, AlarmService, AlarmSweeper, SqlRuleStateStore
 from hub.services.commands import CommandService
+from hub.services.notify import Notifier
 from hub.settings import Settings
 from hub.site import Site, load_site
 from hub.site.loader import DeviceHook
@@ -239,8 +240,10 @@ class Hub:
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
+        notifier = Notifier(settings.notify, site=site.site.name, timezone=site.site.timezone)
+        self.pipeline.subscribe("notify", notifier, kinds=("alarm",), lossless=False)
         # first: rule state loads before data arrives
-        self.components: list[Component] = [self.rules, AlarmSweeper(alarms)]
+        self.components: list[Component] = [self.rules, AlarmSweeper(alarms), notifier]
         for factory in factories:
             self.components.extend(factory(settings, site, self.pipeline))
         self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))

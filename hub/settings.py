@@ -35,6 +35,34 @@ class MqttSettings(BaseModel):
     shared_group: str | None = None  # MQTT 5 shared subscription across hub workers
 
 
+class WebhookSettings(BaseModel):
+    """One place alarms are posted to: a generic JSON endpoint or a WeCom / DingTalk group
+    robot (its URL carries the robot's key: keep it in the environment, not in files)."""
+
+    url: SecretStr
+    format: Literal["json", "wecom", "dingtalk"] = "json"
+    min_severity: Literal["warning", "minor", "major", "critical"] = "warning"
+    actions: list[str] = ["raised", "reminded", "escalated", "cleared"]
+    name: str = ""  # shown in health instead of the URL
+
+    @model_validator(mode="after")
+    def _http(self) -> WebhookSettings:
+        if not self.url.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("a webhook URL must be http(s)")
+        return self
+
+
+class NotifySettings(BaseModel):
+    """Where alarm changes go besides the websocket. Delivery retries with backoff and never
+    holds up the rules engine."""
+
+    webhooks: list[WebhookSettings] = []
+    attempts: int = Field(5, ge=1, le=20)
+    backoff_s: float = Field(2.0, gt=0, le=300)
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    queue: int = Field(1000, ge=1)
+
+
 class BacnetSettings(BaseModel):
     """The hub's own BACnet/IP application (a device on the network that reads the others)."""
 
@@ -95,6 +123,7 @@ class Settings(BaseSettings):
     display_token_days: float = Field(365, gt=0, le=3650)
     pipeline_queue: int = Field(10_000, ge=100)
     mqtt: MqttSettings = MqttSettings()
+    notify: NotifySettings = NotifySettings()
     bacnet: BacnetSettings = BacnetSettings()
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -145,6 +145,9 @@ class AlarmEvent:
     severity: str
     ts: datetime
     message: str = ""
+    # what happened: raised, repeated, reminded, escalated, cleared, acknowledged, assigned,
+    # shelved
+    action: str = ""
     kind: ClassVar[str] = "alarm"
 
     def __post_init__(self) -> None:

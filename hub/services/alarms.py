@@ -129,12 +129,14 @@ class AlarmService:
                 s.add(a)
                 s.flush()
                 self._log(s, a, RULES_ACTOR, "raised", message=message, ticket=ticket, ts=now)
+                action = "raised"
             else:
                 a.occurrences += 1
                 a.last_at = now
                 a.message = message
                 self._log(s, a, RULES_ACTOR, "repeated", message=message, ts=now)
-            event = self._event(a, now)
+                action = "repeated"
+            event = self._event(a, now, action)
         self._notify(event)
 
     def clear_alarm(
@@ -149,7 +151,7 @@ class AlarmService:
             a.cleared_at = now
             a.state = _state(False, a.acked_at is not None)
             self._log(s, a, RULES_ACTOR, "cleared", message=message, ts=now)
-            event = self._event(a, now)
+            event = self._event(a, now, "cleared")
         self._notify(event)
 
     def sweep(self, now: datetime) -> int:
@@ -165,7 +167,7 @@ class AlarmService:
                 if a.shelved_until is not None and a.shelved_until > now:
                     continue
                 policy = self.policies[a.rule]
-                changed = False
+                changed = ""
                 if policy.escalate_after and a.severity in SEVERITIES[:-1]:
                     due = (now - a.first_at) // policy.escalate_after
                     if due > a.escalations:
@@ -173,15 +175,15 @@ class AlarmService:
                         a.severity = SEVERITIES[SEVERITIES.index(old) + 1]
                         a.escalations += 1
                         self._log(s, a, RULES_ACTOR, "escalated", ts=now, **{"from": old})
-                        changed = True
+                        changed = "escalated"
                 if policy.remind_every and now - (a.reminded_at or a.first_at) >= (
                     policy.remind_every
                 ):
                     a.reminded_at = now
                     self._log(s, a, RULES_ACTOR, "reminded", ts=now)
-                    changed = True
+                    changed = changed or "reminded"
                 if changed:
-                    events.append(self._event(a, now))
+                    events.append(self._event(a, now, changed))
         for event in events:
             self._notify(event)
         return len(events)
@@ -231,7 +233,7 @@ class AlarmService:
             self._log(s, a, actor, action, ts=now, **detail)
             record(s, actor, f"alarm.{action}", str(alarm_id), **detail)
             out = alarm_dict(a)
-            event = self._event(a, now)
+            event = self._event(a, now, action)
         self._notify(event)
         return out
 
@@ -301,8 +303,9 @@ class AlarmService:
         s.add(AlarmLogEntry(alarm_id=a.id, ts=ts, actor=actor, action=action, detail=detail))
 
     @staticmethod
-    def _event(a: Alarm, now: datetime) -> AlarmEvent:
+    def _event(a: Alarm, now: datetime, action: str) -> AlarmEvent:
         return AlarmEvent(
+            action=action,
             alarm_id=str(a.id),
             alarm_type=a.type,
             originator=a.originator,

@@ -1,0 +1,210 @@
+"""Alarm notifications to other systems: webhooks (generic JSON, WeCom and DingTalk group
+robots). A lossy pipeline consumer of alarm events feeding one bounded queue per webhook;
+a worker per webhook posts with retries and backoff, so a slow or dead endpoint never holds
+up the rules engine (a full queue drops its oldest message, counted)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.domain import AlarmEvent
+from hub.pipeline import Envelope
+from hub.settings import NotifySettings, WebhookSettings
+
+log = logging.getLogger(__name__)
+
+SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
+SEVERITY_ZH = {"critical": "紧急", "major": "重要", "minor": "次要", "warning": "提示"}
+ACTION_ZH = {
+    "raised": "新告警",
+    "repeated": "再次发生",
+    "reminded": "未确认提醒",
+    "escalated": "告警升级",
+    "cleared": "已恢复",
+    "acknowledged": "已确认",
+    "assigned": "已指派",
+    "shelved": "已搁置",
+}
+TYPE_ZH = {
+    "equipment_fault": "设备故障",
+    "geofence_exit": "驶出电子围栏",
+    "geofence_enter": "进入电子围栏",
+    "threshold": "数值越限",
+    "silence": "设备无数据",
+    "patrol_missed": "漏巡",
+    "patrol_late": "迟巡",
+    "patrol_out_of_order": "巡更顺序错误",
+    "rule_failure": "规则故障",
+}
+STATE_ZH = {
+    "ACTIVE_UNACK": "未确认",
+    "ACTIVE_ACK": "已确认",
+    "CLEARED_UNACK": "已恢复（未确认）",
+    "CLEARED_ACK": "已恢复",
+}
+
+
+def _markdown(a: AlarmEvent, tz: ZoneInfo, site: str) -> tuple[str, str]:
+    title = f"【{ACTION_ZH.get(a.action, a.action)}】{TYPE_ZH.get(a.alarm_type, a.alarm_type)}"
+    when = a.ts.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    text = (
+        f"### {title} · {SEVERITY_ZH.get(a.severity, a.severity)}\n"
+        f"> 对象：{a.originator}\n"
+        f"> 状态：{STATE_ZH.get(a.state, a.state)}\n"
+        f"> 时间：{when}\n"
+        f"> 站点：{site}\n\n"
+        f"{a.message}"
+    )
+    return title, text
+
+
+def render(a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str) -> dict[str, Any]:
+    """The request body for a webhook of format `fmt`."""
+    if fmt == "json":
+        return {
+            "site": site,
+            "alarm_id": a.alarm_id,
+            "type": a.alarm_type,
+            "originator": a.originator,
+            "state": a.state,
+            "severity": a.severity,
+            "action": a.action,
+            "message": a.message,
+            "ts": a.ts.isoformat(),
+        }
+    title, text = _markdown(a, tz, site)
+    if fmt == "wecom":
+        return {"msgtype": "markdown", "markdown": {"content": text}}
+    return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}  # dingtalk
+
+
+class DeliveryError(Exception):
+    """The endpoint refused or failed."""
+
+
+def post(url: str, body: dict[str, Any], fmt: str, timeout: float) -> None:
+    """POST JSON; robots answer 200 with {"errcode": 0} on success."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    req = urllib.request.Request(  # noqa: S310 (URL checked to be http(s) in settings)
+        url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            answer = resp.read()
+    except urllib.error.HTTPError as err:
+        raise DeliveryError(f"HTTP {err.code}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise DeliveryError(str(getattr(err, "reason", err))) from None
+    if fmt in ("wecom", "dingtalk"):
+        try:
+            code = json.loads(answer).get("errcode", 0)
+        except (ValueError, AttributeError):
+            raise DeliveryError("robot answered something other than JSON") from None
+        if code != 0:
+            raise DeliveryError(f"robot errcode {code}")
+
+
+class _Target:
+    def __init__(self, cfg: WebhookSettings, maxsize: int) -> None:
+        self.cfg = cfg
+        self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(maxsize)
+        url = urllib.parse.urlsplit(cfg.url.get_secret_value())
+        self.label = cfg.name or f"{cfg.format} {url.netloc}{url.path}"  # never the query
+        self.counts: Counter[str] = Counter()
+        self.last_error = ""
+        self.task: asyncio.Task[None] | None = None
+
+    def wants(self, a: AlarmEvent) -> bool:
+        return (
+            a.action in self.cfg.actions
+            and SEVERITY_RANK.get(a.severity, 0) >= SEVERITY_RANK[self.cfg.min_severity]
+        )
+
+
+class Notifier:
+    """Sends alarm changes to the configured webhooks (a pipeline consumer and a component)."""
+
+    name = "notifications"
+
+    def __init__(self, settings: NotifySettings, *, site: str, timezone: str) -> None:
+        self._settings = settings
+        self._site = site
+        self._tz = ZoneInfo(timezone)
+        self._targets = [_Target(w, settings.queue) for w in settings.webhooks]
+        seen: Counter[str] = Counter()
+        for t in self._targets:  # two robots on one host and path differ only by their key
+            seen[t.label] += 1
+            if seen[t.label] > 1:
+                t.label = f"{t.label} #{seen[t.label]}"
+
+    async def __call__(self, batch: Sequence[Envelope]) -> None:
+        """Pipeline handler: queue each alarm change for the webhooks that want it."""
+        for env in batch:
+            event = env.event
+            if not isinstance(event, AlarmEvent):
+                continue
+            for t in self._targets:
+                if not t.wants(event):
+                    continue
+                if t.queue.full():
+                    t.queue.get_nowait()
+                    t.counts["dropped"] += 1
+                t.queue.put_nowait(event)
+
+    async def start(self) -> None:
+        """A delivery worker per webhook."""
+        for t in self._targets:
+            t.task = asyncio.create_task(self._deliver(t), name=f"notify:{t.label}")
+
+    async def stop(self) -> None:
+        """Stop delivering (what is queued is dropped: alarms stay in the alarm book)."""
+        for t in self._targets:
+            if t.task is not None:
+                t.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t.task
+
+    async def _deliver(self, t: _Target) -> None:
+        s = self._settings
+        url = t.cfg.url.get_secret_value()
+        while True:
+            event = await t.queue.get()
+            body = render(event, t.cfg.format, self._tz, self._site)
+            for attempt in range(1, s.attempts + 1):
+                try:
+                    await asyncio.to_thread(post, url, body, t.cfg.format, s.timeout_s)
+                except DeliveryError as err:
+                    t.last_error = str(err)
+                    t.counts["retried" if attempt < s.attempts else "failed"] += 1
+                    if attempt < s.attempts:
+                        await asyncio.sleep(s.backoff_s * 2 ** (attempt - 1))
+                    else:
+                        log.warning(
+                            "alarm %s not delivered to %s: %s", event.alarm_id, t.label, err
+                        )
+                else:
+                    t.counts["sent"] += 1
+                    t.last_error = ""
+                    break
+
+    def health(self) -> dict[str, Any]:
+        """Per webhook: sent, retried, failed, dropped, queued, last error (degraded while an
+        endpoint's latest attempt failed)."""
+        failing = any(t.last_error for t in self._targets)
+        return {
+            "status": "degraded" if failing else "ok",
+            "webhooks": {
+                t.label: {**t.counts, "queued": t.queue.qsize(), "last_error": t.last_error}
+                for t in self._targets
+            },
+        }

@@ -1,0 +1,130 @@
+"""Alarm changes reach webhooks (generic JSON, WeCom and DingTalk robot formats) through a
+real HTTP server; a failing endpoint is retried, and one that keeps failing is counted
+without holding anything up."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.runtime import Hub
+from hub.settings import Settings
+from hub.site import Site
+from tests.conftest import DEMO_SITE
+
+WECOM = "/wecom?key=s3cret"
+
+
+class Robot(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.received: dict[str, list[dict[str, Any]]] = {}
+        self.calls: dict[str, int] = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Robot
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        calls = self.server.calls[self.path] = self.server.calls.get(self.path, 0) + 1
+        if self.path == "/wecom?key=s3cret" and calls == 1:
+            self.send_response(502)  # a hiccup: the hub retries
+            self.end_headers()
+            return
+        self.server.received.setdefault(self.path, []).append(body)
+        answer = {"errcode": 310000, "errmsg": "keywords not in content"}
+        if self.path != "/dingtalk":
+            answer = {"errcode": 0, "errmsg": "ok"}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def robot() -> Iterator[Robot]:
+    server = Robot()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def test_alarms_reach_webhooks_in_their_formats_with_retries(
+    tmp_path: Path, demo_site: Site, robot: Robot
+) -> None:
+    base = f"http://127.0.0.1:{robot.server_address[1]}"
+    settings = Settings(
+        data_dir=tmp_path,
+        secret_key="k" * 48,
+        site_file=DEMO_SITE,
+        notify={
+            "webhooks": [
+                {"url": f"{base}/json", "name": "ops-system"},
+                {"url": f"{base}/wecom?key=s3cret", "format": "wecom", "min_severity": "major"},
+                {"url": f"{base}/dingtalk", "format": "dingtalk"},
+            ],
+            "attempts": 3,
+            "backoff_s": 0.05,
+        },
+    )
+    hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+    with TestClient(hub.app()):
+        alarms = hub.ctx.alarms
+        now = datetime.now(UTC)
+        common = {"rule": "plant-faults", "originator": "ahu-b2", "type": "equipment_fault"}
+        alarms.raise_alarm(**common, severity="major", message="送风机故障", ticket=True, now=now)
+        alarms.raise_alarm(  # minor: below the WeCom hook's threshold
+            rule="meters-silent",
+            originator="meter-b1",
+            type="silence",
+            severity="minor",
+            message="no data",
+            ticket=False,
+            now=now,
+        )
+        deadline = time.monotonic() + 20
+        while len(robot.received.get("/json", [])) < 2 or WECOM not in robot.received:
+            assert time.monotonic() < deadline, robot.received
+            time.sleep(0.05)
+        ding = f"dingtalk 127.0.0.1:{robot.server_address[1]}/dingtalk"
+        while hub.ctx.components["notifications"]()["webhooks"][ding].get("failed", 0) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        health = hub.ctx.components["notifications"]()
+    generic = robot.received["/json"]
+    assert [(m["originator"], m["action"], m["state"]) for m in generic] == [
+        ("ahu-b2", "raised", "ACTIVE_UNACK"),
+        ("meter-b1", "raised", "ACTIVE_UNACK"),
+    ]
+    (wecom,) = robot.received[WECOM]
+    assert wecom["msgtype"] == "markdown"
+    content = wecom["markdown"]["content"]
+    assert "【新告警】设备故障 · 重要" in content
+    assert "ahu-b2" in content
+    assert "送风机故障" in content
+    assert robot.calls[WECOM] == 2  # the 502, then the delivery
+    assert robot.calls["/dingtalk"] == 6  # two alarms, three attempts each, all refused
+    assert health["status"] == "degraded"
+    hooks = health["webhooks"]
+    assert hooks["ops-system"]["sent"] == 2
+    assert hooks[f"wecom 127.0.0.1:{robot.server_address[1]}/wecom"]["retried"] == 1
+    dingtalk = hooks[ding]
+    assert dingtalk["failed"] == 2
+    assert dingtalk["last_error"] == "robot errcode 310000"
+    assert "key=" not in json.dumps(health)  # robot keys in URLs never show
