@@ -222,7 +222,7 @@ class Hub:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         alarms = AlarmService(db, notify=self._announce_alarm, policies=alarm_policies(site))
-        self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms)
+        self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms, save_every_s=1.0)
         self.ctx = HubContext(
             settings=settings,
             site=site,

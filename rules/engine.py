@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.prepared import prep
 
-from hub.domain import Event
+from hub.domain import Event, PositionFix, Reading
 from hub.pipeline import Envelope
 from hub.site import Site
 from hub.site.rules import (
@@ -49,19 +51,46 @@ def utcnow() -> datetime:
 
 
 class Fences:
-    """The site's geofences as prepared shapes: which side of a fence a fix is on."""
+    """The site's geofences in an STRtree: which fences contain each fix of a batch, in one
+    vectorised query (shapely 2), and which side of one fence a point is on."""
 
     def __init__(self, site: Site) -> None:
-        self._shapes = {g.id: prep(g.geometry.to_shape()) for g in site.geofences}
+        self.ids = [g.id for g in site.geofences]
+        self._geoms = [g.geometry.to_shape() for g in site.geofences]
+        self._shapes = {
+            g.id: prep(geom) for g, geom in zip(site.geofences, self._geoms, strict=True)
+        }
+        self._tree = shapely.STRtree(self._geoms) if self._geoms else None
         self._applies = {g.id: [k.value for k in g.applies_to] for g in site.geofences}
 
     def inside(self, fence: str, lat: float, lon: float) -> bool:
         """Whether (lat, lon) is in the fence (its edge counts as inside)."""
         return bool(self._shapes[fence].intersects(shapely.Point(lon, lat)))
 
+    def containing(self, points: Sequence[tuple[float, float]]) -> list[frozenset[str]]:
+        """For each (lat, lon), the ids of the fences it is in."""
+        out: list[set[str]] = [set() for _ in points]
+        if self._tree is None or not points:
+            return [frozenset()] * len(points)
+        coords = np.asarray([(lon, lat) for lat, lon in points], dtype=float)
+        hits = self._tree.query(shapely.points(coords), predicate="intersects")
+        for p, g in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
+            out[p].add(self.ids[g])
+        return [frozenset(s) for s in out]
+
     def applies(self, fence: str) -> list[str]:
         """The subject kinds the fence is for (empty: everyone)."""
         return self._applies.get(fence, [])
+
+
+# The event kinds each rule kind consumes (geofence rules are fed by the fence index).
+CONSUMES: dict[str, tuple[str, ...]] = {
+    "equipment_fault": ("status",),
+    "threshold": ("reading",),
+    "silence": ("reading", "status", "position"),
+    "missed_patrol": ("sighting",),
+    "geofence": (),
+}
 
 
 def _kind(rule: RuleConfig, site: Site, fences: Fences) -> tuple[Update, Tick]:
@@ -104,6 +133,7 @@ class _Running:
     tick: Tick
     stored: StoredRule
     dirty: bool = False
+    applies: tuple[str, ...] = ()  # geofence rules: the fence's subject kinds
 
 
 class RuleEngine:
@@ -119,18 +149,39 @@ class RuleEngine:
         *,
         clock: Callable[[], datetime] = utcnow,
         tick_s: float = 1.0,
+        save_every_s: float = 0.0,
     ) -> None:
         self._store = store
         self._alarms = alarms
         self._clock = clock
         self._tick_s = tick_s
-        fences = Fences(site)
+        self._save_every = save_every_s
+        self._saved_at = 0.0
+        self.fences = Fences(site)
         self._rules: dict[str, _Running] = {}
+        # Dispatch: event kind -> rules; a reading's point -> threshold rules; a fence -> its
+        # geofence rules (evaluated only when a subject's side of that fence changes).
+        self._by_kind: dict[str, list[_Running]] = {}
+        self._by_point: dict[str, list[_Running]] = {}
+        self._by_fence: dict[str, list[_Running]] = {}
+        self._geo: list[_Running] = []
+        self._sides: dict[str, frozenset[str]] = {}  # subject -> fences it was last inside
         for item in site.rules:
             rule: RuleConfig = item  # type: ignore[assignment]
-            if rule.enabled:
-                up, tk = _kind(rule, site, fences)
-                self._rules[rule.id] = _Running(rule, up, tk, StoredRule())
+            if not rule.enabled:
+                continue
+            up, tk = _kind(rule, site, self.fences)
+            running = _Running(rule, up, tk, StoredRule())
+            self._rules[rule.id] = running
+            if isinstance(rule, GeofenceRule):
+                running.applies = tuple(self.fences.applies(rule.fence))
+                self._by_fence.setdefault(rule.fence, []).append(running)
+                self._geo.append(running)
+            elif isinstance(rule, ThresholdRule):
+                self._by_point.setdefault(rule.point, []).append(running)
+            else:
+                for kind in CONSUMES[rule.kind]:
+                    self._by_kind.setdefault(kind, []).append(running)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._loaded = False
@@ -155,11 +206,13 @@ class RuleEngine:
         self._task = asyncio.create_task(self._ticker(), name="rules:tick")
 
     async def stop(self) -> None:
-        """Stop ticking; the state is saved after every batch already."""
+        """Stop ticking and save every rule's state."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        async with self._lock:
+            await asyncio.to_thread(self._save, force=True)
 
     async def _ticker(self) -> None:
         while True:
@@ -178,12 +231,66 @@ class RuleEngine:
         """Evaluate events, then apply what the rules decided."""
         async with self._lock:
             now = self._clock()
-            actions: list[Action] = []
-            for event in events:
-                for running in self._rules.values():
-                    actions.extend(self._run(running, event, now))
-            self.evaluated += len(events)
+            actions = self.evaluate(events, now)
             await asyncio.to_thread(self._commit, actions, now)
+
+    def evaluate(self, events: Sequence[Event], now: datetime) -> list[Action]:
+        """Run the rules over the events (no I/O): what they decide."""
+        actions: list[Action] = []
+        fixes: list[PositionFix] = []
+        if self._geo:
+            fixes = [
+                e
+                for e in events
+                if isinstance(e, PositionFix) and e.lat is not None and e.lon is not None
+            ]
+            sides = self.fences.containing([(f.lat, f.lon) for f in fixes])  # type: ignore[misc]
+            for fix, inside in zip(fixes, sides, strict=True):
+                actions.extend(self._geofence(fix, inside))
+        for event in events:
+            targets = self._by_kind.get(event.kind, ())
+            if isinstance(event, Reading):
+                targets = [*targets, *self._by_point.get(event.point_id, ())]
+            for running in targets:
+                actions.extend(self._run(running, event, now))
+        self.evaluated += len(events)
+        return actions
+
+    def _geofence(self, fix: PositionFix, inside: frozenset[str]) -> list[Action]:
+        """The geofence rules of the fences whose side this subject changed (all of them at
+        its first fix): a fix on the same side as before changes nothing a tick would not."""
+        subject = fix.subject_id
+        before = self._sides.get(subject)
+        self._sides[subject] = inside
+        if before is None:
+            rules = self._geo
+        else:
+            changed = before ^ inside
+            if not changed:
+                return []
+            rules = [r for f in changed for r in self._by_fence.get(f, ())]
+        actions: list[Action] = []
+        for running in rules:
+            cfg = running.config
+            assert isinstance(cfg, GeofenceRule)
+            if running.stored.disabled or not geofence.watches(cfg, fix, list(running.applies)):
+                continue
+            state = running.stored.state
+            try:
+                sub, acts = geofence.step(
+                    state.get(subject), fix.ts, cfg.fence in inside, cfg, subject
+                )
+            except Exception as exc:
+                actions.extend(self._fail(running, exc))
+                continue
+            if sub is None:
+                if state.pop(subject, None) is not None:
+                    running.dirty = True
+            elif sub != state.get(subject):
+                state[subject] = sub
+                running.dirty = True
+            actions.extend(acts)
+        return actions
 
     async def tick(self) -> None:
         """Let time-driven conditions (dwell, hold, silence) mature."""
@@ -204,25 +311,29 @@ class RuleEngine:
             else:
                 state, actions = running.update(running.stored.state, event, now, running.config)
         except Exception as exc:
-            self.failures += 1
-            rule_id = running.config.id
-            log.exception("rule %s failed; disabling it", rule_id)
-            running.stored.disabled = True
-            running.stored.error = f"{type(exc).__name__}: {exc}"
-            running.dirty = True
-            return [
-                Raise(
-                    rule_id,
-                    f"rule:{rule_id}",
-                    "rule_failure",
-                    "major",
-                    f"rule {rule_id} disabled: {running.stored.error}",
-                )
-            ]
-        if state != running.stored.state:
+            return self._fail(running, exc)
+        if state is not running.stored.state:
             running.stored.state = state
             running.dirty = True
         return actions
+
+    def _fail(self, running: _Running, exc: Exception) -> list[Action]:
+        """Disable a rule whose function raised; an alarm about the rule says why."""
+        self.failures += 1
+        rule_id = running.config.id
+        log.error("rule %s failed; disabling it", rule_id, exc_info=exc)
+        running.stored.disabled = True
+        running.stored.error = f"{type(exc).__name__}: {exc}"
+        running.dirty = True
+        return [
+            Raise(
+                rule_id,
+                f"rule:{rule_id}",
+                "rule_failure",
+                "major",
+                f"rule {rule_id} disabled: {running.stored.error}",
+            )
+        ]
 
     def _commit(self, actions: list[Action], now: datetime) -> None:
         for action in actions:
@@ -246,11 +357,18 @@ class RuleEngine:
                     message=action.message,
                     now=now,
                 )
+        self._save()
+
+    def _save(self, *, force: bool = False) -> None:
+        """Persist the changed rule states (at most every `save_every_s` unless forced)."""
+        if not force and time.monotonic() - self._saved_at < self._save_every:
+            return
         dirty = {rid: r.stored for rid, r in self._rules.items() if r.dirty}
         if dirty:
             self._store.save(dirty)
-            for r in self._rules.values():
-                r.dirty = False
+            for r in dirty:
+                self._rules[r].dirty = False
+        self._saved_at = time.monotonic()
 
     async def enable(self, rule_id: str) -> None:
         """Re-enable a rule that disabled itself; its state starts afresh."""
@@ -260,7 +378,7 @@ class RuleEngine:
                 raise KeyError(rule_id)
             running.stored = StoredRule()
             running.dirty = True
-            await asyncio.to_thread(self._commit, [], self._clock())
+            await asyncio.to_thread(self._save, force=True)
 
     # -- inspection ------------------------------------------------------------------------
     def rules(self) -> list[dict[str, Any]]:

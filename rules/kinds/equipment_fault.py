@@ -55,4 +55,4 @@ def tick(state: State, now: datetime, rule: EquipmentFaultRule) -> tuple[State, 
         ):
             out[device] = {"raised": False, "clear_since": None}
             actions.append(Clear(rule.id, device, "equipment_fault", "fault cleared"))
-    return out, actions
+    return (out if actions or out != state else state), actions

@@ -24,6 +24,35 @@ def _watched(rule: GeofenceRule, fix: PositionFix, applies: list[str]) -> bool:
     return not kinds or fix.subject_kind.value in kinds
 
 
+def step(
+    sub: dict[str, Any] | None, ts: datetime, is_in: bool, rule: GeofenceRule, subject: str
+) -> tuple[dict[str, Any] | None, list[Action]]:
+    """One subject's side of the fence at `ts`: its new entry (None when nothing is pending
+    or raised, so the state holds only subjects in a condition) and what to do."""
+    condition = is_in if rule.when == "enter" else not is_in
+    if condition:
+        since = sub["since"] if sub else ts.isoformat()
+        raised = bool(sub and sub["raised"])
+        if not raised and (ts - datetime.fromisoformat(since)).total_seconds() >= rule.dwell_s:
+            alarm = Raise(
+                rule.id,
+                subject,
+                f"geofence_{rule.when}",
+                rule.severity.value,
+                _describe(subject, rule.when, rule.fence),
+            )
+            return {"since": since, "raised": True}, [alarm]
+        return {"since": since, "raised": raised}, []
+    if sub and sub["raised"]:
+        return None, [Clear(rule.id, subject, f"geofence_{rule.when}", f"{subject} back")]
+    return None, []
+
+
+def watches(rule: GeofenceRule, fix: PositionFix, applies: list[str]) -> bool:
+    """Whether the rule is about this kind of subject."""
+    return _watched(rule, fix, applies)
+
+
 def update(
     state: State,
     event: Event,
@@ -38,35 +67,11 @@ def update(
     if not _watched(rule, event, applies):
         return state, []
     is_in = inside(rule.fence, event.lat, event.lon)
-    condition = is_in if rule.when == "enter" else not is_in
-    sub = dict(state.get(event.subject_id, {"since": None, "raised": False}))
-    actions: list[Action] = []
-    if condition:
-        if sub["since"] is None:
-            sub["since"] = event.ts.isoformat()
-        if (
-            not sub["raised"]
-            and (event.ts - datetime.fromisoformat(sub["since"])).total_seconds() >= rule.dwell_s
-        ):
-            sub["raised"] = True
-            actions.append(
-                Raise(
-                    rule.id,
-                    event.subject_id,
-                    f"geofence_{rule.when}",
-                    rule.severity.value,
-                    _describe(event.subject_id, rule.when, rule.fence),
-                )
-            )
-    else:
-        if sub["raised"]:
-            actions.append(
-                Clear(
-                    rule.id, event.subject_id, f"geofence_{rule.when}", f"{event.subject_id} back"
-                )
-            )
-        sub = {"since": None, "raised": False}
-    return {**state, event.subject_id: sub}, actions
+    sub, actions = step(state.get(event.subject_id), event.ts, is_in, rule, event.subject_id)
+    out = {k: v for k, v in state.items() if k != event.subject_id}
+    if sub is not None:
+        out[event.subject_id] = sub
+    return out, actions
 
 
 def tick(state: State, now: datetime, rule: GeofenceRule) -> tuple[State, list[Action]]:
@@ -89,7 +94,7 @@ def tick(state: State, now: datetime, rule: GeofenceRule) -> tuple[State, list[A
                     _describe(subject, rule.when, rule.fence),
                 )
             )
-    return out, actions
+    return (out if actions or out != state else state), actions
 
 
 def _describe(subject: str, when: str, fence: str) -> str:

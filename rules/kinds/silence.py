@@ -55,4 +55,4 @@ def tick(state: State, now: datetime, rule: SilenceRule) -> tuple[State, list[Ac
                     f"no data from {src} for {int(silent)} s",
                 )
             )
-    return out, actions
+    return (out if actions or out != state else state), actions
