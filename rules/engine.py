@@ -29,13 +29,21 @@ from hub.site import Site
 from hub.site.rules import (
     EquipmentFaultRule,
     GeofenceRule,
+    LoneWorkerRule,
     MissedPatrolRule,
     RuleConfig,
     SilenceRule,
     ThresholdRule,
 )
 from rules.actions import Action, Clear, Raise
-from rules.kinds import equipment_fault, geofence, missed_patrol, silence, threshold
+from rules.kinds import (
+    equipment_fault,
+    geofence,
+    lone_worker,
+    missed_patrol,
+    silence,
+    threshold,
+)
 from rules.ports import AlarmBook, RuleStateStore, StoredRule
 
 log = logging.getLogger(__name__)
@@ -89,6 +97,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "threshold": ("reading",),
     "silence": ("reading", "status", "position"),
     "missed_patrol": ("sighting",),
+    "lone_worker": ("position",),
     "geofence": (),
 }
 
@@ -116,6 +125,8 @@ def _kind(rule: RuleConfig, site: Site, fences: Fences) -> tuple[Update, Tick]:
             return threshold.update, threshold.tick
         case SilenceRule():
             return silence.update, silence.tick
+        case LoneWorkerRule():
+            return lone_worker.update, lone_worker.tick
         case GeofenceRule():
             applies = fences.applies(rule.fence)
 

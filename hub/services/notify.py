@@ -44,6 +44,7 @@ TYPE_ZH = {
     "patrol_missed": "漏巡",
     "patrol_late": "迟巡",
     "patrol_out_of_order": "巡更顺序错误",
+    "lone_worker": "保安长时间未移动",
     "rule_failure": "规则故障",
 }
 STATE_ZH = {

@@ -30,6 +30,7 @@ _UNION_TAGS = {
     "threshold",
     "silence",
     "missed_patrol",
+    "lone_worker",
 }
 
 

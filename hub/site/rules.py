@@ -139,6 +139,21 @@ class MissedPatrolRule(_Rule):
             yield f"windows.{cp}", "checkpoints", cp
 
 
+class LoneWorkerRule(_Rule):
+    """A guard whose position has stayed within `radius_m` for `after_s` while his phone or
+    badge keeps reporting (a fall, an illness, an assault): check on him."""
+
+    kind: Literal["lone_worker"]
+    guards: list[Id] = []  # empty: every subject of kind guard
+    after_s: Annotated[float, Field(ge=60, le=4 * 3600)] = 600.0
+    radius_m: Annotated[float, Field(gt=0, le=500)] = 15.0
+    severity: Severity = Severity.CRITICAL
+
+    def refs(self) -> Iterator[Ref]:
+        for i, g in enumerate(self.guards):
+            yield f"guards[{i}]", "people", g
+
+
 def parse_schedule(schedule: str, tz: str) -> rrule.rrule:
     """The RRULE as a dateutil rule anchored in `tz` (ValueError with the reason if invalid)."""
     text = schedule.removeprefix("RRULE:").strip()
@@ -158,7 +173,12 @@ def parse_schedule(schedule: str, tz: str) -> rrule.rrule:
 
 
 RuleConfig = Annotated[
-    EquipmentFaultRule | GeofenceRule | ThresholdRule | SilenceRule | MissedPatrolRule,
+    EquipmentFaultRule
+    | GeofenceRule
+    | ThresholdRule
+    | SilenceRule
+    | MissedPatrolRule
+    | LoneWorkerRule,
     Field(discriminator="kind"),
 ]
 

@@ -123,3 +123,42 @@ def test_silence_raises_for_a_quiet_device_and_clears_when_it_reports() -> None:
     assert acts == []
     state, acts = silence.update(state, Reading("meter.kw", 1, "kW", at(510)), at(510), rule)
     assert [type(a) for a in acts] == [Clear]
+
+
+def guard_fix(s: float, lat: float, lon: float, guard: str = "g1") -> PositionFix:
+    return PositionFix(guard, SubjectKind.GUARD, at(s), "phone", lat=lat, lon=lon)
+
+
+def test_a_guard_who_stops_moving_raises_lone_worker_at_a_fix_or_a_tick() -> None:
+    from hub.site.rules import LoneWorkerRule
+    from rules.kinds import lone_worker
+
+    rule = LoneWorkerRule(id="lw", kind="lone_worker", after_s=600, radius_m=15)
+
+    def feed(state: dict, s: float, lat: float, lon: float = 120.0):  # type: ignore[no-untyped-def]
+        return lone_worker.update(state, guard_fix(s, lat, lon), at(s), rule)
+
+    state, _ = feed({}, 0, 30.0)
+    state, acts = feed(state, 300, 30.00005)  # ~6 m: jitter, not movement
+    state, acts = feed(state, 599, 30.0001)  # ~11 m from the anchor
+    assert acts == []
+    state, acts = feed(state, 600, 30.0)
+    assert [(type(a), a.originator, a.type) for a in acts] == [(Raise, "g1", "lone_worker")]
+    assert "10 min" in acts[0].message
+    state, acts = feed(state, 700, 30.0)
+    assert acts == []  # raised once
+    state, acts = feed(state, 760, 30.0005)  # ~55 m: he moves
+    assert [type(a) for a in acts] == [Clear]
+    # A phone that reports only when moving: the tick raises without a new fix.
+    state, acts = lone_worker.tick(state, at(760 + 599), rule)
+    assert acts == []
+    state, acts = lone_worker.tick(state, at(760 + 600), rule)
+    assert [type(a) for a in acts] == [Raise]
+    # Nothing for more than twice the time: no longer watched (the silence rule's business).
+    state, acts = lone_worker.tick(state, at(760 + 1201), rule)
+    assert [type(a) for a in acts] == [Clear]
+    assert state == {}
+    _, acts = lone_worker.update(
+        {}, PositionFix("car-1", SubjectKind.VEHICLE, at(0), "gps", lat=30, lon=120), at(0), rule
+    )
+    assert acts == []

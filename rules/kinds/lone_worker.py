@@ -1,0 +1,83 @@
+"""Lone worker: a guard who has not moved more than `radius_m` for `after_s`.
+
+Each guard has an anchor (where he last moved to). A fix farther than `radius_m` from it
+moves the anchor (and clears his alarm); otherwise, once `after_s` has passed since the
+anchor was set, the alarm is raised, at a fix or at a tick. Phones that report only on
+significant movement stay quiet when their guard does not move, so the tick raises without
+a new fix; a guard whose last fix is older than twice `after_s` is no longer watched (his
+phone is off or he went home: the silence rule's business).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from hub.domain import Event, PositionFix, SubjectKind
+from hub.site.rules import LoneWorkerRule
+from rules.actions import Action, Clear, Raise
+
+State = dict[str, Any]  # guard -> {"anchor": [lat, lon], "since": iso, "last": iso, "raised"}
+
+
+def _distance_m(a: list[float], lat: float, lon: float) -> float:
+    dlat = math.radians(lat - a[0])
+    dlon = math.radians(lon - a[1]) * math.cos(math.radians(lat))
+    return 6_371_000.0 * math.hypot(dlat, dlon)
+
+
+def _raise(rule: LoneWorkerRule, guard: str, held_s: float) -> Raise:
+    return Raise(
+        rule.id,
+        guard,
+        "lone_worker",
+        rule.severity.value,
+        f"{guard} has not moved more than {rule.radius_m:g} m for {held_s / 60:.0f} min",
+    )
+
+
+def update(
+    state: State, event: Event, now: datetime, rule: LoneWorkerRule
+) -> tuple[State, list[Action]]:
+    """A fix of a guard."""
+    if (
+        not isinstance(event, PositionFix)
+        or event.subject_kind is not SubjectKind.GUARD
+        or event.lat is None
+        or event.lon is None
+        or (rule.guards and event.subject_id not in rule.guards)
+    ):
+        return state, []
+    guard = event.subject_id
+    g = state.get(guard)
+    actions: list[Action] = []
+    ts = event.ts.isoformat()
+    if g is None or _distance_m(g["anchor"], event.lat, event.lon) > rule.radius_m:
+        if g is not None and g["raised"]:
+            actions.append(Clear(rule.id, guard, "lone_worker", f"{guard} is moving again"))
+        g = {"anchor": [event.lat, event.lon], "since": ts, "last": ts, "raised": False}
+    else:
+        g = {**g, "last": max(g["last"], ts)}
+        held = (event.ts - datetime.fromisoformat(g["since"])).total_seconds()
+        if not g["raised"] and held >= rule.after_s:
+            g["raised"] = True
+            actions.append(_raise(rule, guard, held))
+    return {**state, guard: g}, actions
+
+
+def tick(state: State, now: datetime, rule: LoneWorkerRule) -> tuple[State, list[Action]]:
+    """Raise for guards still where they were `after_s` ago; forget stale ones."""
+    out: State = {}
+    actions: list[Action] = []
+    for guard, g in state.items():
+        if (now - datetime.fromisoformat(g["last"])).total_seconds() > 2 * rule.after_s:
+            if g["raised"]:
+                actions.append(Clear(rule.id, guard, "lone_worker", f"{guard} stopped reporting"))
+            continue
+        held = (now - datetime.fromisoformat(g["since"])).total_seconds()
+        if not g["raised"] and held >= rule.after_s:
+            g = {**g, "raised": True}
+            actions.append(_raise(rule, guard, held))
+        out[guard] = g
+    return (out if actions or out != state else state), actions
