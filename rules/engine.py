@@ -34,6 +34,7 @@ from hub.site.rules import (
     RuleConfig,
     SilenceRule,
     ThresholdRule,
+    in_hours,
 )
 from rules.actions import Action, Clear, Raise
 from rules.kinds import (
@@ -90,6 +91,13 @@ class Fences:
         """The subject kinds the fence is for (empty: everyone)."""
         return self._applies.get(fence, [])
 
+    def applies_to(self, group: Sequence[str]) -> list[str]:
+        """The subject kinds a group of fences is for (empty: everyone)."""
+        kinds = [self.applies(f) for f in group]
+        if any(not k for k in kinds):
+            return []
+        return sorted({k for ks in kinds for k in ks})
+
 
 # The event kinds each rule kind consumes (geofence rules are fed by the fence index).
 CONSUMES: dict[str, tuple[str, ...]] = {
@@ -128,12 +136,16 @@ def _kind(rule: RuleConfig, site: Site, fences: Fences) -> tuple[Update, Tick]:
         case LoneWorkerRule():
             return lone_worker.update, lone_worker.tick
         case GeofenceRule():
-            applies = fences.applies(rule.fence)
+            applies = fences.applies_to(rule.group)
+            tz = site.site.timezone
 
             def update(s: State, e: Event, now: datetime, r: Any) -> tuple[State, list[Action]]:
-                return geofence.update(s, e, now, r, fences.inside, applies)
+                return geofence.update(s, e, now, r, fences.inside, applies, tz)
 
-            return update, geofence.tick
+            def tick(s: State, now: datetime, r: Any) -> tuple[State, list[Action]]:
+                return geofence.tick(s, now, r, tz)
+
+            return update, tick
     raise TypeError(f"no rule kind for {type(rule).__name__}")
 
 
@@ -144,7 +156,9 @@ class _Running:
     tick: Tick
     stored: StoredRule
     dirty: bool = False
-    applies: tuple[str, ...] = ()  # geofence rules: the fence's subject kinds
+    applies: tuple[str, ...] = ()  # geofence rules: the fences' subject kinds
+    group: frozenset[str] = frozenset()  # geofence rules: the fences
+    active: bool | None = None  # geofence rules with hours: inside them at the last tick
 
 
 class RuleEngine:
@@ -177,6 +191,8 @@ class RuleEngine:
         self._by_fence: dict[str, list[_Running]] = {}
         self._geo: list[_Running] = []
         self._sides: dict[str, frozenset[str]] = {}  # subject -> fences it was last inside
+        self._kinds: dict[str, str] = {}  # subject -> its kind
+        self._tz = site.site.timezone
         for item in site.rules:
             rule: RuleConfig = item  # type: ignore[assignment]
             if not rule.enabled:
@@ -185,8 +201,10 @@ class RuleEngine:
             running = _Running(rule, up, tk, StoredRule())
             self._rules[rule.id] = running
             if isinstance(rule, GeofenceRule):
-                running.applies = tuple(self.fences.applies(rule.fence))
-                self._by_fence.setdefault(rule.fence, []).append(running)
+                running.applies = tuple(self.fences.applies_to(rule.group))
+                running.group = frozenset(rule.group)
+                for fence in rule.group:
+                    self._by_fence.setdefault(fence, []).append(running)
                 self._geo.append(running)
             elif isinstance(rule, ThresholdRule):
                 self._by_point.setdefault(rule.point, []).append(running)
@@ -205,6 +223,10 @@ class RuleEngine:
     def load(self) -> None:
         """Take up the persisted state of every rule (call before the first event)."""
         self._loaded = True
+        now = self._clock()
+        for running in self._geo:
+            hours = getattr(running.config, "active_hours", None)
+            running.active = in_hours(hours, now, self._tz)
         stored = self._store.load()
         for rule_id, running in self._rules.items():
             if rule_id in stored:
@@ -273,34 +295,63 @@ class RuleEngine:
         subject = fix.subject_id
         before = self._sides.get(subject)
         self._sides[subject] = inside
+        self._kinds[subject] = fix.subject_kind.value
         if before is None:
             rules = self._geo
         else:
             changed = before ^ inside
             if not changed:
                 return []
-            rules = [r for f in changed for r in self._by_fence.get(f, ())]
+            rules = list({id(r): r for f in changed for r in self._by_fence.get(f, ())}.values())
         actions: list[Action] = []
         for running in rules:
             cfg = running.config
             assert isinstance(cfg, GeofenceRule)
-            if running.stored.disabled or not geofence.watches(cfg, fix, list(running.applies)):
+            if running.stored.disabled or not geofence.watches(
+                cfg, fix.subject_kind.value, list(running.applies)
+            ):
                 continue
-            state = running.stored.state
-            try:
-                sub, acts = geofence.step(
-                    state.get(subject), fix.ts, cfg.fence in inside, cfg, subject
-                )
-            except Exception as exc:
-                actions.extend(self._fail(running, exc))
-                continue
-            if sub is None:
-                if state.pop(subject, None) is not None:
-                    running.dirty = True
-            elif sub != state.get(subject):
-                state[subject] = sub
+            actions.extend(self._geo_step(running, subject, fix.ts, inside))
+        return actions
+
+    def _geo_step(
+        self, running: _Running, subject: str, ts: datetime, inside: frozenset[str]
+    ) -> list[Action]:
+        cfg = running.config
+        assert isinstance(cfg, GeofenceRule)
+        state = running.stored.state
+        try:
+            active = in_hours(cfg.active_hours, ts, self._tz)
+            sub, acts = geofence.step(
+                state.get(subject), ts, bool(running.group & inside), cfg, subject, active
+            )
+        except Exception as exc:
+            return self._fail(running, exc)
+        if sub is None:
+            if state.pop(subject, None) is not None:
                 running.dirty = True
-            actions.extend(acts)
+        elif sub != state.get(subject):
+            state[subject] = sub
+            running.dirty = True
+        return acts
+
+    def _hours_opened(self, now: datetime) -> list[Action]:
+        """Geofence rules whose hours just began: step every subject seen so far (those
+        already on the watched side start their condition now)."""
+        actions: list[Action] = []
+        for running in self._geo:
+            cfg = running.config
+            assert isinstance(cfg, GeofenceRule)
+            if cfg.active_hours is None or running.stored.disabled:
+                continue
+            active = in_hours(cfg.active_hours, now, self._tz)
+            opened = active and running.active is False
+            running.active = active
+            if not opened:
+                continue
+            for subject, inside in self._sides.items():
+                if geofence.watches(cfg, self._kinds[subject], list(running.applies)):
+                    actions.extend(self._geo_step(running, subject, now, inside))
         return actions
 
     async def tick(self) -> None:
@@ -310,6 +361,7 @@ class RuleEngine:
             actions: list[Action] = []
             for running in self._rules.values():
                 actions.extend(self._run(running, None, now))
+            actions.extend(self._hours_opened(now))
             await asyncio.to_thread(self._commit, actions, now)
 
     def _run(self, running: _Running, event: Event | None, now: datetime) -> list[Action]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -59,16 +60,60 @@ class EquipmentFaultRule(_Rule):
 
 
 class GeofenceRule(_Rule):
-    """A subject entering or leaving a geofence (and staying so for `dwell_s`)."""
+    """A subject entering or leaving a geofence (and staying so for `dwell_s`).
+
+    `fences` makes a group: inside any of them is inside, so moving between adjacent zones
+    is no exit. `active_hours` ("22:00-06:00", site time zone) limits the rule to a daily
+    window (a zone restricted at night); outside it nothing is raised and raised alarms clear.
+    """
 
     kind: Literal["geofence"]
-    fence: Id
+    fence: Id | None = None
+    fences: list[Id] = []
     when: Literal["enter", "exit"] = "exit"
-    subjects: list[SubjectKind] = []  # empty: the fence's applies_to
+    subjects: list[SubjectKind] = []  # empty: the fences' applies_to
     dwell_s: Annotated[float, Field(ge=0, le=86_400)] = 0.0
+    active_hours: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> GeofenceRule:
+        if (self.fence is None) == (not self.fences):
+            raise ValueError("give either fence or fences (a group)")
+        if self.active_hours is not None:
+            parse_hours(self.active_hours)
+        return self
+
+    @property
+    def group(self) -> list[str]:
+        """The fences the rule is about."""
+        return [self.fence] if self.fence else list(self.fences)
 
     def refs(self) -> Iterator[Ref]:
-        yield "fence", "geofences", self.fence
+        if self.fence:
+            yield "fence", "geofences", self.fence
+        for i, f in enumerate(self.fences):
+            yield f"fences[{i}]", "geofences", f
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def parse_hours(spec: str) -> tuple[time, time]:
+    """ "22:00-06:00" as (start, end); a window past midnight wraps."""
+    m = _HOURS.match(spec.strip())
+    if not m or m.group(1, 2) == m.group(3, 4):
+        raise ValueError(f"active_hours {spec!r}: give HH:MM-HH:MM, e.g. 22:00-06:00")
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    return time(h1, m1), (time(0, 0) if h2 == 24 else time(h2, m2))
+
+
+def in_hours(spec: str | None, ts: datetime, tz: str) -> bool:
+    """Whether `ts` falls in the daily window `spec` (always, without one)."""
+    if spec is None:
+        return True
+    start, end = parse_hours(spec)
+    t = ts.astimezone(ZoneInfo(tz)).time()
+    return start <= t < end if start < end else (t >= start or t < end)
 
 
 class ThresholdRule(_Rule):

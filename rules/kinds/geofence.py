@@ -12,24 +12,30 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain import Event, PositionFix
-from hub.site.rules import GeofenceRule
+from hub.site.rules import GeofenceRule, in_hours
 from rules.actions import Action, Clear, Raise
 
 State = dict[str, Any]  # subject -> {"since": iso | None, "raised": bool}
 Inside = Callable[[str, float, float], bool]
 
 
-def _watched(rule: GeofenceRule, fix: PositionFix, applies: list[str]) -> bool:
+def _watched(rule: GeofenceRule, kind: str, applies: list[str]) -> bool:
     kinds = [k.value for k in rule.subjects] or applies
-    return not kinds or fix.subject_kind.value in kinds
+    return not kinds or kind in kinds
 
 
 def step(
-    sub: dict[str, Any] | None, ts: datetime, is_in: bool, rule: GeofenceRule, subject: str
+    sub: dict[str, Any] | None,
+    ts: datetime,
+    is_in: bool,
+    rule: GeofenceRule,
+    subject: str,
+    active: bool = True,
 ) -> tuple[dict[str, Any] | None, list[Action]]:
-    """One subject's side of the fence at `ts`: its new entry (None when nothing is pending
-    or raised, so the state holds only subjects in a condition) and what to do."""
-    condition = is_in if rule.when == "enter" else not is_in
+    """One subject's side of the fence (group) at `ts`, inside the rule's hours or not: its
+    new entry (None when nothing is pending or raised, so the state holds only subjects in a
+    condition) and what to do."""
+    condition = active and (is_in if rule.when == "enter" else not is_in)
     if condition:
         since = sub["since"] if sub else ts.isoformat()
         raised = bool(sub and sub["raised"])
@@ -39,7 +45,7 @@ def step(
                 subject,
                 f"geofence_{rule.when}",
                 rule.severity.value,
-                _describe(subject, rule.when, rule.fence),
+                _describe(subject, rule.when, rule),
             )
             return {"since": since, "raised": True}, [alarm]
         return {"since": since, "raised": raised}, []
@@ -48,9 +54,9 @@ def step(
     return None, []
 
 
-def watches(rule: GeofenceRule, fix: PositionFix, applies: list[str]) -> bool:
+def watches(rule: GeofenceRule, kind: str, applies: list[str]) -> bool:
     """Whether the rule is about this kind of subject."""
-    return _watched(rule, fix, applies)
+    return _watched(rule, kind, applies)
 
 
 def update(
@@ -60,22 +66,35 @@ def update(
     rule: GeofenceRule,
     inside: Inside,
     applies: list[str],
+    tz: str = "Asia/Shanghai",
 ) -> tuple[State, list[Action]]:
     """A fix of a subject the rule watches."""
     if not isinstance(event, PositionFix) or event.lat is None or event.lon is None:
         return state, []
-    if not _watched(rule, event, applies):
+    if not _watched(rule, event.subject_kind.value, applies):
         return state, []
-    is_in = inside(rule.fence, event.lat, event.lon)
-    sub, actions = step(state.get(event.subject_id), event.ts, is_in, rule, event.subject_id)
+    is_in = any(inside(f, event.lat, event.lon) for f in rule.group)
+    active = in_hours(rule.active_hours, event.ts, tz)
+    sub, actions = step(
+        state.get(event.subject_id), event.ts, is_in, rule, event.subject_id, active
+    )
     out = {k: v for k, v in state.items() if k != event.subject_id}
     if sub is not None:
         out[event.subject_id] = sub
     return out, actions
 
 
-def tick(state: State, now: datetime, rule: GeofenceRule) -> tuple[State, list[Action]]:
-    """Raise conditions whose dwell has passed without a new fix."""
+def tick(
+    state: State, now: datetime, rule: GeofenceRule, tz: str = "Asia/Shanghai"
+) -> tuple[State, list[Action]]:
+    """Raise conditions whose dwell has passed without a new fix; outside the rule's hours
+    every raised alarm clears and nothing is pending."""
+    if not in_hours(rule.active_hours, now, tz):
+        return {}, [
+            Clear(rule.id, subject, f"geofence_{rule.when}", "outside the rule's hours")
+            for subject, sub in state.items()
+            if sub["raised"]
+        ]
     actions: list[Action] = []
     out = dict(state)
     for subject, sub in state.items():
@@ -91,12 +110,12 @@ def tick(state: State, now: datetime, rule: GeofenceRule) -> tuple[State, list[A
                     subject,
                     f"geofence_{rule.when}",
                     rule.severity.value,
-                    _describe(subject, rule.when, rule.fence),
+                    _describe(subject, rule.when, rule),
                 )
             )
     return (out if actions or out != state else state), actions
 
 
-def _describe(subject: str, when: str, fence: str) -> str:
+def _describe(subject: str, when: str, rule: GeofenceRule) -> str:
     verb = "entered" if when == "enter" else "left"
-    return f"{subject} {verb} {fence}"
+    return f"{subject} {verb} {' / '.join(rule.group)}"

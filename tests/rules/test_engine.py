@@ -296,3 +296,64 @@ def test_the_indexed_geofence_path_decides_exactly_what_checking_every_fence_wou
                 naive += [(type(a).__name__, a.rule, a.originator) for a in acts]
     assert len(naive) > 20  # the walks did cross fences
     assert sorted(fast) == sorted(naive)
+
+
+async def test_a_fence_group_is_one_area_and_a_night_rule_watches_only_at_night(
+    demo_site: Site, db: Database
+) -> None:
+    from hub.site.model import Geofence
+
+    def box(fid: str, lon0: float) -> Geofence:
+        ring = [
+            [lon0, 30.0],
+            [lon0 + 0.01, 30.0],
+            [lon0 + 0.01, 30.01],
+            [lon0, 30.01],
+            [lon0, 30.0],
+        ]
+        return Geofence.model_validate(
+            {
+                "id": fid,
+                "name": fid,
+                "applies_to": ["vehicle"],
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+
+    fences = [box("yard-a", 120.00), box("yard-b", 120.01), box("archive", 120.03)]
+    rules = [
+        GeofenceRule(id="stay-in-yards", kind="geofence", fences=["yard-a", "yard-b"], when="exit"),
+        GeofenceRule(
+            id="archive-at-night",
+            kind="geofence",
+            fence="archive",
+            when="enter",
+            active_hours="22:00-06:00",
+        ),
+    ]
+    site = demo_site.model_copy(update={"geofences": fences, "rules": rules})
+    clock = Clock()  # 22:00 UTC = 06:00 in Shanghai: outside the night window
+    clock.now = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)  # 21:00 local
+    rig = Rig(site, db, clock)
+    await rig.fix((30.005, 120.005))  # in yard A
+    await rig.fix((30.005, 120.015))  # into the adjacent yard B: no exit
+    assert rig.alarms.list() == []
+    await rig.fix((30.005, 120.035))  # out of both yards, into the archive by day
+    alarms = {a["type"]: a for a in rig.alarms.list()}
+    assert set(alarms) == {"geofence_exit"}
+    assert "yard-a / yard-b" in alarms["geofence_exit"]["message"]
+    clock.advance(3600)  # 22:00 local: the archive rule's hours begin, the car is still there
+    await rig.engine.tick()
+    assert {a["type"] for a in rig.alarms.list(active=True)} == {"geofence_exit", "geofence_enter"}
+    clock.advance(8 * 3600)  # 06:00 local: the night is over
+    await rig.engine.tick()
+    assert {a["type"] for a in rig.alarms.list(active=True)} == {"geofence_exit"}
+
+
+def test_geofence_rules_name_their_fences_and_valid_hours() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="either fence or fences"):
+        GeofenceRule(id="x", kind="geofence")
+    with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
+        GeofenceRule(id="x", kind="geofence", fence="f", active_hours="night")
