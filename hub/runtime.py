@@ -240,12 +240,20 @@ class Hub:
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
-        notifier = Notifier(settings.notify, site=site.site.name, timezone=site.site.timezone)
+        notifier = Notifier(
+            settings.notify,
+            site=site.site.name,
+            timezone=site.site.timezone,
+            mqtt=settings.mqtt,
+        )
         self.pipeline.subscribe("notify", notifier, kinds=("alarm",), lossless=False)
         # first: rule state loads before data arrives
         self.components: list[Component] = [self.rules, AlarmSweeper(alarms), notifier]
         for factory in factories:
             self.components.extend(factory(settings, site, self.pipeline))
+        broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
+        if broker is not None and notifier.mqtt is not None:  # the embedded one's port
+            notifier.mqtt.port = broker.port  # type: ignore[attr-defined]
         self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))
         for c in self.components:
             self.ctx.components[c.name] = c.health

@@ -57,6 +57,9 @@ class NotifySettings(BaseModel):
     holds up the rules engine."""
 
     webhooks: list[WebhookSettings] = []
+    # Alarm changes as JSON on "<topic>/<alarm type>" of the hub's broker (QoS 1); "" turns
+    # it off.
+    mqtt_topic: str = "hub/alarms"
     attempts: int = Field(5, ge=1, le=20)
     backoff_s: float = Field(2.0, gt=0, le=300)
     timeout_s: float = Field(5.0, gt=0, le=60)

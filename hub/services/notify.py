@@ -1,7 +1,8 @@
-"""Alarm notifications to other systems: webhooks (generic JSON, WeCom and DingTalk group
-robots). A lossy pipeline consumer of alarm events feeding one bounded queue per webhook;
-a worker per webhook posts with retries and backoff, so a slow or dead endpoint never holds
-up the rules engine (a full queue drops its oldest message, counted)."""
+"""Alarm notifications to other systems: an MQTT topic and webhooks (generic JSON, WeCom and
+DingTalk group robots). A lossy pipeline consumer of alarm events: MQTT messages go to paho's
+own queue; each webhook has a bounded queue and a worker that posts with retries and
+backoff, so a slow or dead endpoint never holds up the rules engine (a full queue drops its
+oldest message, counted)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
 from hub.domain import AlarmEvent
 from hub.pipeline import Envelope
-from hub.settings import NotifySettings, WebhookSettings
+from hub.settings import MqttSettings, NotifySettings, WebhookSettings
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +136,85 @@ class _Target:
         )
 
 
+class MqttPublisher:
+    """Publishes alarm changes on the hub's broker for other systems (QoS 1). paho keeps
+    what it could not send yet and reconnects by itself; counts come from its callbacks."""
+
+    def __init__(self, mqtt: MqttSettings, topic: str) -> None:
+        self.topic = topic.rstrip("/")
+        self.host, self.port = mqtt.host, mqtt.port
+        self.client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"{mqtt.client_id}-alarms",
+            protocol=paho.MQTTv5 if mqtt.protocol == 5 else paho.MQTTv311,
+        )
+        if mqtt.username:
+            password = mqtt.password.get_secret_value() if mqtt.password else None
+            self.client.username_pw_set(mqtt.username, password)
+        if mqtt.tls:
+            self.client.tls_set()
+        self.client.max_queued_messages_set(10_000)
+        self.client.reconnect_delay_set(1, 30)
+        self.counts: Counter[str] = Counter()
+        self.connected = False
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+
+    def _on_connect(self, *args: Any) -> None:
+        self.connected = True
+
+    def _on_disconnect(self, *args: Any) -> None:
+        self.connected = False
+
+    def _on_publish(self, *args: Any) -> None:
+        self.counts["sent"] += 1
+
+    def start(self) -> None:
+        """Connect in the background (paho's own thread)."""
+        self.client.connect_async(self.host, self.port)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, event: AlarmEvent, body: dict[str, Any]) -> None:
+        """Queue one message (never blocks)."""
+        info = self.client.publish(
+            f"{self.topic}/{event.alarm_type}", json.dumps(body, ensure_ascii=False), qos=1
+        )
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            self.counts["dropped"] += 1
+
+    def health(self) -> dict[str, Any]:
+        """Connected or not, and counts."""
+        return {"topic": self.topic, "connected": self.connected, **self.counts}
+
+
 class Notifier:
-    """Sends alarm changes to the configured webhooks (a pipeline consumer and a component)."""
+    """Sends alarm changes to the configured webhooks and the MQTT topic (a pipeline consumer
+    and a component)."""
 
     name = "notifications"
 
-    def __init__(self, settings: NotifySettings, *, site: str, timezone: str) -> None:
+    def __init__(
+        self,
+        settings: NotifySettings,
+        *,
+        site: str,
+        timezone: str,
+        mqtt: MqttSettings | None = None,
+    ) -> None:
         self._settings = settings
         self._site = site
         self._tz = ZoneInfo(timezone)
+        self.mqtt = (
+            MqttPublisher(mqtt, settings.mqtt_topic)
+            if mqtt is not None and settings.mqtt_topic
+            else None
+        )
         self._targets = [_Target(w, settings.queue) for w in settings.webhooks]
         seen: Counter[str] = Counter()
         for t in self._targets:  # two robots on one host and path differ only by their key
@@ -154,6 +228,8 @@ class Notifier:
             event = env.event
             if not isinstance(event, AlarmEvent):
                 continue
+            if self.mqtt is not None:
+                self.mqtt.publish(event, render(event, "json", self._tz, self._site))
             for t in self._targets:
                 if not t.wants(event):
                     continue
@@ -163,12 +239,16 @@ class Notifier:
                 t.queue.put_nowait(event)
 
     async def start(self) -> None:
-        """A delivery worker per webhook."""
+        """A delivery worker per webhook; the MQTT connection."""
+        if self.mqtt is not None:
+            self.mqtt.start()
         for t in self._targets:
             t.task = asyncio.create_task(self._deliver(t), name=f"notify:{t.label}")
 
     async def stop(self) -> None:
         """Stop delivering (what is queued is dropped: alarms stay in the alarm book)."""
+        if self.mqtt is not None:
+            await asyncio.to_thread(self.mqtt.stop)
         for t in self._targets:
             if t.task is not None:
                 t.task.cancel()
@@ -204,6 +284,7 @@ class Notifier:
         failing = any(t.last_error for t in self._targets)
         return {
             "status": "degraded" if failing else "ok",
+            "mqtt": self.mqtt.health() if self.mqtt is not None else None,
             "webhooks": {
                 t.label: {**t.counts, "queued": t.queue.qsize(), "last_error": t.last_error}
                 for t in self._targets

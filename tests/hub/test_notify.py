@@ -128,3 +128,61 @@ def test_alarms_reach_webhooks_in_their_formats_with_retries(
     assert dingtalk["failed"] == 2
     assert dingtalk["last_error"] == "robot errcode 310000"
     assert "key=" not in json.dumps(health)  # robot keys in URLs never show
+
+
+def test_alarm_changes_are_published_on_the_brokers_alarm_topic(
+    tmp_path: Path, demo_site: Site
+) -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from tests.support.servers import mosquitto_server
+
+    with mosquitto_server() as broker:
+        received: list[tuple[str, dict[str, Any]]] = []
+        sub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="ops")
+        sub.on_message = lambda _c, _u, m: received.append((m.topic, json.loads(m.payload)))
+        subscribed = threading.Event()
+        sub.on_subscribe = lambda *_: subscribed.set()
+        sub.on_connect = lambda c, *_: c.subscribe("hub/alarms/#", qos=1)
+        sub.connect("127.0.0.1", broker.port)
+        sub.loop_start()
+        assert subscribed.wait(10)
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key="k" * 48,
+            site_file=DEMO_SITE,
+            mqtt={"port": broker.port, "ingest": False},
+        )
+        hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+        with TestClient(hub.app()):
+            deadline = time.monotonic() + 10
+            while not hub.ctx.components["notifications"]()["mqtt"]["connected"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            now = datetime.now(UTC)
+            hub.ctx.alarms.raise_alarm(
+                rule="cars-leave-district",
+                originator="car-3",
+                type="geofence_exit",
+                severity="major",
+                message="car-3 left gf-district",
+                ticket=False,
+                now=now,
+            )
+            hub.ctx.alarms.clear_alarm(
+                rule="cars-leave-district",
+                originator="car-3",
+                type="geofence_exit",
+                message="back",
+                now=now,
+            )
+            while len(received) < 2:
+                assert time.monotonic() < deadline, received
+                time.sleep(0.05)
+            assert hub.ctx.components["notifications"]()["mqtt"]["sent"] == 2
+        sub.loop_stop()
+    assert [(t, m["originator"], m["action"], m["state"]) for t, m in received] == [
+        ("hub/alarms/geofence_exit", "car-3", "raised", "ACTIVE_UNACK"),
+        ("hub/alarms/geofence_exit", "car-3", "cleared", "CLEARED_UNACK"),
+    ]
