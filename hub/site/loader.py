@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -364,31 +366,101 @@ def _check_files(
     return problems
 
 
+def _yaml_problem(err: yaml.YAMLError, path: str) -> SiteProblem:
+    mark = getattr(err, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    return SiteProblem(path, f"not valid YAML: {err}", line)
+
+
 def check_site_text(
     text: str,
     base_dir: Path | None = None,
     device_hooks: Mapping[str, DeviceHook] | None = None,
+    rule_files: Sequence[Path] = (),
 ) -> tuple[Site | None, list[SiteProblem]]:
-    """Parse and validate site YAML text."""
+    """Parse and validate site YAML text (and rule files that add to its `rules`)."""
     try:
         data, lines, problems = _parse(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return None, [SiteProblem("(yaml)", f"not valid YAML: {err}", line)]
+        return None, [_yaml_problem(err, "(yaml)")]
+    origins: dict[int, tuple[str, int]] = {}
+    if rule_files and isinstance(data, dict):
+        problems += _merge_rule_files(data, lines, rule_files, origins)
     site, more = check_site_data(data, lines, base_dir, device_hooks)
-    problems += more
+    problems += [_from_rule_file(p, origins) for p in more]
     return (site if not problems else None), problems
 
 
+def _merge_rule_files(
+    data: dict[str, Any],
+    lines: dict[Loc, int],
+    files: Sequence[Path],
+    origins: dict[int, tuple[str, int]],
+) -> list[SiteProblem]:
+    """Append each file's rules (a list, or a mapping with `rules`) to the site's, noting
+    where each came from so problems name the file and its line."""
+    problems: list[SiteProblem] = []
+    rules = data.get("rules") or []
+    if not isinstance(rules, list):
+        return problems  # the section's own problem is reported by the check
+    for f in files:
+        name = f"rules/{f.name}"
+        try:
+            fdata, flines, fproblems = _parse(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(SiteProblem(name, f"cannot read: {err}"))
+            continue
+        except yaml.YAMLError as err:
+            problems.append(_yaml_problem(err, name))
+            continue
+        problems += [dataclasses.replace(p, path=f"{name}: {p.path}") for p in fproblems]
+        prefix: Loc = ()
+        items = fdata
+        if isinstance(fdata, dict) and "rules" in fdata:
+            items, prefix = fdata["rules"], ("rules",)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(SiteProblem(name, "must be a list of rules (or `rules:` and a list)"))
+            continue
+        for j, item in enumerate(items):
+            i = len(rules)
+            rules.append(item)
+            origins[i] = (name, j)
+            n = len(prefix)
+            for loc, line in flines.items():
+                if loc[:n] == prefix and len(loc) > n and loc[n] == j:
+                    lines[("rules", i, *loc[n + 1 :])] = line
+    data["rules"] = rules
+    return problems
+
+
+def _from_rule_file(p: SiteProblem, origins: Mapping[int, tuple[str, int]]) -> SiteProblem:
+    """A problem of a rule that came from a rule file, named by that file."""
+    m = re.match(r"^rules\[(\d+)\](.*)$", p.path)
+    if not m or int(m.group(1)) not in origins:
+        return p
+    name, j = origins[int(m.group(1))]
+    return dataclasses.replace(p, path=f"{name}[{j}]{m.group(2)}")
+
+
+def rule_files(site_file: Path) -> list[Path]:
+    """The rule files beside a site file: `rules/*.yaml` (and `.yml`), in name order."""
+    folder = site_file.parent / "rules"
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
 def load_site(path: str | Path, device_hooks: Mapping[str, DeviceHook] | None = None) -> Site:
-    """Load a site file or raise SiteConfigError listing every problem."""
+    """Load a site file (and the rule files in `rules/` beside it) or raise SiteConfigError
+    listing every problem."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SiteConfigError(str(p), [SiteProblem("(file)", f"cannot read: {err}")]) from err
-    site, problems = check_site_text(text, p.parent, device_hooks)
+    site, problems = check_site_text(text, p.parent, device_hooks, rule_files(p))
     if site is None:
         raise SiteConfigError(str(p), problems)
     return site

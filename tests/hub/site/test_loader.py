@@ -221,3 +221,42 @@ rules:
     site, _ = check_site_text(GOOD + rules.split("  - {id: r-dev")[0])
     assert site is not None
     assert [r.id for r in site.rules] == ["r-ok"]
+
+
+def test_rule_files_beside_the_site_add_rules_and_their_problems_name_file_and_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "site.yaml").write_text(
+        GOOD + "rules:\n  - {id: r-main, kind: equipment_fault, devices: [m1]}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "a-faults.yaml").write_text(
+        "- {id: r-file, kind: silence, devices: [m1], after_s: 600}\n", encoding="utf-8"
+    )
+    (tmp_path / "rules" / "b-night.yaml").write_text(
+        "rules:\n"
+        "  - {id: r-ok, kind: equipment_fault}\n"
+        "  - id: r-bad\n"
+        "    kind: geofence\n"
+        "    fence: gf-none\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SiteConfigError) as err:
+        load_site(tmp_path / "site.yaml")
+    (problem,) = err.value.problems
+    assert problem.path == "rules/b-night.yaml[1].fence"
+    assert problem.line == 5
+    assert problem.message == "unknown geofence 'gf-none'"
+
+    (tmp_path / "rules" / "b-night.yaml").write_text("rules:\n", encoding="utf-8")
+    site = load_site(tmp_path / "site.yaml")
+    assert [r.id for r in site.rules] == ["r-main", "r-file"]
+    (tmp_path / "rules" / "c-dup.yaml").write_text(
+        "- {id: r-main, kind: equipment_fault}\n- [not, a, rule]\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteConfigError) as err:
+        load_site(tmp_path / "site.yaml")
+    paths = {p.path for p in err.value.problems}
+    assert "rules/c-dup.yaml[1]" in paths
+    assert any(p.startswith("rules/c-dup.yaml[0]") for p in paths), paths
