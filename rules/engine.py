@@ -34,6 +34,7 @@ from hub.site.rules import (
     RuleConfig,
     SilenceRule,
     ThresholdRule,
+    VehicleUseRule,
     in_hours,
 )
 from rules.actions import Action, Clear, Raise
@@ -44,8 +45,9 @@ from rules.kinds import (
     missed_patrol,
     silence,
     threshold,
+    vehicle_use,
 )
-from rules.ports import AlarmBook, RuleStateStore, StoredRule
+from rules.ports import AlarmBook, NoTrips, RuleStateStore, StoredRule, TripBook
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +108,26 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "silence": ("reading", "status", "position"),
     "missed_patrol": ("sighting",),
     "lone_worker": ("position",),
+    "vehicle_use": ("position",),
     "geofence": (),
 }
 
 
-def _kind(rule: RuleConfig, site: Site, fences: Fences) -> tuple[Update, Tick]:
+def _kind(rule: RuleConfig, site: Site, fences: Fences, trips: TripBook) -> tuple[Update, Tick]:
     match rule:
+        case VehicleUseRule():
+            compound = prep(site.site.boundary.to_shape())
+
+            def use_update(s: State, e: Event, now: datetime, c: Any) -> tuple[State, list[Action]]:
+                if not isinstance(e, PositionFix) or e.lat is None or e.lon is None:
+                    return s, []
+                facts = vehicle_use.Facts(
+                    inside_compound=bool(compound.intersects(shapely.Point(e.lon, e.lat))),
+                    covered_by_trip=trips.covering(e.subject_id, e.ts),
+                )
+                return vehicle_use.update(s, e, facts, c)
+
+            return use_update, vehicle_use.tick
         case MissedPatrolRule():
             r = next(p for p in site.patrol_routes if p.id == rule.route)
             route = missed_patrol.Route(
@@ -175,12 +191,14 @@ class RuleEngine:
         clock: Callable[[], datetime] = utcnow,
         tick_s: float = 1.0,
         save_every_s: float = 0.0,
+        trips: TripBook | None = None,
     ) -> None:
         self._store = store
         self._alarms = alarms
         self._clock = clock
         self._tick_s = tick_s
         self._save_every = save_every_s
+        trips = trips if trips is not None else NoTrips()
         self._saved_at = 0.0
         self.fences = Fences(site)
         self._rules: dict[str, _Running] = {}
@@ -197,7 +215,7 @@ class RuleEngine:
             rule: RuleConfig = item  # type: ignore[assignment]
             if not rule.enabled:
                 continue
-            up, tk = _kind(rule, site, self.fences)
+            up, tk = _kind(rule, site, self.fences, trips)
             running = _Running(rule, up, tk, StoredRule())
             self._rules[rule.id] = running
             if isinstance(rule, GeofenceRule):

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from hub.domain import StoredRule
 
-__all__ = ["AlarmBook", "RuleStateStore", "StoredRule"]
+__all__ = ["AlarmBook", "NoTrips", "RuleStateStore", "StoredRule", "TripBook"]
 
 
 class RuleStateStore(Protocol):
@@ -48,3 +48,20 @@ class AlarmBook(Protocol):
     ) -> None:
         """Clear the active alarm, if any."""
         ...
+
+
+class TripBook(Protocol):
+    """Approved trips of official vehicles (the booking service implements it). Called on
+    the engine's loop for every fix of a watched car: answer from memory, not a query."""
+
+    def covering(self, vehicle: str, at: datetime) -> bool:
+        """Whether an approved trip of the vehicle covers the instant `at`."""
+        ...
+
+
+class NoTrips:
+    """A hub without the booking service: no vehicle has an approved trip."""
+
+    def covering(self, vehicle: str, at: datetime) -> bool:
+        """Never."""
+        return False

@@ -49,6 +49,7 @@ TYPE_ZH = {
     "patrol_late": "迟巡",
     "patrol_out_of_order": "巡更顺序错误",
     "lone_worker": "保安长时间未移动",
+    "vehicle_unauthorised": "公务车未经审批使用",
     "rule_failure": "规则故障",
 }
 STATE_ZH = {

@@ -33,6 +33,7 @@ _UNION_TAGS = {
     "silence",
     "missed_patrol",
     "lone_worker",
+    "vehicle_use",
 }
 
 

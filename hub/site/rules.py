@@ -199,6 +199,20 @@ class LoneWorkerRule(_Rule):
             yield f"guards[{i}]", "people", g
 
 
+class VehicleUseRule(_Rule):
+    """An official car moving, or outside the compound, with no approved trip covering now
+    (the booking service's trips, read through the rules' trip port)."""
+
+    kind: Literal["vehicle_use"]
+    vehicles: list[Id] = []  # empty: every vehicle of the site
+    moving_mps: Annotated[float, Field(gt=0, le=50)] = 2.0
+    grace_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
+
+    def refs(self) -> Iterator[Ref]:
+        for i, v in enumerate(self.vehicles):
+            yield f"vehicles[{i}]", "vehicles", v
+
+
 def parse_schedule(schedule: str, tz: str) -> rrule.rrule:
     """The RRULE as a dateutil rule anchored in `tz` (ValueError with the reason if invalid)."""
     text = schedule.removeprefix("RRULE:").strip()
@@ -223,7 +237,8 @@ RuleConfig = Annotated[
     | ThresholdRule
     | SilenceRule
     | MissedPatrolRule
-    | LoneWorkerRule,
+    | LoneWorkerRule
+    | VehicleUseRule,
     Field(discriminator="kind"),
 ]
 

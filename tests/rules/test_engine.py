@@ -357,3 +357,55 @@ def test_geofence_rules_name_their_fences_and_valid_hours() -> None:
         GeofenceRule(id="x", kind="geofence")
     with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
         GeofenceRule(id="x", kind="geofence", fence="f", active_hours="night")
+
+
+async def test_an_official_car_used_without_an_approved_trip_raises_after_the_grace(
+    demo_site: Site, db: Database
+) -> None:
+    from hub.site.rules import VehicleUseRule
+
+    class Trips:  # what the booking service will provide: approved trips per car
+        def __init__(self) -> None:
+            self.approved: dict[str, list[tuple[datetime, datetime]]] = {}
+
+        def covering(self, vehicle: str, at: datetime) -> bool:
+            return any(a <= at < b for a, b in self.approved.get(vehicle, []))
+
+    trips = Trips()
+    trips.approved["car-1"] = [(T0, T0 + timedelta(hours=2))]
+    site = demo_site.model_copy(
+        update={"rules": [VehicleUseRule(id="use", kind="vehicle_use", grace_s=60)]}
+    )
+    clock = Clock()
+    alarms = AlarmService(db)
+    engine = RuleEngine(site, SqlRuleStateStore(db), alarms, clock=clock, trips=trips)
+    engine.load()
+    compound = (30.2600, 120.1300)
+    outside = (30.2700, 120.1500)
+
+    async def fix(car: str, where: tuple[float, float], speed: float, after_s: float) -> None:
+        clock.advance(after_s)
+        lat, lon = where
+        await engine.handle(
+            [
+                PositionFix(
+                    car, SubjectKind.VEHICLE, clock.now, "gps", lat=lat, lon=lon, speed_mps=speed
+                )
+            ]
+        )
+
+    await fix("car-2", compound, 0.0, 0)  # parked: fine
+    await fix("car-2", compound, 5.0, 10)  # moving in the compound: the grace starts
+    await fix("car-1", outside, 15.0, 0)  # out on its approved trip: fine
+    await fix("car-2", compound, 3.0, 30)  # rolling to the gate, 30 s: still in grace
+    assert alarms.list() == []
+    await fix("car-2", outside, 12.0, 40)  # 70 s in use, out of the compound
+    (alarm,) = alarms.list()
+    assert (alarm["originator"], alarm["type"]) == ("car-2", "vehicle_unauthorised")
+    assert "outside the compound with no approved trip" in alarm["message"]
+    trips.approved["car-2"] = [(clock.now, clock.now + timedelta(hours=1))]  # approved late
+    await fix("car-2", outside, 12.0, 5)
+    assert alarms.list()[0]["state"] == "CLEARED_UNACK"
+    await fix("car-1", outside, 15.0, 2 * 3600)  # its trip is over and it is still out
+    await fix("car-1", outside, 15.0, 61)
+    assert [a["originator"] for a in alarms.list(active=True)] == ["car-1"]
