@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from hub.domain import Event
+from hub.errors import Unavailable
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.location import LocationStage
@@ -32,6 +34,12 @@ class RuleCatalog(Protocol):
         """Re-enable a rule that disabled itself."""
         ...
 
+    async def dry_run(
+        self, text: str, start: datetime, end: datetime, tick_s: float
+    ) -> dict[str, Any]:
+        """Replay recorded events through the rules in `text`; Invalid for bad rules."""
+        ...
+
 
 class NoRules:
     """A hub without a rules engine (tests of other parts)."""
@@ -43,6 +51,12 @@ class NoRules:
     async def enable(self, rule_id: str) -> None:
         """There is nothing to enable."""
         raise KeyError(rule_id)
+
+    async def dry_run(
+        self, text: str, start: datetime, end: datetime, tick_s: float
+    ) -> dict[str, Any]:
+        """No engine to run them."""
+        raise Unavailable("this hub runs no rules engine")
 
 
 @dataclass

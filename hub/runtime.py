@@ -28,7 +28,8 @@ from adapters.modbus import site_hook as modbus_site_hook
 from adapters.mqtt import MqttIngest, MqttOptions
 from hub.api import create_app
 from hub.context import HubContext
-from hub.domain import AlarmEvent, CommandHandler, Component, EventSink
+from hub.domain import AlarmEvent, CommandHandler, Component, Event, EventSink, Reading
+from hub.errors import Invalid
 from hub.identity import IdentityService
 from hub.live import LiveHub
 from hub.location import LocationStage
@@ -38,11 +39,13 @@ from hub.services.commands import CommandService
 from hub.services.notify import Notifier
 from hub.settings import Settings
 from hub.site import Site, load_site
-from hub.site.loader import DeviceHook
+from hub.site.loader import DeviceHook, check_rules_text
+from hub.site.rules import SilenceRule, ThresholdRule
 from hub.storage import Database, upgrade
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.schema import series_meta
+from rules.dry_run import dry_run
 from rules.engine import RuleEngine
 
 log = logging.getLogger(__name__)
@@ -195,6 +198,56 @@ def alarm_policies(site: Site) -> dict[str, AlarmPolicy]:
     }
 
 
+class HubRules:
+    """The rules as the API sees them: the running engine, and dry runs of rule files over
+    what the telemetry store recorded (readings and positions; statuses and sightings are
+    not recorded, so equipment-fault and patrol rules see nothing in a dry run)."""
+
+    MAX_RANGE = timedelta(days=7)
+
+    def __init__(self, engine: RuleEngine, site: Site, telemetry: TelemetryStore) -> None:
+        self.engine = engine
+        self.site = site
+        self.telemetry = telemetry
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every running rule with its state."""
+        return self.engine.rules()
+
+    async def enable(self, rule_id: str) -> None:
+        """Re-enable a rule that disabled itself."""
+        await self.engine.enable(rule_id)
+
+    async def dry_run(
+        self, text: str, start: datetime, end: datetime, tick_s: float
+    ) -> dict[str, Any]:
+        """Replay the recorded stretch [start, end) through the rules in `text`."""
+        if not timedelta(0) < end - start <= self.MAX_RANGE:
+            raise Invalid("give a range of up to 7 days, end after start")
+        rules, problems = check_rules_text(text, self.site)
+        if problems:
+            raise Invalid("; ".join(str(p) for p in problems))
+        points = self.site.point_ids()
+        wanted: set[str] = set()
+        for r in rules:
+            if isinstance(r, ThresholdRule):
+                wanted.add(r.point)
+            elif isinstance(r, SilenceRule):
+                wanted |= {pid for pid, (d, _) in points.items() if d.id in r.devices}
+        events: list[Event] = []
+        for pid in sorted(wanted):
+            unit = points[pid][1].unit if pid in points else ""
+            for sample in await self.telemetry.history(pid, start, end, limit=200_000):
+                events.append(Reading(pid, sample.value, unit, sample.ts, sample.quality))
+        subjects = [p.id for p in self.site.people if p.role == "guard"]
+        subjects += [v.id for v in self.site.vehicles]
+        for subject in subjects:
+            events += await self.telemetry.track(subject, start, end, limit=200_000)
+        return await asyncio.to_thread(
+            dry_run, self.site, rules, events, start, end, tick=timedelta(seconds=tick_s)
+        )
+
+
 class Hub:
     """One hub process: its context, its components and its app."""
 
@@ -234,7 +287,7 @@ class Hub:
             commands=CommandService(db),
             location=location,
             alarms=alarms,
-            rules=self.rules,
+            rules=HubRules(self.rules, site, telemetry),
             decoders={"osmand": decode_osmand},
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)

@@ -376,11 +376,20 @@ class RuleEngine:
         """Let time-driven conditions (dwell, hold, silence) mature."""
         async with self._lock:
             now = self._clock()
-            actions: list[Action] = []
-            for running in self._rules.values():
-                actions.extend(self._run(running, None, now))
-            actions.extend(self._hours_opened(now))
+            actions = self.tick_actions(now)
             await asyncio.to_thread(self._commit, actions, now)
+
+    def tick_actions(self, now: datetime) -> list[Action]:
+        """Every rule's tick (no I/O): what they decide."""
+        actions: list[Action] = []
+        for running in self._rules.values():
+            actions.extend(self._run(running, None, now))
+        actions.extend(self._hours_opened(now))
+        return actions
+
+    def apply(self, actions: list[Action], now: datetime) -> None:
+        """Apply actions to the alarm book and save state (blocking: call off the loop)."""
+        self._commit(actions, now)
 
     def _run(self, running: _Running, event: Event | None, now: datetime) -> list[Action]:
         """One step of one rule: its update for an event, its tick for None."""

@@ -141,7 +141,9 @@ def _validate(
         problems = []
         for e in err.errors():
             full = (*loc, *e["loc"])
-            problems.append(SiteProblem(format_loc(full), _message(e), _line_of(lines, full)))
+            # a discriminated union puts its tag in the path; the YAML has no such level
+            in_yaml = tuple(p for p in full if not (isinstance(p, str) and p in _UNION_TAGS))
+            problems.append(SiteProblem(format_loc(full), _message(e), _line_of(lines, in_yaml)))
         return None, problems
 
 
@@ -465,3 +467,34 @@ def load_site(path: str | Path, device_hooks: Mapping[str, DeviceHook] | None = 
     if site is None:
         raise SiteConfigError(str(p), problems)
     return site
+
+
+def check_rules_text(text: str, site: Site) -> tuple[list[Item], list[SiteProblem]]:
+    """Rules YAML (a list, or `rules:` and a list) checked against a loaded site, as for a
+    dry run: every problem, with its line."""
+    try:
+        data, raw_lines, problems = _parse(text)
+    except yaml.YAMLError as err:
+        return [], [_yaml_problem(err, "(yaml)")]
+    if isinstance(data, dict) and "rules" in data:
+        data = data["rules"]
+        lines = dict(raw_lines)
+    else:
+        lines = {("rules", *loc): line for loc, line in raw_lines.items()}
+    if not isinstance(data, list):
+        return [], [*problems, SiteProblem("rules", "must be a list of rules", 1)]
+    known = {name: {i.id for i in site.section(name)} for name in SECTIONS if name != "rules"}
+    known["rules"] = set(_known_ids(data))
+    known["points"] = set(site.point_ids())
+    known["floors"] = {f"{b.id}/{f.id}" for b in site.buildings for f in b.floors}
+    rules: list[Item] = []
+    for i, raw in enumerate(data):
+        item, item_problems = _validate(SECTIONS["rules"], raw, ("rules", i), lines)
+        problems += item_problems
+        if isinstance(item, Item):
+            problems += _item_ref_problems("rules", i, item, known, lines)
+            rules.append(item)
+    for dup, n in Counter(_known_ids(data)).items():
+        if n > 1:
+            problems.append(SiteProblem("rules", f"duplicate id {dup!r}"))
+    return (rules if not problems else []), problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import Ctx, allow
 from hub.errors import NotFound
@@ -92,6 +92,25 @@ def shelve_alarm(ctx: Ctx, alarm_id: int, body: ShelveBody, who: Handler) -> dic
 def list_rules(ctx: Ctx, _: Annotated[Principal, allow(OPERATORS)]) -> list[dict[str, Any]]:
     """Each rule's configuration, whether it disabled itself (and why), and its state."""
     return ctx.rules.rules()
+
+
+class DryRunBody(BaseModel):
+    """Rules to try (YAML: a list, or `rules:` and a list) and the recorded stretch."""
+
+    rules: str = Field(max_length=200_000)
+    start: AwareDatetime
+    end: AwareDatetime
+    tick_s: float = Field(10.0, ge=1, le=3600)
+
+
+@router.post("/rules/dry-run", summary="Try rules on a recorded stretch of events")
+async def dry_run(
+    ctx: Ctx, body: DryRunBody, _: Annotated[Principal, allow(Role.ADMIN, Role.SECURITY)]
+) -> dict[str, Any]:
+    """Replays recorded readings and positions through the rules on a virtual clock, with an
+    alarm book in memory: what would have been raised and cleared. 422 names every problem of
+    the rules (unknown fences, points, routes; invalid schedules) with its line."""
+    return await ctx.rules.dry_run(body.rules, body.start, body.end, body.tick_s)
 
 
 @router.post("/rules/{rule_id}/enable", summary="Re-enable a rule that disabled itself")
