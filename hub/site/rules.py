@@ -15,10 +15,11 @@ import enum
 import itertools
 import re
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+from croniter import croniter
 from dateutil import rrule
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
@@ -159,8 +160,8 @@ class CheckpointWindow(Strict):
 class MissedPatrolRule(_Rule):
     """Tours of a patrol route on a schedule: each checkpoint due in its window.
 
-    `schedule` is an iCalendar RRULE in the site's time zone (e.g.
-    "FREQ=DAILY;BYHOUR=8,14,20;BYMINUTE=0"). Checkpoint i is due `step_min` * i after the
+    `schedule` is an iCalendar RRULE (e.g. "FREQ=DAILY;BYHOUR=8,14,20;BYMINUTE=0") or a cron
+    line ("0 8,14,20 * * *"), in the site's time zone. Checkpoint i is due `step_min` * i after the
     tour starts unless `windows` says otherwise, and missed once `grace_min` has passed.
     """
 
@@ -213,22 +214,55 @@ class VehicleUseRule(_Rule):
             yield f"vehicles[{i}]", "vehicles", v
 
 
-def parse_schedule(schedule: str, tz: str) -> rrule.rrule:
-    """The RRULE as a dateutil rule anchored in `tz` (ValueError with the reason if invalid)."""
-    text = schedule.removeprefix("RRULE:").strip()
-    start = datetime(2020, 1, 1, tzinfo=ZoneInfo(tz))
-    try:
-        rule = rrule.rrulestr(text, dtstart=start)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid RRULE {schedule!r}: {exc}") from None
-    if not isinstance(rule, rrule.rrule):
-        raise ValueError("give one RRULE")
-    first = list(itertools.islice(rule, 50))
+class Schedule:
+    """When tours start: an iCalendar RRULE ("FREQ=DAILY;BYHOUR=8,20") or a cron line
+    ("0 8,20 * * *"), in the site's time zone."""
+
+    def __init__(self, text: str, tz: str) -> None:
+        self.text = text.strip()
+        self.tz = ZoneInfo(tz)
+        self.cron = len(self.text.split()) == 5 and "=" not in self.text
+        self._rrule: rrule.rrule | None = None
+        if self.cron:
+            if not croniter.is_valid(self.text):
+                raise ValueError(f"invalid cron line {text!r}")
+        else:
+            start = datetime(2020, 1, 1, tzinfo=self.tz)
+            try:
+                parsed = rrule.rrulestr(self.text.removeprefix("RRULE:"), dtstart=start)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"invalid RRULE {text!r}: {exc}") from None
+            if not isinstance(parsed, rrule.rrule):
+                raise ValueError("give one RRULE")
+            self._rrule = parsed
+
+    def between(self, after: datetime, until: datetime) -> list[datetime]:
+        """The starts in [after, until], oldest first."""
+        if self._rrule is not None:
+            return list(self._rrule.between(after, until, inc=True))
+        it = croniter(self.text, (after - timedelta(microseconds=1)).astimezone(self.tz))
+        out: list[datetime] = []
+        while (t := it.get_next(datetime)) <= until:
+            out.append(t)
+        return out
+
+    def first(self, n: int) -> list[datetime]:
+        """The first `n` starts from 2020 (to check the spacing)."""
+        if self._rrule is not None:
+            return list(itertools.islice(self._rrule, n))
+        it = croniter(self.text, datetime(2020, 1, 1, tzinfo=self.tz))
+        return [it.get_next(datetime) for _ in range(n)]
+
+
+def parse_schedule(schedule: str, tz: str) -> Schedule:
+    """The schedule (ValueError with the reason if invalid or too frequent)."""
+    parsed = Schedule(schedule, tz)
+    first = parsed.first(50)
     if not first:
-        raise ValueError(f"RRULE {schedule!r} never occurs")
+        raise ValueError(f"schedule {schedule!r} never occurs")
     if any((b - a).total_seconds() < 30 * 60 for a, b in itertools.pairwise(first)):
         raise ValueError("tours must start at least 30 minutes apart")
-    return rule
+    return parsed
 
 
 RuleConfig = Annotated[

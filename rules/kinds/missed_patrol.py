@@ -22,10 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule
-
 from hub.domain import Event, Sighting
-from hub.site.rules import MissedPatrolRule, parse_schedule
+from hub.site.rules import MissedPatrolRule, Schedule, parse_schedule
 from rules.actions import Action, Clear, Raise
 
 State = dict[str, Any]
@@ -52,7 +50,7 @@ def _t(s: str) -> datetime:
 
 
 @functools.lru_cache(maxsize=256)
-def _schedule(schedule: str, tz: str) -> rrule:
+def _schedule(schedule: str, tz: str) -> Schedule:
     return parse_schedule(schedule, tz)
 
 
@@ -178,10 +176,10 @@ def tick(
     schedule = _schedule(rule.schedule, route.timezone)
     if "checked" in state:
         checked = _t(state["checked"])
-        starts = [s for s in schedule.between(checked, now, inc=True) if s > checked]
+        starts = [s for s in schedule.between(checked, now) if s > checked]
     else:  # first run: take up a tour already under way
         span = _t(_new_tour(now, rule, route)["end"]) - now
-        starts = schedule.between(now - span, now, inc=True)[-1:]
+        starts = schedule.between(now - span, now)[-1:]
     history: list[dict[str, Any]] = list(state.get("history", []))
     actions: list[Action] = []
     tour = state.get("tour")

@@ -155,8 +155,22 @@ def test_per_checkpoint_windows_override_the_step() -> None:
         ("FREQ=SOMETIMES", "invalid RRULE"),
         ("FREQ=MINUTELY;INTERVAL=10", "30 minutes apart"),
         ("FREQ=DAILY;BYHOUR=25", "invalid RRULE"),
+        ("0 25 * * *", "invalid cron line"),
+        ("*/10 * * * *", "30 minutes apart"),
     ],
 )
 def test_invalid_schedules_are_refused_with_the_reason(schedule: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         MissedPatrolRule(id="r", kind="missed_patrol", route="west", schedule=schedule)
+
+
+def test_a_cron_schedule_starts_tours_in_the_site_time_zone_too() -> None:
+    rule = MissedPatrolRule.model_validate({**RULE.model_dump(), "schedule": "0 22 * * *"})
+    p = Patrol(rule)
+    p.tick(-1)
+    assert p.state["tour"] is None
+    p.tick(0)
+    assert p.state["tour"]["start"] == START.isoformat()
+    p.tick(24 * 60 + 1)  # the next evening's tour (yesterday's closed, unvisited)
+    assert p.state["tour"]["start"] == at(24 * 60).isoformat()
+    assert p.state["history"][0]["missed"] == ["cp1", "cp2", "cp3"]
