@@ -89,6 +89,22 @@ class Fences:
             out[p].add(self.ids[g])
         return [frozenset(s) for s in out]
 
+    def crossed(
+        self, segments: Sequence[tuple[int, tuple[float, float], tuple[float, float]]]
+    ) -> dict[int, frozenset[str]]:
+        """For (key, (lat, lon), (lat, lon)) segments, the fences each touches, by key (only
+        the keys that touch any)."""
+        if self._tree is None or not segments:
+            return {}
+        lines = shapely.linestrings(
+            np.asarray([[(a[1], a[0]), (b[1], b[0])] for _, a, b in segments], dtype=float)
+        )
+        hits = self._tree.query(lines, predicate="intersects")
+        out: dict[int, set[str]] = {}
+        for k, g in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
+            out.setdefault(segments[k][0], set()).add(self.ids[g])
+        return {key: frozenset(v) for key, v in out.items()}
+
     def applies(self, fence: str) -> list[str]:
         """The subject kinds the fence is for (empty: everyone)."""
         return self._applies.get(fence, [])
@@ -99,6 +115,9 @@ class Fences:
         if any(not k for k in kinds):
             return []
         return sorted({k for ks in kinds for k in ks})
+
+
+PASS_THROUGH_MIN_M = 50.0  # fixes closer than this are dense enough: no crossing check
 
 
 # The event kinds each rule kind consumes (geofence rules are fed by the fence index).
@@ -210,6 +229,10 @@ class RuleEngine:
         self._geo: list[_Running] = []
         self._sides: dict[str, frozenset[str]] = {}  # subject -> fences it was last inside
         self._kinds: dict[str, str] = {}  # subject -> its kind
+        self._sides_before: dict[str, frozenset[str]] = {}  # ... at the fix before that
+        self._last_pos: dict[str, tuple[float, float]] = {}
+        # fence -> enter rules without dwell: the ones a crossing between two fixes triggers
+        self._pass_through: dict[str, list[_Running]] = {}
         self._tz = site.site.timezone
         for item in site.rules:
             rule: RuleConfig = item  # type: ignore[assignment]
@@ -223,6 +246,8 @@ class RuleEngine:
                 running.group = frozenset(rule.group)
                 for fence in rule.group:
                     self._by_fence.setdefault(fence, []).append(running)
+                    if rule.when == "enter" and rule.dwell_s == 0:
+                        self._pass_through.setdefault(fence, []).append(running)
                 self._geo.append(running)
             elif isinstance(rule, ThresholdRule):
                 self._by_point.setdefault(rule.point, []).append(running)
@@ -296,8 +321,11 @@ class RuleEngine:
                 if isinstance(e, PositionFix) and e.lat is not None and e.lon is not None
             ]
             sides = self.fences.containing([(f.lat, f.lon) for f in fixes])  # type: ignore[misc]
-            for fix, inside in zip(fixes, sides, strict=True):
+            crossed = self._crossings(fixes)
+            for i, (fix, inside) in enumerate(zip(fixes, sides, strict=True)):
                 actions.extend(self._geofence(fix, inside))
+                if i in crossed:
+                    actions.extend(self._passed_through(fix, crossed[i], inside))
         for event in events:
             targets = self._by_kind.get(event.kind, ())
             if isinstance(event, Reading):
@@ -307,11 +335,59 @@ class RuleEngine:
         self.evaluated += len(events)
         return actions
 
+    def _crossings(self, fixes: Sequence[PositionFix]) -> dict[int, frozenset[str]]:
+        """For fixes (by index), the fences the straight line from the subject's previous fix
+        touches, when some rule would care and the fixes are sparse (at least
+        `PASS_THROUGH_MIN_M` apart: denser tracks have a fix inside any fence that matters):
+        a fast car between two sparse fixes can cross a small fence without a fix in it."""
+        if not self._pass_through or not fixes:
+            return {}
+        last = self._last_pos
+        here = [(f.lat, f.lon) for f in fixes]
+        before = [last.get(f.subject_id) for f in fixes]
+        last.update(zip((f.subject_id for f in fixes), here, strict=True))  # type: ignore[arg-type]
+        known = [i for i, b in enumerate(before) if b is not None]
+        if not known:
+            return {}
+        a0 = np.asarray([before[i] for i in known], dtype=float)
+        a1 = np.asarray([here[i] for i in known], dtype=float)
+        dlat = np.radians(a1[:, 0] - a0[:, 0])
+        dlon = np.radians(a1[:, 1] - a0[:, 1]) * np.cos(np.radians(a0[:, 0]))
+        far = np.flatnonzero(6_371_000.0 * np.hypot(dlat, dlon) >= PASS_THROUGH_MIN_M)
+        segments = [(known[k], before[known[k]], here[known[k]]) for k in far.tolist()]
+        return self.fences.crossed(segments)  # type: ignore[arg-type]
+
+    def _passed_through(
+        self, fix: PositionFix, crossed: frozenset[str], inside: frozenset[str]
+    ) -> list[Action]:
+        """Enter rules without dwell whose fence (group) the subject crossed between two fixes
+        outside it: recorded as an entry that is already over (raised and cleared)."""
+        before = self._sides_before.get(fix.subject_id, frozenset())
+        actions: list[Action] = []
+        for running in {id(r): r for f in crossed for r in self._pass_through.get(f, ())}.values():
+            cfg = running.config
+            assert isinstance(cfg, GeofenceRule)
+            if (
+                running.group & (before | inside)
+                or running.stored.disabled
+                or not geofence.watches(cfg, fix.subject_kind.value, list(running.applies))
+                or not in_hours(cfg.active_hours, fix.ts, self._tz)
+            ):
+                continue
+            text = f"{fix.subject_id} passed through {' / '.join(cfg.group)} between two fixes"
+            kind = "geofence_enter"
+            actions += [
+                Raise(cfg.id, fix.subject_id, kind, cfg.severity.value, text),
+                Clear(cfg.id, fix.subject_id, kind, text),
+            ]
+        return actions
+
     def _geofence(self, fix: PositionFix, inside: frozenset[str]) -> list[Action]:
         """The geofence rules of the fences whose side this subject changed (all of them at
         its first fix): a fix on the same side as before changes nothing a tick would not."""
         subject = fix.subject_id
         before = self._sides.get(subject)
+        self._sides_before[subject] = before or frozenset()
         self._sides[subject] = inside
         self._kinds[subject] = fix.subject_kind.value
         if before is None:
