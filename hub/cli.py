@@ -251,6 +251,7 @@ def user() -> None:
 )
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--unit", "work_unit", default=None, help="Work unit id from the site file.")
+@click.option("--email", default=None, help="E-mail address for alarm notifications.")
 @click.option(
     "-c",
     "--config",
@@ -267,6 +268,7 @@ def user_add(
     roles: tuple[str, ...],
     display_name: str,
     work_unit: str | None,
+    email: str | None,
     site_file: Path | None,
     password: str,
 ) -> None:
@@ -279,6 +281,7 @@ def user_add(
             [Role(r) for r in roles],
             display_name=display_name,
             work_unit=work_unit,
+            email=email,
             actor="cli",
         )
     except HubError as err:

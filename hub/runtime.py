@@ -293,11 +293,13 @@ class Hub:
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
+        routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         notifier = Notifier(
             settings.notify,
             site=site.site.name,
             timezone=site.site.timezone,
             mqtt=settings.mqtt,
+            recipients=lambda rule: identity.emails_for(routes.get(rule, [])),
         )
         self.pipeline.subscribe("notify", notifier, kinds=("alarm",), lossless=False)
         # first: rule state loads before data arrives

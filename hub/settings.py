@@ -52,11 +52,25 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class EmailSettings(BaseModel):
+    """The SMTP server alarm e-mails go through (to the users each rule's `notify` names)."""
+
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "dayuan-hub@localhost"
+    min_severity: Literal["warning", "minor", "major", "critical"] = "major"
+    actions: list[str] = ["raised", "reminded", "escalated"]
+
+
 class NotifySettings(BaseModel):
     """Where alarm changes go besides the websocket. Delivery retries with backoff and never
     holds up the rules engine."""
 
     webhooks: list[WebhookSettings] = []
+    email: EmailSettings | None = None
     # Alarm changes as JSON on "<topic>/<alarm type>" of the hub's broker (QoS 1); "" turns
     # it off.
     mqtt_topic: str = "hub/alarms"

@@ -44,6 +44,7 @@ class UserCreate(In):
     roles: Annotated[list[Role], Field(min_length=1)]
     display_name: Annotated[str, Field(max_length=200)] = ""
     work_unit: str | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
 
 
 class UserPublic(BaseModel):
@@ -55,6 +56,7 @@ class UserPublic(BaseModel):
     work_unit: str | None
     active: bool
     created_at: datetime
+    email: str | None = None
 
 
 class ApiKeyCreate(In):

@@ -148,6 +148,7 @@ class AlarmEvent:
     # what happened: raised, repeated, reminded, escalated, cleared, acknowledged, assigned,
     # shelved
     action: str = ""
+    rule: str = ""  # the rule that raised it
     kind: ClassVar[str] = "alarm"
 
     def __post_init__(self) -> None:

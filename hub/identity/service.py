@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,10 @@ class UserView:
     work_unit: str | None
     active: bool
     created_at: datetime
+    email: str | None = None
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _view(user: User) -> UserView:
@@ -37,6 +42,7 @@ def _view(user: User) -> UserView:
         work_unit=user.work_unit,
         active=user.active,
         created_at=user.created_at,
+        email=user.email,
     )
 
 
@@ -72,9 +78,13 @@ class IdentityService:
         *,
         display_name: str = "",
         work_unit: str | None = None,
+        email: str | None = None,
         actor: str = "system",
     ) -> UserView:
-        """Create a user; refuses weak passwords, unknown units and taken names."""
+        """Create a user; refuses weak passwords, unknown units, bad e-mail addresses and
+        taken names."""
+        if email is not None and not _EMAIL.match(email):
+            raise Invalid(f"not an e-mail address: {email!r}", field="email")
         role_set = {Role(r) for r in roles}
         if not role_set:
             raise Invalid("a user needs at least one role", field="roles")
@@ -89,6 +99,7 @@ class IdentityService:
                 display_name=display_name or username,
                 password_hash=passwords.hash_password(password),
                 work_unit=work_unit,
+                email=email,
                 roles=[UserRole(role=r.value) for r in sorted(role_set)],
             )
             s.add(user)
@@ -104,6 +115,7 @@ class IdentityService:
         *,
         display_name: str = "",
         work_unit: str | None = None,
+        email: str | None = None,
     ) -> bool:
         """Create the user, or make sure it is active with this password and these roles.
 
@@ -120,11 +132,33 @@ class IdentityService:
                 for r in sorted(role_set - {Role(x) for x in user.role_names}):
                     user.roles.append(UserRole(role=r.value))
                 user.active = True
+                if email is not None:
+                    user.email = email
                 return False
         self.create_user(
-            username, password, role_set, display_name=display_name, work_unit=work_unit
+            username,
+            password,
+            role_set,
+            display_name=display_name,
+            work_unit=work_unit,
+            email=email,
         )
         return True
+
+    def emails_for(self, targets: Iterable[str]) -> list[str]:
+        """The e-mail addresses of the active users named by `targets` ("role:security",
+        "user:li"); users without an address are skipped."""
+        roles = {t.removeprefix("role:") for t in targets if t.startswith("role:")}
+        names = {t.removeprefix("user:") for t in targets if t.startswith("user:")}
+        with self._db.session() as s:
+            q = select(User).where(User.active.is_(True), User.email.is_not(None))
+            return sorted(
+                {
+                    u.email
+                    for u in s.scalars(q)
+                    if u.email and (u.username in names or u.role_names & roles)
+                }
+            )
 
     def list_users(self) -> list[UserView]:
         """Every user, by name."""

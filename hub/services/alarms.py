@@ -306,6 +306,7 @@ class AlarmService:
     def _event(a: Alarm, now: datetime, action: str) -> AlarmEvent:
         return AlarmEvent(
             action=action,
+            rule=a.rule,
             alarm_id=str(a.id),
             alarm_type=a.type,
             originator=a.originator,

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import smtplib
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.domain import AlarmEvent
 from hub.pipeline import Envelope
-from hub.settings import MqttSettings, NotifySettings, WebhookSettings
+from hub.settings import EmailSettings, MqttSettings, NotifySettings, WebhookSettings
 
 log = logging.getLogger(__name__)
 
@@ -121,20 +123,52 @@ def post(url: str, body: dict[str, Any], fmt: str, timeout: float) -> None:
 
 
 class _Target:
-    def __init__(self, cfg: WebhookSettings, maxsize: int) -> None:
-        self.cfg = cfg
+    """One destination: a filter, a blocking `send` that raises DeliveryError, a queue."""
+
+    def __init__(
+        self,
+        label: str,
+        actions: list[str],
+        min_severity: str,
+        send: Callable[[AlarmEvent], None],
+        maxsize: int,
+    ) -> None:
+        self.label = label
+        self.actions = actions
+        self.min_rank = SEVERITY_RANK[min_severity]
+        self.send = send
         self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(maxsize)
-        url = urllib.parse.urlsplit(cfg.url.get_secret_value())
-        self.label = cfg.name or f"{cfg.format} {url.netloc}{url.path}"  # never the query
         self.counts: Counter[str] = Counter()
         self.last_error = ""
         self.task: asyncio.Task[None] | None = None
 
     def wants(self, a: AlarmEvent) -> bool:
-        return (
-            a.action in self.cfg.actions
-            and SEVERITY_RANK.get(a.severity, 0) >= SEVERITY_RANK[self.cfg.min_severity]
-        )
+        return a.action in self.actions and SEVERITY_RANK.get(a.severity, 0) >= self.min_rank
+
+
+def _mail(a: AlarmEvent, tz: ZoneInfo, site: str, sender: str, to: list[str]) -> EmailMessage:
+    title, text = _markdown(a, tz, site)
+    msg = EmailMessage()
+    msg["Subject"] = f"{title} · {SEVERITY_ZH.get(a.severity, a.severity)} · {a.originator}"
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg.set_content(text.replace("### ", "").replace("> ", ""))
+    return msg
+
+
+def send_mail(cfg: EmailSettings, msg: EmailMessage, timeout: float) -> None:
+    """Send through the configured SMTP server; DeliveryError on any failure."""
+    try:
+        smtp_cls = smtplib.SMTP_SSL if cfg.security == "tls" else smtplib.SMTP
+        with smtp_cls(cfg.host, cfg.port, timeout=timeout) as smtp:
+            if cfg.security == "starttls":
+                smtp.starttls()
+            if cfg.username:
+                password = cfg.password.get_secret_value() if cfg.password else ""
+                smtp.login(cfg.username, password)
+            smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as err:
+        raise DeliveryError(f"SMTP: {err}") from None
 
 
 class MqttPublisher:
@@ -207,21 +241,50 @@ class Notifier:
         site: str,
         timezone: str,
         mqtt: MqttSettings | None = None,
+        recipients: Callable[[str], list[str]] = lambda _rule: [],
     ) -> None:
         self._settings = settings
         self._site = site
         self._tz = ZoneInfo(timezone)
+        self._recipients = recipients
         self.mqtt = (
             MqttPublisher(mqtt, settings.mqtt_topic)
             if mqtt is not None and settings.mqtt_topic
             else None
         )
-        self._targets = [_Target(w, settings.queue) for w in settings.webhooks]
+        self._targets = [self._webhook(w) for w in settings.webhooks]
+        if settings.email is not None:
+            self._targets.append(self._email(settings.email))
         seen: Counter[str] = Counter()
         for t in self._targets:  # two robots on one host and path differ only by their key
             seen[t.label] += 1
             if seen[t.label] > 1:
                 t.label = f"{t.label} #{seen[t.label]}"
+
+    def _webhook(self, w: WebhookSettings) -> _Target:
+        url = w.url.get_secret_value()
+        parts = urllib.parse.urlsplit(url)
+        timeout = self._settings.timeout_s
+
+        def send(event: AlarmEvent) -> None:
+            post(url, render(event, w.format, self._tz, self._site), w.format, timeout)
+
+        label = w.name or f"{w.format} {parts.netloc}{parts.path}"  # never the query
+        return _Target(label, w.actions, w.min_severity, send, self._settings.queue)
+
+    def _email(self, cfg: EmailSettings) -> _Target:
+        timeout = self._settings.timeout_s
+        target: _Target
+
+        def send(event: AlarmEvent) -> None:
+            to = self._recipients(event.rule)
+            if not to:
+                target.counts["no_recipients"] += 1
+                return
+            send_mail(cfg, _mail(event, self._tz, self._site, cfg.sender, to), timeout)
+
+        target = _Target(f"email {cfg.host}:{cfg.port}", cfg.actions, cfg.min_severity, send, 1000)
+        return target
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler: queue each alarm change for the webhooks that want it."""
@@ -258,13 +321,11 @@ class Notifier:
 
     async def _deliver(self, t: _Target) -> None:
         s = self._settings
-        url = t.cfg.url.get_secret_value()
         while True:
             event = await t.queue.get()
-            body = render(event, t.cfg.format, self._tz, self._site)
             for attempt in range(1, s.attempts + 1):
                 try:
-                    await asyncio.to_thread(post, url, body, t.cfg.format, s.timeout_s)
+                    await asyncio.to_thread(t.send, event)
                 except DeliveryError as err:
                     t.last_error = str(err)
                     t.counts["retried" if attempt < s.attempts else "failed"] += 1

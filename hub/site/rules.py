@@ -37,6 +37,12 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
+# The roles of hub.identity (the site model may not import it; a test keeps them equal).
+ROLE_NAMES = frozenset(
+    {"admin", "security", "dispatcher", "technician", "staff", "display", "gate_terminal", "device"}
+)
+
+
 class _Rule(Item):
     name: str = ""
     severity: Severity = Severity.MAJOR
@@ -45,6 +51,18 @@ class _Rule(Item):
     # `remind_every_min`, and raise its severity one level every `escalate_after_min`.
     remind_every_min: Annotated[float, Field(gt=0, le=24 * 60)] | None = None
     escalate_after_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
+    # Who gets this rule's alarms by e-mail: "role:security", "user:li" (users with an
+    # e-mail address; the websocket, MQTT and webhooks get every alarm).
+    notify: list[Annotated[str, Field(pattern=r"^(role|user):[A-Za-z0-9_.@-]{1,64}$")]] = []
+
+    @field_validator("notify")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        roles = ROLE_NAMES
+        for target in value:
+            if target.startswith("role:") and target[5:] not in roles:
+                raise ValueError(f"unknown role {target[5:]!r} (known: {', '.join(sorted(roles))})")
+        return value
 
 
 class EquipmentFaultRule(_Rule):

@@ -42,6 +42,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     work_unit: Mapped[str | None] = mapped_column(String(64), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # alarm e-mails
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped to revoke every token issued before (password change, deactivation).
     token_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -186,3 +186,76 @@ def test_alarm_changes_are_published_on_the_brokers_alarm_topic(
         ("hub/alarms/geofence_exit", "car-3", "raised", "ACTIVE_UNACK"),
         ("hub/alarms/geofence_exit", "car-3", "cleared", "CLEARED_UNACK"),
     ]
+
+
+def test_alarm_emails_go_to_the_people_each_rule_names(tmp_path: Path, demo_site: Site) -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from aiosmtpd.controller import Controller
+
+    from hub.identity import Role
+    from hub.site.rules import EquipmentFaultRule
+    from tests.support.servers import free_port
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.mails: list[tuple[list[str], Any]] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            mail = message_from_bytes(envelope.content, policy=default)
+            self.mails.append((list(envelope.rcpt_tos), mail))
+            return "250 OK"
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        rules = [
+            EquipmentFaultRule(
+                id="plant-faults", kind="equipment_fault", notify=["role:security", "user:wang"]
+            ),
+            EquipmentFaultRule(id="quiet", kind="equipment_fault", devices=["meter-b1"]),
+        ]
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key="k" * 48,
+            site_file=DEMO_SITE,
+            notify={"email": {"host": "127.0.0.1", "port": smtp.port, "security": "none"}},
+        )
+        site = demo_site.model_copy(update={"devices": [], "rules": rules})
+        hub = Hub(settings, site, factories=())
+        with TestClient(hub.app()):
+            identity = hub.ctx.identity
+            identity.ensure_user("li", "li password 123", [Role.SECURITY], email="li@x.gov.cn")
+            identity.ensure_user("zhao", "zhao password 123", [Role.SECURITY])  # no address
+            identity.ensure_user("wang", "wang password 12", [Role.TECHNICIAN], email="w@x.gov.cn")
+            identity.ensure_user("chen", "chen password 12", [Role.STAFF], email="c@x.gov.cn")
+            now = datetime.now(UTC)
+            for rule, originator, severity in (
+                ("plant-faults", "ahu-b2", "major"),
+                ("plant-faults", "rc-101", "minor"),  # below the e-mail threshold
+                ("quiet", "meter-b1", "major"),  # a rule that names nobody
+            ):
+                hub.ctx.alarms.raise_alarm(
+                    rule=rule,
+                    originator=originator,
+                    type="equipment_fault",
+                    severity=severity,
+                    message="送风机故障",
+                    ticket=True,
+                    now=now,
+                )
+            health = hub.ctx.components["notifications"]
+            label = f"email 127.0.0.1:{smtp.port}"
+            deadline = time.monotonic() + 10
+            while health()["webhooks"][label].get("no_recipients", 0) < 1 or not inbox.mails:
+                assert time.monotonic() < deadline, health()
+                time.sleep(0.05)
+    finally:
+        smtp.stop()
+    (mail,) = inbox.mails
+    recipients, message = mail
+    assert sorted(recipients) == ["li@x.gov.cn", "w@x.gov.cn"]
+    assert message["Subject"] == "【新告警】设备故障 · 重要 · ahu-b2"
+    assert "送风机故障" in message.get_content()

@@ -39,6 +39,7 @@ def create_user(ctx: Ctx, body: UserCreate, admin: Admin) -> UserPublic:
         body.roles,
         display_name=body.display_name,
         work_unit=body.work_unit,
+        email=body.email,
         actor=admin.name,
     )
     return UserPublic.model_validate(user, from_attributes=True)

@@ -260,3 +260,18 @@ def test_rule_files_beside_the_site_add_rules_and_their_problems_name_file_and_l
     paths = {p.path for p in err.value.problems}
     assert "rules/c-dup.yaml[1]" in paths
     assert any(p.startswith("rules/c-dup.yaml[0]") for p in paths), paths
+
+
+def test_rule_notify_names_real_roles() -> None:
+    from hub.identity.roles import Role
+    from hub.site.rules import ROLE_NAMES
+
+    assert {r.value for r in Role} == ROLE_NAMES  # the site model's copy of the role names
+    problems = problems_of(
+        GOOD
+        + "rules:\n"
+        + "  - {id: r, kind: equipment_fault, notify: [role:janitor]}\n"
+        + "  - {id: s, kind: equipment_fault, notify: [user:li, boss]}\n"
+    )
+    assert "unknown role 'janitor'" in problems["rules[0].notify"]
+    assert "should match pattern" in problems["rules[1].notify[1]"]
