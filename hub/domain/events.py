@@ -149,6 +149,9 @@ class AlarmEvent:
     # shelved
     action: str = ""
     rule: str = ""  # the rule that raised it
+    # A repair ticket is asked for (set on the "raised" change of an equipment-fault alarm):
+    # the ticket service consumes these from the pipeline.
+    ticket: bool = False
     kind: ClassVar[str] = "alarm"
 
     def __post_init__(self) -> None:

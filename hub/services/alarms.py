@@ -307,6 +307,7 @@ class AlarmService:
         return AlarmEvent(
             action=action,
             rule=a.rule,
+            ticket=action == "raised" and a.ticket_requested,
             alarm_id=str(a.id),
             alarm_type=a.type,
             originator=a.originator,

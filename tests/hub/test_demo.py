@@ -151,6 +151,7 @@ def test_a_fault_in_the_modbus_simulator_raises_one_alarm_however_it_flaps(demo)
         sim.set_fault("ahu-b2", "bit")
         msg = next_alarm_message(ws, "ahu-b2")
         assert (msg["alarm_type"], msg["state"]) == ("equipment_fault", "ACTIVE_UNACK")
+        assert msg["ticket"]  # the repair-ticket request the ticket service will consume
         for _ in range(2):  # flap: clear, fault again
             sim.clear_fault("ahu-b2")
             wait_for(lambda: "ahu-b2" not in modbus()["faults"])
