@@ -36,6 +36,8 @@ from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
 from hub.services.alarms import AlarmPolicy, AlarmService, AlarmSweeper, SqlRuleStateStore
 from hub.services.commands import CommandService
+from hub.services.journal import KINDS as JOURNAL_KINDS
+from hub.services.journal import EventJournal
 from hub.services.notify import Notifier
 from hub.settings import Settings
 from hub.site import Site, load_site
@@ -110,12 +112,20 @@ def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[
 
 
 class RetentionJob:
-    """Deletes telemetry older than the retention period, hourly."""
+    """Deletes telemetry (and journaled statuses and sightings) older than the retention
+    period, hourly."""
 
     name = "retention"
 
-    def __init__(self, store: TelemetryStore, days: int, every: timedelta = timedelta(hours=1)):
+    def __init__(
+        self,
+        store: TelemetryStore,
+        days: int,
+        every: timedelta = timedelta(hours=1),
+        journal: EventJournal | None = None,
+    ):
         self.store, self.days, self.every = store, days, every
+        self.journal = journal
         self._task: asyncio.Task[None] | None = None
         self.last_run: datetime | None = None
         self.last_deleted = 0
@@ -129,6 +139,8 @@ class RetentionJob:
             try:
                 cutoff = datetime.now(UTC) - timedelta(days=self.days)
                 self.last_deleted = await self.store.prune(cutoff)
+                if self.journal is not None:
+                    self.last_deleted += await asyncio.to_thread(self.journal.prune, cutoff)
                 self.last_error = None
             except Exception as err:  # keep the job alive; report in health
                 log.exception("telemetry retention failed")
@@ -200,15 +212,22 @@ def alarm_policies(site: Site) -> dict[str, AlarmPolicy]:
 
 class HubRules:
     """The rules as the API sees them: the running engine, and dry runs of rule files over
-    what the telemetry store recorded (readings and positions; statuses and sightings are
-    not recorded, so equipment-fault and patrol rules see nothing in a dry run)."""
+    what was recorded: readings and positions (telemetry store), device statuses and badge
+    sightings (event journal)."""
 
     MAX_RANGE = timedelta(days=7)
 
-    def __init__(self, engine: RuleEngine, site: Site, telemetry: TelemetryStore) -> None:
+    def __init__(
+        self,
+        engine: RuleEngine,
+        site: Site,
+        telemetry: TelemetryStore,
+        journal: EventJournal,
+    ) -> None:
         self.engine = engine
         self.site = site
         self.telemetry = telemetry
+        self.journal = journal
 
     def rules(self) -> list[dict[str, Any]]:
         """Every running rule with its state."""
@@ -243,6 +262,7 @@ class HubRules:
         subjects += [v.id for v in self.site.vehicles]
         for subject in subjects:
             events += await self.telemetry.track(subject, start, end, limit=200_000)
+        events += await asyncio.to_thread(self.journal.events, start, end)
         return await asyncio.to_thread(
             dry_run, self.site, rules, events, start, end, tick=timedelta(seconds=tick_s)
         )
@@ -275,6 +295,7 @@ class Hub:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         alarms = AlarmService(db, notify=self._announce_alarm, policies=alarm_policies(site))
+        journal = EventJournal(db)
         self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms, save_every_s=1.0)
         self.ctx = HubContext(
             settings=settings,
@@ -287,12 +308,13 @@ class Hub:
             commands=CommandService(db),
             location=location,
             alarms=alarms,
-            rules=HubRules(self.rules, site, telemetry),
+            rules=HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
+        self.pipeline.subscribe("journal", journal, kinds=JOURNAL_KINDS)
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         notifier = Notifier(
             settings.notify,
@@ -309,7 +331,9 @@ class Hub:
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
         if broker is not None and notifier.mqtt is not None:  # the embedded one's port
             notifier.mqtt.port = broker.port  # type: ignore[attr-defined]
-        self.components.append(RetentionJob(telemetry, settings.telemetry_retention_days))
+        self.components.append(
+            RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)
+        )
         for c in self.components:
             self.ctx.components[c.name] = c.health
             if isinstance(c, CommandHandler):

@@ -155,3 +155,16 @@ class RuleStateRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class JournalEntry(Base):
+    """An event the telemetry store does not keep (device statuses, badge sightings),
+    journaled so rules can be dry-run over a recorded stretch."""
+
+    __tablename__ = "event_journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -91,3 +91,65 @@ def test_rules_are_tried_on_recorded_events_without_raising_anything(
         assert "invalid RRULE" in detail
         refused = client.post("/api/rules/dry-run", json=body, headers=auth("clerk"))
         assert refused.status_code == 403
+
+
+def test_a_dry_run_sees_journaled_statuses_and_sightings(tmp_path: Path, demo_site: Site) -> None:
+    """Statuses and sightings are journaled as they pass the pipeline, so equipment-fault
+    and patrol rules can be tried on them too."""
+    from zoneinfo import ZoneInfo
+
+    from hub.domain import DeviceStatus, Sighting
+
+    settings = Settings(data_dir=tmp_path, secret_key="k" * 48, site_file=DEMO_SITE)
+    hub = Hub(settings, demo_site, factories=())
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    badge = "fda50693-a4e2-4fb1-afcf-c6eb07647825-1-1"  # g1's
+    statuses = [
+        DeviceStatus("ahu-b2", True, start + timedelta(seconds=s), fault=f, detail="fan")
+        for s, f in ((60, True), (70, False), (80, True), (90, False))
+    ]
+    visits = [  # the west route, g1 walks it but skips the plant room
+        Sighting(badge, cp, start + timedelta(minutes=10 + 2 * i), "espresense")
+        for i, cp in enumerate(["cp-main-gate", "cp-parking", "cp-b3", "cp-b1-north"])
+    ]
+    tour = (start + timedelta(minutes=10)).astimezone(ZoneInfo("Asia/Shanghai"))
+    rules = f"""
+- {{id: try-faults, kind: equipment_fault, devices: [ahu-b2], clear_after_s: 60}}
+- id: try-west
+  kind: missed_patrol
+  route: route-west
+  schedule: "FREQ=DAILY;BYHOUR={tour.hour};BYMINUTE={tour.minute}"
+  step_min: 2
+  grace_min: 3
+"""
+    with TestClient(hub.app()) as client:
+        portal = client.portal  # type: ignore[attr-defined]
+        for event in [*statuses, *visits]:
+            assert portal.call(hub.pipeline.publish, "test", event).accepted
+        hub.ctx.identity.ensure_user("chief", PASSWORD, [Role.SECURITY])
+        token = client.post(
+            "/api/auth/token", data={"username": "chief", "password": PASSWORD}
+        ).json()["access_token"]
+        body = {
+            "rules": rules,
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+        }
+        deadline = datetime.now(UTC) + timedelta(seconds=10)
+        while True:  # the journal writes behind the pipeline
+            r = client.post(
+                "/api/rules/dry-run", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert r.status_code == 200, r.text
+            if r.json()["events"] == 8 or datetime.now(UTC) > deadline:
+                break
+    result = r.json()
+    assert result["events"] == 8
+    assert result["raised"] == [
+        {"rule": "try-faults", "type": "equipment_fault", "count": 1},
+        {"rule": "try-west", "type": "patrol_missed", "count": 1},
+        # at cp-b1-north (minute 16) cp-plant was still open (due 16, grace to 19)
+        {"rule": "try-west", "type": "patrol_out_of_order", "count": 1},
+    ]
+    missed = next(e for e in result["timeline"] if e["type"] == "patrol_missed")
+    assert missed["originator"] == "route-west/cp-plant"

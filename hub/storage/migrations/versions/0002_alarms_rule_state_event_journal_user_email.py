@@ -1,8 +1,8 @@
-"""alarms, alarm log, rule state, user e-mail
+"""alarms, alarm log, rule state, event journal, user e-mail
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 20:48:47.355320
+Create Date: 2026-11-26 21:01:36.201833
 """
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alarms_state"), ["state"], unique=False)
 
     op.create_table(
+        "event_journal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ts", hub.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_journal")),
+    )
+    with op.batch_alter_table("event_journal", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_event_journal_ts"), ["ts"], unique=False)
+
+    op.create_table(
         "rule_state",
         sa.Column("rule_id", sa.String(length=64), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
@@ -95,6 +107,10 @@ def downgrade() -> None:
 
     op.drop_table("alarm_log")
     op.drop_table("rule_state")
+    with op.batch_alter_table("event_journal", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_event_journal_ts"))
+
+    op.drop_table("event_journal")
     with op.batch_alter_table("alarms", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alarms_state"))
         batch_op.drop_index(batch_op.f("ix_alarms_rule"))
