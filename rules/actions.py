@@ -28,3 +28,12 @@ class Clear:
 
 
 Action = Raise | Clear
+
+
+def occurred(rule: str, originator: str, type: str, severity: str, message: str) -> list[Action]:
+    """Something that happened and is already over (a late visit, a fence passed through):
+    an alarm raised and cleared at once, so it waits for acknowledgement but is not active."""
+    return [
+        Raise(rule, originator, type, severity, message),
+        Clear(rule, originator, type, message),
+    ]

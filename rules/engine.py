@@ -37,7 +37,7 @@ from hub.site.rules import (
     VehicleUseRule,
     in_hours,
 )
-from rules.actions import Action, Clear, Raise
+from rules.actions import Action, Clear, Raise, occurred
 from rules.kinds import (
     equipment_fault,
     geofence,
@@ -62,21 +62,15 @@ def utcnow() -> datetime:
 
 
 class Fences:
-    """The site's geofences in an STRtree: which fences contain each fix of a batch, in one
-    vectorised query (shapely 2), and which side of one fence a point is on."""
+    """The site's geofences in an STRtree: which fences contain each fix of a batch, and
+    which fences each segment between two fixes touches, in one vectorised query each
+    (shapely 2; a fence's edge counts as inside)."""
 
     def __init__(self, site: Site) -> None:
         self.ids = [g.id for g in site.geofences]
-        self._geoms = [g.geometry.to_shape() for g in site.geofences]
-        self._shapes = {
-            g.id: prep(geom) for g, geom in zip(site.geofences, self._geoms, strict=True)
-        }
-        self._tree = shapely.STRtree(self._geoms) if self._geoms else None
+        geoms = [g.geometry.to_shape() for g in site.geofences]
+        self._tree = shapely.STRtree(geoms) if geoms else None
         self._applies = {g.id: [k.value for k in g.applies_to] for g in site.geofences}
-
-    def inside(self, fence: str, lat: float, lon: float) -> bool:
-        """Whether (lat, lon) is in the fence (its edge counts as inside)."""
-        return bool(self._shapes[fence].intersects(shapely.Point(lon, lat)))
 
     def containing(self, points: Sequence[tuple[float, float]]) -> list[frozenset[str]]:
         """For each (lat, lon), the ids of the fences it is in."""
@@ -132,7 +126,9 @@ CONSUMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _kind(rule: RuleConfig, site: Site, fences: Fences, trips: TripBook) -> tuple[Update, Tick]:
+def _kind(
+    rule: RuleConfig, site: Site, fences: Fences, trips: TripBook
+) -> tuple[Update | None, Tick]:
     match rule:
         case VehicleUseRule():
             compound = prep(site.site.boundary.to_shape())
@@ -171,23 +167,20 @@ def _kind(rule: RuleConfig, site: Site, fences: Fences, trips: TripBook) -> tupl
         case LoneWorkerRule():
             return lone_worker.update, lone_worker.tick
         case GeofenceRule():
-            applies = fences.applies_to(rule.group)
             tz = site.site.timezone
-
-            def update(s: State, e: Event, now: datetime, r: Any) -> tuple[State, list[Action]]:
-                return geofence.update(s, e, now, r, fences.inside, applies, tz)
 
             def tick(s: State, now: datetime, r: Any) -> tuple[State, list[Action]]:
                 return geofence.tick(s, now, r, tz)
 
-            return update, tick
+            # Fixes reach geofence rules through the fence index (`_geofence`), not `update`.
+            return None, tick
     raise TypeError(f"no rule kind for {type(rule).__name__}")
 
 
 @dataclass
 class _Running:
     config: RuleConfig
-    update: Update
+    update: Update | None  # None: fed otherwise (geofence rules, by the fence index)
     tick: Tick
     stored: StoredRule
     dirty: bool = False
@@ -370,16 +363,12 @@ class RuleEngine:
             if (
                 running.group & (before | inside)
                 or running.stored.disabled
-                or not geofence.watches(cfg, fix.subject_kind.value, list(running.applies))
+                or not geofence.watches(cfg, fix.subject_kind.value, running.applies)
                 or not in_hours(cfg.active_hours, fix.ts, self._tz)
             ):
                 continue
             text = f"{fix.subject_id} passed through {' / '.join(cfg.group)} between two fixes"
-            kind = "geofence_enter"
-            actions += [
-                Raise(cfg.id, fix.subject_id, kind, cfg.severity.value, text),
-                Clear(cfg.id, fix.subject_id, kind, text),
-            ]
+            actions += occurred(cfg.id, fix.subject_id, "geofence_enter", cfg.severity.value, text)
         return actions
 
     def _geofence(self, fix: PositionFix, inside: frozenset[str]) -> list[Action]:
@@ -402,7 +391,7 @@ class RuleEngine:
             cfg = running.config
             assert isinstance(cfg, GeofenceRule)
             if running.stored.disabled or not geofence.watches(
-                cfg, fix.subject_kind.value, list(running.applies)
+                cfg, fix.subject_kind.value, running.applies
             ):
                 continue
             actions.extend(self._geo_step(running, subject, fix.ts, inside))
@@ -444,7 +433,7 @@ class RuleEngine:
             if not opened:
                 continue
             for subject, inside in self._sides.items():
-                if geofence.watches(cfg, self._kinds[subject], list(running.applies)):
+                if geofence.watches(cfg, self._kinds[subject], running.applies):
                     actions.extend(self._geo_step(running, subject, now, inside))
         return actions
 
@@ -475,6 +464,7 @@ class RuleEngine:
             if event is None:
                 state, actions = running.tick(running.stored.state, now, running.config)
             else:
+                assert running.update is not None, "dispatched only to rules with an update"
                 state, actions = running.update(running.stored.state, event, now, running.config)
         except Exception as exc:
             return self._fail(running, exc)

@@ -7,7 +7,7 @@ once it has lasted `dwell_s` (at a later fix or a tick); a fix back on the other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,8 @@ State = dict[str, Any]  # subject -> {"since": iso | None, "raised": bool}
 Inside = Callable[[str, float, float], bool]
 
 
-def _watched(rule: GeofenceRule, kind: str, applies: list[str]) -> bool:
+def watches(rule: GeofenceRule, kind: str, applies: Sequence[str]) -> bool:
+    """Whether the rule is about this kind of subject (its `subjects`, else the fences')."""
     kinds = [k.value for k in rule.subjects] or applies
     return not kinds or kind in kinds
 
@@ -54,11 +55,6 @@ def step(
     return None, []
 
 
-def watches(rule: GeofenceRule, kind: str, applies: list[str]) -> bool:
-    """Whether the rule is about this kind of subject."""
-    return _watched(rule, kind, applies)
-
-
 def update(
     state: State,
     event: Event,
@@ -71,7 +67,7 @@ def update(
     """A fix of a subject the rule watches."""
     if not isinstance(event, PositionFix) or event.lat is None or event.lon is None:
         return state, []
-    if not _watched(rule, event.subject_kind.value, applies):
+    if not watches(rule, event.subject_kind.value, applies):
         return state, []
     is_in = any(inside(f, event.lat, event.lon) for f in rule.group)
     active = in_hours(rule.active_hours, event.ts, tz)

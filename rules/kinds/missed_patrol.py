@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hub.domain import Event, Sighting
 from hub.site.rules import MissedPatrolRule, Schedule, parse_schedule
-from rules.actions import Action, Clear, Raise
+from rules.actions import Action, Clear, Raise, occurred
 
 State = dict[str, Any]
 HISTORY = 50  # tours kept in the state
@@ -129,10 +129,7 @@ def update(
         text = f"{cp} visited by {who} {minutes:.0f} min after its deadline"
         if cp in tour["missed"]:
             actions.append(Clear(rule.id, origin, "patrol_missed", text))
-        actions += [
-            Raise(rule.id, origin, "patrol_late", "warning", text),
-            Clear(rule.id, origin, "patrol_late", text),
-        ]
+        actions += occurred(rule.id, origin, "patrol_late", "warning", text)
     if route.ordered:
         i = route.checkpoints.index(cp)
         skipped = [
@@ -141,10 +138,7 @@ def update(
         if skipped:
             tour["out_of_order"] = [*tour["out_of_order"], cp]
             text = f"{cp} visited by {who} before {', '.join(skipped)}"
-            actions += [
-                Raise(rule.id, origin, "patrol_out_of_order", "minor", text),
-                Clear(rule.id, origin, "patrol_out_of_order", text),
-            ]
+            actions += occurred(rule.id, origin, "patrol_out_of_order", "minor", text)
     return {**state, "tour": tour}, actions
 
 
