@@ -10,21 +10,15 @@ phone is off or he went home: the silence rule's business).
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from hub.domain import Event, PositionFix, SubjectKind
+from hub.location.cleaning import distance_m
 from hub.site.rules import LoneWorkerRule
 from rules.actions import Action, Clear, Raise
 
 State = dict[str, Any]  # guard -> {"anchor": [lat, lon], "since": iso, "last": iso, "raised"}
-
-
-def _distance_m(a: list[float], lat: float, lon: float) -> float:
-    dlat = math.radians(lat - a[0])
-    dlon = math.radians(lon - a[1]) * math.cos(math.radians(lat))
-    return 6_371_000.0 * math.hypot(dlat, dlon)
 
 
 def _raise(rule: LoneWorkerRule, guard: str, held_s: float) -> Raise:
@@ -53,7 +47,10 @@ def update(
     g = state.get(guard)
     actions: list[Action] = []
     ts = event.ts.isoformat()
-    if g is None or _distance_m(g["anchor"], event.lat, event.lon) > rule.radius_m:
+    if (
+        g is None
+        or distance_m(g["anchor"][0], g["anchor"][1], event.lat, event.lon) > rule.radius_m
+    ):
         if g is not None and g["raised"]:
             actions.append(Clear(rule.id, guard, "lone_worker", f"{guard} is moving again"))
         g = {"anchor": [event.lat, event.lon], "since": ts, "last": ts, "raised": False}
