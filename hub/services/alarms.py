@@ -196,7 +196,7 @@ class AlarmService:
     def assign(self, alarm_id: int, actor: str, assignee: str | None) -> dict[str, Any]:
         """Give the alarm to someone (None: take it back)."""
 
-        def do(a: Alarm, now: datetime, assignee: str | None) -> None:
+        def do(a: Alarm, now: datetime, actor: str, assignee: str | None) -> None:
             a.assignee = assignee
 
         return self._change(alarm_id, actor, "assigned", do, assignee=assignee)
@@ -206,16 +206,17 @@ class AlarmService:
         if not 0 <= minutes <= 7 * 24 * 60:
             raise Invalid("shelve for 0 to 10080 minutes")
 
-        def do(a: Alarm, now: datetime, minutes: float) -> None:
+        def do(a: Alarm, now: datetime, actor: str, minutes: float) -> None:
             a.shelved_until = now + timedelta(minutes=minutes) if minutes else None
 
         return self._change(alarm_id, actor, "shelved", do, minutes=minutes)
 
     @staticmethod
-    def _ack(a: Alarm, now: datetime, comment: str) -> None:
+    def _ack(a: Alarm, now: datetime, actor: str, comment: str) -> None:
         if a.acked_at is not None:
             raise Conflict(f"alarm {a.id} is already acknowledged by {a.acked_by}")
         a.acked_at = now
+        a.acked_by = actor
         a.ack_comment = comment
         a.state = _state(a.active, True)
 
@@ -227,9 +228,7 @@ class AlarmService:
             a = s.get(Alarm, alarm_id)
             if a is None:
                 raise NotFound(f"no alarm {alarm_id}")
-            do(a, now, **detail)
-            if action == "acknowledged":
-                a.acked_by = actor
+            do(a, now, actor, **detail)
             self._log(s, a, actor, action, ts=now, **detail)
             record(s, actor, f"alarm.{action}", str(alarm_id), **detail)
             out = alarm_dict(a)
