@@ -44,6 +44,7 @@ from hub.site import Site, load_site
 from hub.site.loader import DeviceHook, check_rules_text
 from hub.site.rules import SilenceRule, ThresholdRule
 from hub.storage import Database, upgrade
+from hub.tasks import cancel
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.schema import series_meta
@@ -150,9 +151,7 @@ class RetentionJob:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel([self._task])
 
     def health(self) -> dict[str, object]:
         alive = self._task is not None and not self._task.done()

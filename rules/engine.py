@@ -37,6 +37,7 @@ from hub.site.rules import (
     VehicleUseRule,
     in_hours,
 )
+from hub.tasks import cancel
 from rules.actions import Action, Clear, Raise, occurred
 from rules.kinds import (
     equipment_fault,
@@ -277,8 +278,7 @@ class RuleEngine:
     async def stop(self) -> None:
         """Stop ticking and save every rule's state."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel([self._task])
             self._task = None
         async with self._lock:
             await asyncio.to_thread(self._save, force=True)

@@ -15,9 +15,9 @@ from adapters.bacnet.client import BacnetLink, Refusal, Unreachable, unit_name
 from adapters.bacnet.config import BacnetDevice, bacnet_devices
 from adapters.bacnet.coordinator import BacnetPoller, WriteRefused
 from adapters.bacnet.points import OBJECT_TYPES
-from adapters.common.tasks import cancel
 from hub.domain import Command, CommandResult, EventSink
 from hub.site.model import Device
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Any
 from adapters.bacnet.client import BacnetLink, Refusal, SubscribeRefused, Unreachable, unit_name
 from adapters.bacnet.config import BacnetDevice
 from adapters.common.availability import Availability
-from adapters.common.tasks import cancel
 from hub.domain import DeviceStatus, EventSink, Quality, Reading
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 SOURCE = "bacnet"

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.common.tasks import cancel
 from adapters.modbus.client import LinkError, ModbusLink
 from adapters.modbus.config import ModbusDevice, modbus_devices
 from adapters.modbus.coordinator import Connection, DevicePoller, WriteRefused
@@ -18,6 +17,7 @@ from adapters.modbus.decoders import encode, resolution
 from adapters.modbus.points import PointSpec
 from hub.domain import Command, CommandResult, EventSink
 from hub.site.model import Device
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from adapters.common.tasks import cancel
 from adapters.location.formats import DecodeError, decode_topic
 from adapters.mqtt.client import MqttLink, MqttOptions
 from hub.domain import Event, EventSink
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 

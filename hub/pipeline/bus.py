@@ -15,7 +15,6 @@ failure is logged with the consumer, source and event, and counted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple, Protocol
 from hub.domain import ACCEPTED, Event, Verdict
 from hub.pipeline.buffer import Buffer
 from hub.pipeline.validate import Limits, check
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +152,7 @@ class Pipeline:
             pending = len(self._ingress) + sum(len(c.queue) for c in self._consumers)
             log.error("pipeline stop timed out with %d events undelivered", pending)
         tasks = [t for t in [self._dispatcher, *(c.task for c in self._consumers)] if t]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel(tasks)
 
     # -- the EventSink port ---------------------------------------------------------------
 

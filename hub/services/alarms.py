@@ -9,7 +9,6 @@ more occurrence of it. A raise after it cleared opens a new alarm.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import threading
@@ -26,6 +25,7 @@ from hub.errors import Conflict, Invalid, NotFound
 from hub.storage import Database
 from hub.storage.audit import record
 from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -370,9 +370,7 @@ class AlarmSweeper:
     async def stop(self) -> None:
         """Stop sweeping."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel([self._task])
 
     def health(self) -> dict[str, object]:
         """Counts."""

@@ -7,7 +7,6 @@ oldest message, counted)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import smtplib
@@ -26,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.domain import AlarmEvent
 from hub.pipeline import Envelope
 from hub.settings import EmailSettings, MqttSettings, NotifySettings, WebhookSettings
+from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -313,11 +313,7 @@ class Notifier:
         """Stop delivering (what is queued is dropped: alarms stay in the alarm book)."""
         if self.mqtt is not None:
             await asyncio.to_thread(self.mqtt.stop)
-        for t in self._targets:
-            if t.task is not None:
-                t.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await t.task
+        await cancel([t.task for t in self._targets if t.task is not None])
 
     async def _deliver(self, t: _Target) -> None:
         s = self._settings

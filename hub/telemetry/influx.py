@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from hub.domain import Event, PositionFix, SubjectKind
+from hub.tasks import cancel
 from hub.telemetry.aggregate import AggFn, AggRow, influxql_aggregate
 from hub.telemetry.port import Latest, Sample, TelemetryError
 from hub.telemetry.schema import CODE_QUALITY, Measurement, Tags, event_line
@@ -488,9 +489,7 @@ class InfluxTelemetryStore:
     async def close(self) -> None:
         """Stop shipping (the spool keeps what wasn't shipped) and release threads."""
         if self._shipper is not None:
-            self._shipper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._shipper
+            await cancel([self._shipper])
         for pool in (self._sender, self._reader):
             pool.shutdown(wait=True)
         self._spooler.submit(self.spool.close).result()

@@ -1,4 +1,4 @@
-"""Task helpers shared by the adapters."""
+"""Task helpers shared by the core, the adapters and the rules engine."""
 
 from __future__ import annotations
 
