@@ -91,6 +91,7 @@ def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[
             username=m.username,
             password=m.password.get_secret_value() if m.password else None,
             tls=m.tls,
+            ca_file=m.ca_file,
             protocol=m.protocol,
             session_expiry_s=m.session_expiry_s,
             shared_group=m.shared_group,

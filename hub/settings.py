@@ -28,6 +28,7 @@ class MqttSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     tls: bool = False
+    ca_file: str | None = None  # the CA that signed the broker's certificate (else the system's)
     ingest: bool = True  # subscribe to location topics (OwnTracks, ESPresense, generic)
     client_id: str = "dayuan-hub"  # stable, so the broker keeps the session across restarts
     protocol: Literal[5, 311] = 5  # 311 for MQTT 3.1.1-only brokers

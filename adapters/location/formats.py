@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from hub.domain import Event, PositionFix, Sighting, SubjectKind
 
 MAX_PAYLOAD = 64 * 1024  # bytes; real location messages are a few hundred
@@ -46,6 +48,10 @@ def _json(payload: bytes) -> Any:
     if len(payload) > MAX_PAYLOAD:
         raise DecodeError("oversized", f"{len(payload)} bytes")
     try:
+        return orjson.loads(payload)  # the fast path, for what devices usually send
+    except orjson.JSONDecodeError:
+        pass  # stdlib json tells why, and reads NaN (some devices send it: not_finite below)
+    try:
         return json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise DecodeError("not_utf8") from err
@@ -53,8 +59,21 @@ def _json(payload: bytes) -> Any:
         raise DecodeError("not_json", str(err)[:80]) from err
 
 
+def _finite(value: Any, key: str) -> float:
+    try:
+        number = float(value)
+    except OverflowError as err:  # a 400-digit JSON integer
+        raise DecodeError("not_finite", key) from err
+    if not math.isfinite(number):
+        raise DecodeError("not_finite", key)
+    return number
+
+
 def _num(obj: Mapping[str, Any], key: str, *, required: bool = True) -> float | None:
     value = obj.get(key)
+    kind = type(value)
+    if kind is float or kind is int:  # the usual case first (bool is not int here)
+        return _finite(value, key)
     if value is None or value == "":
         if required:
             raise DecodeError("missing_field", key)
@@ -68,10 +87,7 @@ def _num(obj: Mapping[str, Any], key: str, *, required: bool = True) -> float | 
             raise DecodeError("wrong_type", key) from err
     if not isinstance(value, int | float):
         raise DecodeError("wrong_type", key)
-    number = float(value)
-    if not math.isfinite(number):
-        raise DecodeError("not_finite", key)
-    return number
+    return _finite(value, key)
 
 
 def _time(value: Any, key: str = "tst") -> datetime:
@@ -85,7 +101,8 @@ def _time(value: Any, key: str = "tst") -> datetime:
         if ts.tzinfo is None:
             raise DecodeError("bad_time", f"{key} has no time zone")
         return ts.astimezone(UTC)
-    seconds = _num({key: value}, key)
+    kind = type(value)
+    seconds = _finite(value, key) if kind is float or kind is int else _num({key: value}, key)
     assert seconds is not None
     if seconds > 1e11:  # milliseconds
         seconds /= 1000

@@ -16,12 +16,13 @@ import logging
 import random
 import socket
 import ssl
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -40,6 +41,7 @@ class MqttOptions:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    ca_file: str | None = None  # a site CA's certificate (PEM); None: the system's CAs
     protocol: int = 5  # 5, or 311 for MQTT 3.1.1 brokers (the demo's embedded one)
     session_expiry_s: int = 7 * 24 * 3600
     keepalive_s: int = 30
@@ -47,6 +49,69 @@ class MqttOptions:
     topics: tuple[str, ...] = field(
         default=("owntracks/+/+", "espresense/devices/+/+", "hub/ingest/location")
     )
+
+
+class _BufferedClient(paho.Client):
+    """paho reads a packet with three recv() calls (type, length, body); this one reads the
+    socket in 64 KiB chunks and serves paho's reads from the buffer: a burst of small
+    location messages costs one system call per chunk instead of three per message.
+    (`_sock_recv` is paho 2.x's single read path; paho is pinned to major 2.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rbuf = b""
+        self._rpos = 0
+
+    def reset_buffer(self) -> None:
+        """Forget buffered bytes (a new connection starts a new stream)."""
+        self._rbuf, self._rpos = b"", 0
+
+    def buffered(self) -> int:
+        """Bytes read from the socket that paho has not consumed yet."""
+        return len(self._rbuf) - self._rpos
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rpos >= len(self._rbuf):
+            chunk = super()._sock_recv(65536)  # BlockingIOError when nothing is there
+            if not chunk:
+                return chunk  # the broker closed the connection
+            self._rbuf, self._rpos = chunk, 0
+        start = self._rpos
+        self._rpos = min(start + bufsize, len(self._rbuf))
+        return self._rbuf[start : self._rpos]
+
+    def _packet_write(self) -> MQTTErrorCode:
+        # paho sends each queued packet with its own send(); the hub acknowledges messages in
+        # bursts, so join the queued PUBACKs (4 bytes each) into one write first.
+        queue = self._out_packet
+        if len(queue) > 1:
+            _join_pubacks(queue)
+        return super()._packet_write()
+
+
+def _join_pubacks(queue: deque[Any]) -> None:
+    """Merge runs of unsent PUBACK packets in paho's out queue into single packets."""
+    out: list[Any] = []
+    run: list[Any] = []
+
+    def close_run() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            data = b"".join(p["packet"] for p in run)
+            out.append({**run[0], "packet": data, "to_process": len(data), "pos": 0})
+        run.clear()
+
+    for packet in queue:
+        if packet["command"] & 0xF0 == paho.PUBACK and packet["pos"] == 0:
+            run.append(packet)
+        else:
+            close_run()
+            out.append(packet)
+    close_run()
+    if len(out) < len(queue):
+        queue.clear()
+        queue.extend(out)
 
 
 class MqttLink:
@@ -65,7 +130,7 @@ class MqttLink:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         v5 = options.protocol == 5
-        self.client = paho.Client(
+        self.client = _BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
@@ -75,7 +140,7 @@ class MqttLink:
         if options.username:
             self.client.username_pw_set(options.username, options.password)
         if options.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set(ca_certs=options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._connected
         self.client.on_disconnect = self._disconnected
@@ -153,6 +218,7 @@ class MqttLink:
 
     def _socket_open(self, client: paho.Client, userdata: object, sock: Any) -> None:
         self._sock = sock
+        self.client.reset_buffer()
         if isinstance(sock, socket.socket):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self._call(self._watch, sock, True)
@@ -201,12 +267,22 @@ class MqttLink:
 
     def _read(self) -> None:
         # paho reads one packet per loop_read(); keep reading while messages keep coming, so
-        # a burst reaches the pipeline as one batch, not one loop turn per message.
+        # a burst reaches the pipeline as one batch, not one loop turn per message. Bytes
+        # left in the client's buffer don't make the socket readable: come back for them.
+        client = self.client
         for _ in range(500):
             before = self.received
-            self.client.loop_read()
-            if self.received == before or not self._reading or self._sock is None:
-                break
+            client.loop_read()
+            if not self._reading or self._sock is None:
+                return
+            if self.received == before and not client.buffered():
+                return
+        if client.buffered() and self._loop is not None:
+            self._loop.call_soon(self._read_buffered)
+
+    def _read_buffered(self) -> None:
+        if self._reading and self._sock is not None:
+            self._read()
 
     def _write(self) -> None:
         self.client.loop_write()
@@ -222,6 +298,8 @@ class MqttLink:
         if not self._reading and self._sock is not None and self._loop is not None:
             self._loop.add_reader(self._sock, self._read)
             self._reading = True
+            if self.client.buffered():
+                self._loop.call_soon(self._read_buffered)
 
     def ack(self, mid: int, qos: int) -> None:
         """Acknowledge a message (PUBACK for QoS 1)."""

@@ -104,6 +104,7 @@ class Sighting:
     rssi: float | None = None
     distance_m: float | None = None
     subject_id: str | None = None  # the person the badge (or phone) belongs to, once resolved
+    zone_id: str | None = None  # the checkpoint's zone, once resolved
     kind: ClassVar[str] = "sighting"
 
     def __post_init__(self) -> None:

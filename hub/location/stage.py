@@ -27,6 +27,10 @@ class LocationStage:
         self.registry = Registry(site)
         self.zones = ZoneIndex(site)
         self.limits = limits or Limits()
+        self.checkpoint_zones = {
+            c.id: c.zone or self.zones.zone_of(c.location.lat, c.location.lon)
+            for c in site.checkpoints
+        }
         self.current: dict[str, PositionFix] = {}  # subject -> last applied fix
         self.late = 0
 
@@ -37,7 +41,10 @@ class LocationStage:
             if isinstance(placed, str):
                 return None, placed
             person, checkpoint = placed
-            return dataclasses.replace(event, checkpoint_id=checkpoint, subject_id=person), None
+            zone = self.checkpoint_zones.get(checkpoint)
+            return dataclasses.replace(
+                event, checkpoint_id=checkpoint, subject_id=person, zone_id=zone
+            ), None
         if not isinstance(event, PositionFix):
             return event, None
         subject = self.registry.fix(event)

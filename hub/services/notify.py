@@ -187,7 +187,7 @@ class MqttPublisher:
             password = mqtt.password.get_secret_value() if mqtt.password else None
             self.client.username_pw_set(mqtt.username, password)
         if mqtt.tls:
-            self.client.tls_set()
+            self.client.tls_set(ca_certs=mqtt.ca_file)
         self.client.max_queued_messages_set(10_000)
         self.client.reconnect_delay_set(1, 30)
         self.counts: Counter[str] = Counter()

@@ -279,9 +279,10 @@ class MosquittoServer:
     """Debian's mosquitto on a loopback port, with persistence and no cap on queued messages
     (its default of 1,000 silently drops a persistent session's backlog); stoppable."""
 
-    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, users: dict[str, str] | None = None, tls: bool = False) -> None:
         self.root = root
         self.port = free_port()
+        self.ca_file: Path | None = None  # with TLS: the CA that signed the broker's certificate
         self.proc: subprocess.Popen[bytes] | None = None
         self.config = root / "mosquitto.conf"
         auth = "allow_anonymous true"
@@ -299,9 +300,15 @@ class MosquittoServer:
                     pw = pwd.getpwnam("mosquitto")
                     os.chown(passwd, pw.pw_uid, pw.pw_gid)
             auth = f"allow_anonymous false\npassword_file {passwd}"
+        listener = ""
+        if tls:
+            self.ca_file = make_certificates(root)
+            listener = (
+                f"cafile {self.ca_file}\ncertfile {root}/server.crt\nkeyfile {root}/server.key\n"
+            )
         self.config.write_text(
             f"""listener {self.port} 127.0.0.1
-{auth}
+{listener}{auth}
 persistence true
 persistence_location {root}/
 autosave_interval 1
@@ -331,15 +338,39 @@ log_dest file {root}/mosquitto.log
             self.proc = None
 
 
+def make_certificates(folder: Path) -> Path:
+    """A site CA and a certificate for 127.0.0.1 signed by it (openssl); returns the CA's file."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test site CA",
+        "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "server.key", "-out", "server.csr")  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName = IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")  # fmt: skip
+    if os.geteuid() == 0:  # mosquitto reads its key as the mosquitto user
+        with contextlib.suppress(KeyError):
+            pw = pwd.getpwnam("mosquitto")
+            for name in ("server.key", "server.crt", "ca.crt"):
+                os.chown(folder / name, pw.pw_uid, pw.pw_gid)
+    return folder / "ca.crt"
+
+
 @contextlib.contextmanager
-def mosquitto_server(users: dict[str, str] | None = None) -> Iterator[MosquittoServer]:
-    """A running Mosquitto (with password authentication when `users` are given)."""
+def mosquitto_server(
+    users: dict[str, str] | None = None, tls: bool = False
+) -> Iterator[MosquittoServer]:
+    """A running Mosquitto (password authentication when `users` are given; TLS with a
+    test CA, `server.ca_file`, when `tls`)."""
     root = Path(tempfile.mkdtemp(prefix="hub-mqtt-"))
     if os.geteuid() == 0:  # mosquitto drops root privileges to the mosquitto user
         with contextlib.suppress(KeyError):
             pw = pwd.getpwnam("mosquitto")
             os.chown(root, pw.pw_uid, pw.pw_gid)
-    server = MosquittoServer(root, users)
+    server = MosquittoServer(root, users, tls)
     server.start()
     try:
         yield server

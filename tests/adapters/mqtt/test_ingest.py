@@ -183,6 +183,52 @@ async def test_the_broker_checks_the_hubs_credentials(demo_site: Site, tmp_path:
             await pipeline.stop()
 
 
+async def test_tls_with_the_sites_ca_and_credentials(demo_site: Site, tmp_path: Path) -> None:
+    """The broker speaks TLS with a certificate from the site's own CA: a hub given that CA
+    (and its password) ingests; one that trusts only the system's CAs refuses the broker,
+    says why in its health, and keeps trying."""
+    with mosquitto_server({"hub": "tls secret 1", "phone": "p1"}, tls=True) as broker:
+        assert broker.ca_file is not None
+        store = SQLiteTelemetryStore(tmp_path / "t.db")
+        pipeline = Pipeline(stages=[LocationStage(demo_site)])
+        pipeline.subscribe("telemetry", TelemetrySink(store))
+        await pipeline.start()
+        common = {"port": broker.port, "username": "hub", "password": "tls secret 1", "tls": True}
+        good = MqttIngest(
+            MqttOptions(client_id="hub-tls", ca_file=str(broker.ca_file), **common),  # type: ignore[arg-type]
+            pipeline,
+        )
+        untrusting = MqttIngest(MqttOptions(client_id="hub-no-ca", **common), pipeline)  # type: ignore[arg-type]
+        await good.start()
+        await untrusting.start()
+        phone = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="ph")
+        phone.username_pw_set("phone", "p1")
+        phone.tls_set(ca_certs=str(broker.ca_file))
+        try:
+            async with asyncio.timeout(15):
+                while not (good.link.connected and untrusting.link.last_error):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # subscribed
+            phone.connect("127.0.0.1", broker.port)
+            phone.loop_start()
+            for i in range(5):
+                phone.publish("owntracks/g1/phone", owntracks(i), qos=1).wait_for_publish(10)
+            async with asyncio.timeout(15):
+                while good.acks.acked < 5:
+                    await asyncio.sleep(0.05)
+            track = await store.track("g1", T0 - timedelta(days=1), T0 + timedelta(days=1))
+            assert len(track) == 5
+            assert not untrusting.link.connected
+            assert "certificate verify failed" in str(untrusting.health()["error"])
+        finally:
+            phone.disconnect()
+            phone.loop_stop()
+            await good.stop()
+            await untrusting.stop()
+            await pipeline.stop()
+            await store.close()
+
+
 async def test_two_workers_share_one_stream_through_a_shared_subscription(
     broker: MosquittoServer, demo_site: Site, tmp_path: Path
 ) -> None:

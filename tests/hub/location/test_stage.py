@@ -68,9 +68,11 @@ def test_sightings_resolve_badge_and_gateway(stage: LocationStage) -> None:
     assert reason is None
     assert isinstance(out, Sighting)
     assert (out.subject_id, out.checkpoint_id) == ("g3", "cp-parking")
+    assert out.zone_id == "z-parking"  # the zone the checkpoint's location falls in
     beacon = Sighting("g2/phone", "fda50693-a4e2-4fb1-afcf-c6eb07647825-2-4", T0, "owntracks")
     phone, _ = stage.process(beacon, T0)
     assert isinstance(phone, Sighting)
     assert (phone.subject_id, phone.checkpoint_id) == ("g2", "cp-plant")
+    assert phone.zone_id == "z-plant"  # the zone the site model gives the checkpoint
     assert stage.process(Sighting("nobody", "cp-b3", T0, "x"), T0)[1] == "unknown_badge"
     assert stage.process(Sighting("g1/phone", "cp-nowhere", T0, "x"), T0)[1] == "unknown_checkpoint"
