@@ -26,6 +26,7 @@ from shapely.prepared import prep
 from hub.domain import Event, PositionFix, Reading
 from hub.pipeline import Envelope
 from hub.site import Site
+from hub.site.hours import in_hours
 from hub.site.rules import (
     EquipmentFaultRule,
     GeofenceRule,
@@ -35,7 +36,6 @@ from hub.site.rules import (
     SilenceRule,
     ThresholdRule,
     VehicleUseRule,
-    in_hours,
 )
 from hub.tasks import cancel
 from rules.actions import Action, Clear, Raise, occurred

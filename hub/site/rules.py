@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import enum
 import itertools
-import re
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from hub.domain import SubjectKind
 from hub.site.geo import Strict
+from hub.site.hours import parse_hours
 from hub.site.model import SECTIONS, Id, Item, Ref, Site
 
 
@@ -112,27 +112,6 @@ class GeofenceRule(_Rule):
             yield "fence", "geofences", self.fence
         for i, f in enumerate(self.fences):
             yield f"fences[{i}]", "geofences", f
-
-
-_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-
-
-def parse_hours(spec: str) -> tuple[time, time]:
-    """ "22:00-06:00" as (start, end); a window past midnight wraps."""
-    m = _HOURS.match(spec.strip())
-    if not m or m.group(1, 2) == m.group(3, 4):
-        raise ValueError(f"active_hours {spec!r}: give HH:MM-HH:MM, e.g. 22:00-06:00")
-    h1, m1, h2, m2 = (int(x) for x in m.groups())
-    return time(h1, m1), (time(0, 0) if h2 == 24 else time(h2, m2))
-
-
-def in_hours(spec: str | None, ts: datetime, tz: str) -> bool:
-    """Whether `ts` falls in the daily window `spec` (always, without one)."""
-    if spec is None:
-        return True
-    start, end = parse_hours(spec)
-    t = ts.astimezone(ZoneInfo(tz)).time()
-    return start <= t < end if start < end else (t >= start or t < end)
 
 
 class ThresholdRule(_Rule):

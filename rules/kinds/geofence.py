@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain import Event, PositionFix
-from hub.site.rules import GeofenceRule, in_hours
+from hub.site.hours import in_hours
+from hub.site.rules import GeofenceRule
 from rules.actions import Action, Clear, Raise
 
 State = dict[str, Any]  # subject -> {"since": iso | None, "raised": bool}
