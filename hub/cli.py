@@ -26,6 +26,7 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("security", "保卫科值班员 Security desk", [Role.SECURITY], "u-security"),
     ("dispatcher", "调度员 Dispatcher", [Role.DISPATCHER], "u-logistics"),
     ("tech-hvac", "陈师傅 HVAC technician", [Role.TECHNICIAN], "u-logistics"),
+    ("tech-elec", "刘师傅 Electrician", [Role.TECHNICIAN], "u-logistics"),
     ("staff", "办公室职员 Staff member", [Role.STAFF], "u-office"),
     ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
 ]

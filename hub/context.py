@@ -15,6 +15,7 @@ from hub.location import LocationStage
 from hub.pipeline import Pipeline
 from hub.services.alarms import AlarmService
 from hub.services.commands import CommandService
+from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database
@@ -76,6 +77,7 @@ class HubContext:
     # name -> function(parameters) -> events.
     alarms: AlarmService
     rules: RuleCatalog = field(default_factory=NoRules)
+    tickets: TicketService | None = None
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

@@ -28,7 +28,15 @@ from adapters.modbus import site_hook as modbus_site_hook
 from adapters.mqtt import MqttIngest, MqttOptions
 from hub.api import create_app
 from hub.context import HubContext
-from hub.domain import AlarmEvent, CommandHandler, Component, Event, EventSink, Reading
+from hub.domain import (
+    AlarmEvent,
+    CommandHandler,
+    Component,
+    Event,
+    EventSink,
+    Reading,
+    TicketEvent,
+)
 from hub.errors import Invalid
 from hub.identity import IdentityService
 from hub.live import LiveHub
@@ -39,6 +47,8 @@ from hub.services.commands import CommandService
 from hub.services.journal import KINDS as JOURNAL_KINDS
 from hub.services.journal import EventJournal
 from hub.services.notify import Notifier
+from hub.services.tickets import TicketService
+from hub.services.tickets.jobs import TicketJobs
 from hub.settings import Settings
 from hub.site import Site, load_site
 from hub.site.loader import DeviceHook, check_rules_text
@@ -296,6 +306,16 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         alarms = AlarmService(db, notify=self._announce_alarm, policies=alarm_policies(site))
         journal = EventJournal(db)
+        tickets = TicketService(
+            db,
+            site,
+            photos=settings.data_dir / "photos",
+            notify=self._announce_ticket,
+            alarms=alarms,
+            close_on_clear=settings.tickets.close_on_clear,
+            rating_reminder=timedelta(hours=settings.tickets.rating_reminder_h),
+        )
+        ticket_jobs = TicketJobs(tickets, settings.tickets.sweep_s)
         self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms, save_every_s=1.0)
         self.ctx = HubContext(
             settings=settings,
@@ -308,6 +328,7 @@ class Hub:
             commands=CommandService(db),
             location=location,
             alarms=alarms,
+            tickets=tickets,
             rules=HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )
@@ -315,17 +336,25 @@ class Hub:
         self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
         self.pipeline.subscribe("journal", journal, kinds=JOURNAL_KINDS)
+        self.pipeline.subscribe("tickets", ticket_jobs, kinds=("alarm",))
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
+        routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
         notifier = Notifier(
             settings.notify,
             site=site.site.name,
             timezone=site.site.timezone,
             mqtt=settings.mqtt,
             recipients=lambda rule: identity.emails_for(routes.get(rule, [])),
+            people=lambda names: identity.emails_for([f"user:{n}" for n in names]),
         )
-        self.pipeline.subscribe("notify", notifier, kinds=("alarm",), lossless=False)
+        self.pipeline.subscribe("notify", notifier, kinds=("alarm", "ticket"), lossless=False)
         # first: rule state loads before data arrives
-        self.components: list[Component] = [self.rules, AlarmSweeper(alarms), notifier]
+        self.components: list[Component] = [
+            self.rules,
+            AlarmSweeper(alarms),
+            ticket_jobs,
+            notifier,
+        ]
         for factory in factories:
             self.components.extend(factory(settings, site, self.pipeline))
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
@@ -347,9 +376,16 @@ class Hub:
             return
         loop.call_soon_threadsafe(self._publish_alarm, event)
 
-    def _publish_alarm(self, event: AlarmEvent) -> None:
+    def _publish_alarm(self, event: AlarmEvent | TicketEvent) -> None:
         with contextlib.suppress(PipelineClosed):
-            self.pipeline.publish_nowait("alarms", event)
+            self.pipeline.publish_nowait("alarms" if event.kind == "alarm" else "tickets", event)
+
+    def _announce_ticket(self, event: TicketEvent) -> None:
+        """Put a ticket change on the pipeline (live view, notifications); any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._publish_alarm, event)
 
     def migrate(self) -> None:
         """Bring the relational schema up to date."""

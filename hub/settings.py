@@ -118,6 +118,14 @@ class InfluxSettings(BaseModel):
         return self
 
 
+class TicketSettings(BaseModel):
+    """Repair tickets."""
+
+    close_on_clear: bool = False  # a fault that clears closes its untouched ticket
+    rating_reminder_h: float = Field(24, gt=0)  # remind the reporter to rate after this
+    sweep_s: float = Field(30, gt=0)  # how often SLA targets are checked
+
+
 class Settings(BaseSettings):
     """Everything configurable about a hub process."""
 
@@ -144,6 +152,8 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     bacnet: BacnetSettings = BacnetSettings()
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+    public_url: str | None = None  # how people's phones reach the hub (QR labels); None: as asked
+    tickets: TicketSettings = TicketSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from hub.runtime import load_site_for_hub
 from hub.settings import Settings
 from hub.site import Site
+from hub.storage import Database, upgrade
 from tests.support.servers import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated relational store on each backend."""
+    database = Database.from_url(database_url)
+    upgrade(database.engine)
+    yield database
+    database.close()

@@ -23,6 +23,7 @@ from hub.api.routes import (
     positions,
     site,
     telemetry,
+    tickets,
     users,
 )
 from hub.context import HubContext
@@ -94,7 +95,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     errors.install(app)
-    for module in (health, auth, users, site, telemetry, ingest, positions, live, alarms):
+    for module in (health, auth, users, site, telemetry, ingest, positions, live, alarms, tickets):
         app.include_router(module.router)
     check_routes(app)
     if not api_routes(app):

@@ -15,6 +15,7 @@ from hub.domain.events import (
     Reading,
     Sighting,
     SubjectKind,
+    TicketEvent,
     event_source_key,
 )
 from hub.domain.ports import (
@@ -45,6 +46,7 @@ __all__ = [
     "Sighting",
     "StoredRule",
     "SubjectKind",
+    "TicketEvent",
     "Verdict",
     "event_source_key",
 ]

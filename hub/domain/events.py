@@ -160,6 +160,27 @@ class AlarmEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """A change of a repair ticket (for the live view and for telling the people concerned)."""
+
+    ticket_id: str
+    action: str  # opened, occurred, assigned, accepted, started, held, resolved, confirmed,
+    # reopened, rated, fault_cleared, overdue, rating_reminder
+    status: str
+    category: str
+    priority: str
+    title: str
+    ts: datetime
+    asset_id: str | None = None
+    assignee: str | None = None  # the technician (site person id)
+    notify: tuple[str, ...] = ()  # usernames to tell of this change
+    kind: ClassVar[str] = "ticket"
+
+    def __post_init__(self) -> None:
+        _require_aware(self.ts, "TicketEvent")
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     """A request to act on equipment, carried out by the adapter that owns the target."""
 
@@ -176,7 +197,9 @@ class Command:
         _require_aware(self.ts, "Command")
 
 
-Event = Reading | DeviceStatus | PositionFix | Sighting | GateEvent | AlarmEvent | Command
+Event = (
+    Reading | DeviceStatus | PositionFix | Sighting | GateEvent | AlarmEvent | TicketEvent | Command
+)
 
 
 def event_source_key(event: Event) -> str:
@@ -194,5 +217,7 @@ def event_source_key(event: Event) -> str:
             return event.gate_id
         case AlarmEvent():
             return event.alarm_id
+        case TicketEvent():
+            return f"ticket:{event.ticket_id}"
         case Command():
             return event.target

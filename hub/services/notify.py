@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.domain import AlarmEvent
+from hub.domain import AlarmEvent, TicketEvent
 from hub.pipeline import Envelope
 from hub.settings import EmailSettings, MqttSettings, NotifySettings, WebhookSettings
 from hub.tasks import cancel
@@ -130,14 +130,14 @@ class _Target:
         label: str,
         actions: list[str],
         min_severity: str,
-        send: Callable[[AlarmEvent], None],
+        send: Callable[[Any], None],
         maxsize: int,
     ) -> None:
         self.label = label
         self.actions = actions
         self.min_rank = SEVERITY_RANK[min_severity]
         self.send = send
-        self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[AlarmEvent | TicketEvent] = asyncio.Queue(maxsize)
         self.counts: Counter[str] = Counter()
         self.last_error = ""
         self.task: asyncio.Task[None] | None = None
@@ -153,6 +153,30 @@ def _mail(a: AlarmEvent, tz: ZoneInfo, site: str, sender: str, to: list[str]) ->
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg.set_content(text.replace("### ", "").replace("> ", ""))
+    return msg
+
+
+TICKET_ZH = {
+    "assigned": "新维修工单已派给您",
+    "accepted": "维修工单已受理",
+    "held": "维修工单暂停（等待配件等）",
+    "resolved": "维修已完成，请确认并评价",
+    "reopened": "维修工单被退回重修",
+    "rated": "维修工单已评价",
+    "rating_reminder": "请评价已完成的维修",
+}
+
+
+def _ticket_mail(t: TicketEvent, site: str, sender: str, to: list[str]) -> EmailMessage:
+    msg = EmailMessage()
+    what = TICKET_ZH.get(t.action, t.action)
+    msg["Subject"] = f"【{what}】#{t.ticket_id} {t.title}"
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg.set_content(
+        f"{what}\n工单：#{t.ticket_id} {t.title}\n状态：{t.status}\n"
+        f"类别：{t.category} · 优先级：{t.priority}\n站点：{site}\n"
+    )
     return msg
 
 
@@ -242,11 +266,14 @@ class Notifier:
         timezone: str,
         mqtt: MqttSettings | None = None,
         recipients: Callable[[str], list[str]] = lambda _rule: [],
+        people: Callable[[Sequence[str]], list[str]] = lambda _names: [],
     ) -> None:
         self._settings = settings
         self._site = site
         self._tz = ZoneInfo(timezone)
         self._recipients = recipients
+        self._people = people  # usernames -> e-mail addresses (ticket changes)
+        self._tickets: _Target | None = None
         self.mqtt = (
             MqttPublisher(mqtt, settings.mqtt_topic)
             if mqtt is not None and settings.mqtt_topic
@@ -255,6 +282,8 @@ class Notifier:
         self._targets = [self._webhook(w) for w in settings.webhooks]
         if settings.email is not None:
             self._targets.append(self._email(settings.email))
+            self._tickets = self._ticket_email(settings.email)
+            self._targets.append(self._tickets)
         seen: Counter[str] = Counter()
         for t in self._targets:  # two robots on one host and path differ only by their key
             seen[t.label] += 1
@@ -286,16 +315,35 @@ class Notifier:
         target = _Target(f"email {cfg.host}:{cfg.port}", cfg.actions, cfg.min_severity, send, 1000)
         return target
 
+    def _ticket_email(self, cfg: EmailSettings) -> _Target:
+        timeout = self._settings.timeout_s
+
+        def send(event: TicketEvent) -> None:
+            to = self._people(event.notify)
+            if to:
+                send_mail(cfg, _ticket_mail(event, self._site, cfg.sender, to), timeout)
+
+        return _Target(f"email tickets {cfg.host}:{cfg.port}", [], "warning", send, 1000)
+
     async def __call__(self, batch: Sequence[Envelope]) -> None:
-        """Pipeline handler: queue each alarm change for the webhooks that want it."""
+        """Pipeline handler: queue each alarm change for the webhooks that want it, and each
+        ticket change for the people it concerns (e-mail)."""
         for env in batch:
             event = env.event
+            if isinstance(event, TicketEvent):
+                t = self._tickets
+                if t is not None and event.notify:
+                    if t.queue.full():
+                        t.queue.get_nowait()
+                        t.counts["dropped"] += 1
+                    t.queue.put_nowait(event)
+                continue
             if not isinstance(event, AlarmEvent):
                 continue
             if self.mqtt is not None:
                 self.mqtt.publish(event, render(event, "json", self._tz, self._site))
             for t in self._targets:
-                if not t.wants(event):
+                if t is self._tickets or not t.wants(event):
                     continue
                 if t.queue.full():
                     t.queue.get_nowait()
@@ -328,9 +376,7 @@ class Notifier:
                     if attempt < s.attempts:
                         await asyncio.sleep(s.backoff_s * 2 ** (attempt - 1))
                     else:
-                        log.warning(
-                            "alarm %s not delivered to %s: %s", event.alarm_id, t.label, err
-                        )
+                        log.warning("%r not delivered to %s: %s", event, t.label, err)
                 else:
                     t.counts["sent"] += 1
                     t.last_error = ""

@@ -11,12 +11,14 @@ import enum
 import re
 import zoneinfo
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, field_validator
 
 from hub.domain import SubjectKind
 from hub.site.geo import Area, GeoPoint, PolygonGeometry, Strict
+from hub.site.hours import check_hours
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -71,6 +73,12 @@ class SiteInfo(Strict):
     zoom: Annotated[int, _ranged(1, 22)] = 17
     boundary: PolygonGeometry
     district: PolygonGeometry | None = None  # the wider area official cars normally stay in
+    # The business calendar (repair SLAs): daily hours, ISO weekdays (1 = Monday), public
+    # holidays, and the weekend days worked instead (调休).
+    business_hours: Annotated[str, AfterValidator(check_hours)] = "08:30-17:30"
+    workdays: list[Annotated[int, _ranged(1, 7)]] = [1, 2, 3, 4, 5]
+    holidays: list[date] = []
+    extra_workdays: list[date] = []
 
     @field_validator("timezone")
     @classmethod
@@ -179,6 +187,9 @@ class Person(Item):
     badges: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
     phones: list[Annotated[str, Field(min_length=3, max_length=128)]] = []  # OwnTracks user/device
     skills: list[Id] = []
+    username: str | None = None  # the account the person signs in with (technicians)
+    # daily hours on duty, "08:00-20:00" (None: always)
+    on_duty: Annotated[str | None, AfterValidator(check_hours)] = None
 
     def refs(self) -> Iterator[Ref]:
         if self.work_unit:
@@ -384,6 +395,8 @@ class Site(Strict):
     rooms: list[Room] = []
     vehicles: list[Vehicle] = []
     rules: list[Item] = []  # hub/site/rules.py registers the section and its kinds
+    repair_categories: list[Item] = []  # hub/site/maintenance.py registers these two
+    assets: list[Item] = []
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 
