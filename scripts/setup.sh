@@ -37,6 +37,7 @@ if [ $want_test -eq 1 ]; then
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
   command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright drives it)
 fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
