@@ -304,13 +304,13 @@ class Hub:
             known_units=[u.id for u in site.work_units],
         )
         self._loop: asyncio.AbstractEventLoop | None = None
-        alarms = AlarmService(db, notify=self._announce_alarm, policies=alarm_policies(site))
+        alarms = AlarmService(db, notify=self._announce, policies=alarm_policies(site))
         journal = EventJournal(db)
         tickets = TicketService(
             db,
             site,
             photos=settings.data_dir / "photos",
-            notify=self._announce_ticket,
+            notify=self._announce,
             alarms=alarms,
             close_on_clear=settings.tickets.close_on_clear,
             rating_reminder=timedelta(hours=settings.tickets.rating_reminder_h),
@@ -369,23 +369,17 @@ class Hub:
                 self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
 
-    def _announce_alarm(self, event: AlarmEvent) -> None:
-        """Put an alarm change on the pipeline (live map, later notifications); any thread."""
+    def _announce(self, event: AlarmEvent | TicketEvent) -> None:
+        """Put an alarm or ticket change on the pipeline (live view, notifications, tickets);
+        from any thread (the services change their state in worker threads)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._publish_alarm, event)
+        loop.call_soon_threadsafe(self._publish, event)
 
-    def _publish_alarm(self, event: AlarmEvent | TicketEvent) -> None:
+    def _publish(self, event: AlarmEvent | TicketEvent) -> None:
         with contextlib.suppress(PipelineClosed):
-            self.pipeline.publish_nowait("alarms" if event.kind == "alarm" else "tickets", event)
-
-    def _announce_ticket(self, event: TicketEvent) -> None:
-        """Put a ticket change on the pipeline (live view, notifications); any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._publish_alarm, event)
+            self.pipeline.publish_nowait(f"{event.kind}s", event)  # source: alarms, tickets
 
     def migrate(self) -> None:
         """Bring the relational schema up to date."""

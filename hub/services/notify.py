@@ -123,7 +123,9 @@ def post(url: str, body: dict[str, Any], fmt: str, timeout: float) -> None:
 
 
 class _Target:
-    """One destination: a filter, a blocking `send` that raises DeliveryError, a queue."""
+    """One destination: a filter, a blocking `send` that raises DeliveryError, a queue.
+    Alarm targets take the alarm changes of their actions and severities; a ticket target
+    takes the ticket changes that name someone to tell."""
 
     def __init__(
         self,
@@ -132,18 +134,34 @@ class _Target:
         min_severity: str,
         send: Callable[[Any], None],
         maxsize: int,
+        *,
+        tickets: bool = False,
     ) -> None:
         self.label = label
         self.actions = actions
         self.min_rank = SEVERITY_RANK[min_severity]
         self.send = send
+        self.tickets = tickets
         self.queue: asyncio.Queue[AlarmEvent | TicketEvent] = asyncio.Queue(maxsize)
         self.counts: Counter[str] = Counter()
         self.last_error = ""
         self.task: asyncio.Task[None] | None = None
 
-    def wants(self, a: AlarmEvent) -> bool:
-        return a.action in self.actions and SEVERITY_RANK.get(a.severity, 0) >= self.min_rank
+    def wants(self, event: AlarmEvent | TicketEvent) -> bool:
+        if isinstance(event, TicketEvent):
+            return self.tickets and bool(event.notify)
+        return (
+            not self.tickets
+            and event.action in self.actions
+            and SEVERITY_RANK.get(event.severity, 0) >= self.min_rank
+        )
+
+    def offer(self, event: AlarmEvent | TicketEvent) -> None:
+        """Queue for delivery; a full queue drops its oldest (counted)."""
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.counts["dropped"] += 1
+        self.queue.put_nowait(event)
 
 
 def _mail(a: AlarmEvent, tz: ZoneInfo, site: str, sender: str, to: list[str]) -> EmailMessage:
@@ -273,7 +291,6 @@ class Notifier:
         self._tz = ZoneInfo(timezone)
         self._recipients = recipients
         self._people = people  # usernames -> e-mail addresses (ticket changes)
-        self._tickets: _Target | None = None
         self.mqtt = (
             MqttPublisher(mqtt, settings.mqtt_topic)
             if mqtt is not None and settings.mqtt_topic
@@ -282,8 +299,7 @@ class Notifier:
         self._targets = [self._webhook(w) for w in settings.webhooks]
         if settings.email is not None:
             self._targets.append(self._email(settings.email))
-            self._tickets = self._ticket_email(settings.email)
-            self._targets.append(self._tickets)
+            self._targets.append(self._ticket_email(settings.email))
         seen: Counter[str] = Counter()
         for t in self._targets:  # two robots on one host and path differ only by their key
             seen[t.label] += 1
@@ -323,32 +339,21 @@ class Notifier:
             if to:
                 send_mail(cfg, _ticket_mail(event, self._site, cfg.sender, to), timeout)
 
-        return _Target(f"email tickets {cfg.host}:{cfg.port}", [], "warning", send, 1000)
+        label = f"email tickets {cfg.host}:{cfg.port}"
+        return _Target(label, [], "warning", send, 1000, tickets=True)
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler: queue each alarm change for the webhooks that want it, and each
         ticket change for the people it concerns (e-mail)."""
         for env in batch:
             event = env.event
-            if isinstance(event, TicketEvent):
-                t = self._tickets
-                if t is not None and event.notify:
-                    if t.queue.full():
-                        t.queue.get_nowait()
-                        t.counts["dropped"] += 1
-                    t.queue.put_nowait(event)
+            if not isinstance(event, AlarmEvent | TicketEvent):
                 continue
-            if not isinstance(event, AlarmEvent):
-                continue
-            if self.mqtt is not None:
+            if self.mqtt is not None and isinstance(event, AlarmEvent):
                 self.mqtt.publish(event, render(event, "json", self._tz, self._site))
             for t in self._targets:
-                if t is self._tickets or not t.wants(event):
-                    continue
-                if t.queue.full():
-                    t.queue.get_nowait()
-                    t.counts["dropped"] += 1
-                t.queue.put_nowait(event)
+                if t.wants(event):
+                    t.offer(event)
 
     async def start(self) -> None:
         """A delivery worker per webhook; the MQTT connection."""
