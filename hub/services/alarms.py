@@ -8,9 +8,7 @@ more occurrence of it. A raise after it cleared opens a new alarm.
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,9 +23,7 @@ from hub.errors import Conflict, Invalid, NotFound
 from hub.storage import Database
 from hub.storage.audit import record
 from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
-from hub.tasks import cancel
-
-log = logging.getLogger(__name__)
+from hub.tasks import Periodic
 
 RULES_ACTOR = "rules"
 SEVERITIES = ("warning", "minor", "major", "critical")  # ascending
@@ -342,36 +338,8 @@ class SqlRuleStateStore:
                 s.add(row)
 
 
-class AlarmSweeper:
+class AlarmSweeper(Periodic):
     """Runs `AlarmService.sweep` periodically (a hub component)."""
 
-    name = "alarm_reminders"
-
     def __init__(self, alarms: AlarmService, every_s: float = 15.0) -> None:
-        self._alarms = alarms
-        self._every = every_s
-        self._task: asyncio.Task[None] | None = None
-        self.changed = 0
-        self.failures = 0
-
-    async def start(self) -> None:
-        """Start sweeping."""
-        self._task = asyncio.create_task(self._loop(), name="alarm-sweeper")
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                self.changed += await asyncio.to_thread(self._alarms.sweep, datetime.now(UTC))
-            except Exception:  # the database away: next time
-                self.failures += 1
-                log.exception("alarm reminders failed")
-
-    async def stop(self) -> None:
-        """Stop sweeping."""
-        if self._task is not None:
-            await cancel([self._task])
-
-    def health(self) -> dict[str, object]:
-        """Counts."""
-        return {"status": "ok", "changed": self.changed, "failures": self.failures}
+        super().__init__("alarm_reminders", every_s, lambda: alarms.sweep(datetime.now(UTC)))
