@@ -68,18 +68,3 @@ class BusinessCalendar:
                     total += overlap.total_seconds() / 60
             day += timedelta(days=1)
         return total
-
-    def add(self, start: datetime, minutes: float) -> datetime:
-        """The instant `minutes` business minutes after `start` (a due time)."""
-        left = timedelta(minutes=minutes)
-        day = start.astimezone(self.tz).date()
-        for _ in range(3660):  # ten years of days: a calendar with no working day ends here
-            if self.is_workday(day):
-                opens, closes = self._window(day)
-                begin = max(start, opens)
-                if begin < closes:
-                    if begin + left <= closes:
-                        return begin + left
-                    left -= closes - begin
-            day += timedelta(days=1)
-        raise ValueError("the business calendar has no working days")

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import Ctx, allow
+from hub.context import HubContext
 from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.tickets import TicketService
@@ -24,12 +25,11 @@ Reader = Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]
 Manager = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER)]
 
 
-def service(ctx: Any) -> TicketService:
+def service(ctx: HubContext) -> TicketService:
     """The hub's ticket service (503 without one)."""
     if ctx.tickets is None:
         raise Unavailable("this hub runs no ticket service")
-    svc: TicketService = ctx.tickets
-    return svc
+    return ctx.tickets
 
 
 class ReportBody(BaseModel):

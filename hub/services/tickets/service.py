@@ -27,15 +27,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from hub.domain import AlarmEvent, TicketEvent
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services.tickets.dispatch import Technician, choose, skill_for, technicians
+from hub.services.alarms import AlarmService
+from hub.services.tickets.dispatch import choose, skill_for, technicians
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
+from hub.site.hours import in_hours
 from hub.site.maintenance import Asset, Priority, RepairCategory
 from hub.storage import Database
 from hub.storage.audit import record
@@ -113,7 +115,7 @@ class TicketService:
         *,
         photos: Path,
         notify: Callable[[TicketEvent], None] = lambda _: None,
-        alarms: Any = None,  # rules.ports.AlarmBook: raises the overdue escalations
+        alarms: AlarmService | None = None,  # raises and clears the overdue escalations
         close_on_clear: bool = False,
         rating_reminder: timedelta = timedelta(hours=24),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -135,6 +137,7 @@ class TicketService:
         self.categories.setdefault(GENERAL.id, GENERAL)
         self.staff = technicians(site.people)
         self._by_person = {t.person_id: t for t in self.staff}
+        self._person_of_user = {t.username: t.person_id for t in self.staff if t.username}
         self._assets = self._asset_table()
 
     # -- assets ----------------------------------------------------------------------------
@@ -188,9 +191,7 @@ class TicketService:
         """A fault occurred: one more occurrence on its open ticket, else (for a raise that
         asks for one) a new ticket. A repeat of an alarm without a ticket stays without."""
         with self._lock, self._db.session() as s:
-            t = s.scalars(
-                select(Ticket).where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
-            ).first()
+            t = self._open_for_alarm(s, key)
             if t is None and not open_new:
                 return
             if t is not None:
@@ -219,20 +220,24 @@ class TicketService:
                 announce = self._dispatch(s, t, event.ts)
         self._notify(announce)
 
+    @staticmethod
+    def _open_for_alarm(s: Session, key: str) -> Ticket | None:
+        return s.scalars(
+            select(Ticket).where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
+        ).first()
+
     def _fault_cleared(self, key: str, now: datetime) -> None:
         with self._lock, self._db.session() as s:
-            t = s.scalars(
-                select(Ticket).where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
-            ).first()
+            t = self._open_for_alarm(s, key)
             if t is None:
                 return
             t.fault_active = False
             self._log(s, t, RULES_ACTOR, "fault_cleared", now)
-            if self.close_on_clear and t.status in ("open", "assigned"):
-                self._leave_hold(t, now)
+            if self.close_on_clear and t.status in ("open", "assigned"):  # nobody has it yet
                 t.status, t.resolved_at, t.closed_at = "closed", now, now
                 t.resolution_notes = "故障已自行恢复 (the fault cleared by itself)"
                 self._log(s, t, RULES_ACTOR, "closed", now, reason="fault cleared")
+                self._clear_overdue(t, now)
             announce = self._event(t, "fault_cleared", now)
         self._notify(announce)
 
@@ -356,14 +361,11 @@ class TicketService:
 
     def photo(self, ticket_id: int, who: Principal) -> Path:
         """The file of a ticket's photo."""
-        t = self.get(ticket_id, who)
-        if not t["photo"]:
-            raise NotFound("this ticket has no photo")
         with self._db.session() as s:
-            row = s.get(Ticket, ticket_id)
-            assert row is not None
-            assert row.photo is not None
-            return self._photos / row.photo
+            t = self._visible_ticket(s, ticket_id, who)
+            if not t.photo:
+                raise NotFound("this ticket has no photo")
+            return self._photos / t.photo
 
     # -- dispatch --------------------------------------------------------------------------
     def _open_work(self, s: Session) -> Counter[str]:
@@ -518,9 +520,11 @@ class TicketService:
         if not who.has_any(roles):
             raise Forbidden(why)
 
+    def _is_assignee(self, t: Ticket, who: Principal) -> bool:
+        return t.assignee is not None and t.assignee == self._person_of_user.get(who.name)
+
     def _assignee(self, t: Ticket, who: Principal) -> None:
-        tech = self._by_person.get(t.assignee or "")
-        if tech is None or tech.username != who.name:
+        if not self._is_assignee(t, who):
             raise Forbidden(f"ticket {t.id} is not assigned to you")
 
     @staticmethod
@@ -562,7 +566,7 @@ class TicketService:
             tell = do(t, now)
             self._log(s, t, who.name, action, now, **detail)
             record(s, who.name, f"ticket.{action}", str(ticket_id), **detail)
-            if t.status in DONE and self._alarms is not None:
+            if t.status in DONE:
                 self._clear_overdue(t, now)
             out = ticket_dict(t)
             event = self._event(t, action, now, tell=tell)
@@ -645,7 +649,7 @@ class TicketService:
         )
 
     def _clear_overdue(self, t: Ticket, now: datetime) -> None:
-        if t.response_breached or t.resolution_breached:
+        if self._alarms is not None and (t.response_breached or t.resolution_breached):
             self._alarms.clear_alarm(
                 rule="ticket-sla",
                 originator=f"ticket:{t.id}",
@@ -655,15 +659,23 @@ class TicketService:
             )
 
     # -- reading ---------------------------------------------------------------------------
-    def _visible(self, t: Ticket, who: Principal) -> bool:
+    def _visible_to(self, who: Principal) -> ColumnElement[bool]:
+        """Which tickets `who` may see: dispatchers, security and the wall display all;
+        technicians theirs and the unassigned queue; everyone their own reports."""
         if who.has_any(MANAGERS | {Role.SECURITY, Role.DISPLAY}):
-            return True
-        tech = self._by_person.get(t.assignee or "")
-        if who.has_any(frozenset({Role.TECHNICIAN})) and (
-            (tech is not None and tech.username == who.name) or t.status == "open"
-        ):
-            return True
-        return t.reporter == who.name
+            return true()
+        mine: list[ColumnElement[bool]] = [Ticket.reporter == who.name]
+        if who.has_any(frozenset({Role.TECHNICIAN})):
+            mine.append(Ticket.status == "open")
+            if person := self._person_of_user.get(who.name):
+                mine.append(Ticket.assignee == person)
+        return or_(*mine)
+
+    def _visible_ticket(self, s: Session, ticket_id: int, who: Principal) -> Ticket:
+        t = s.scalars(select(Ticket).where(Ticket.id == ticket_id, self._visible_to(who))).first()
+        if t is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        return t
 
     def find(
         self,
@@ -674,36 +686,28 @@ class TicketService:
         mine: bool = False,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        """Tickets the asker may see, newest first."""
-        q = select(Ticket).order_by(Ticket.id.desc())
+        """Tickets the asker may see, newest first (`mine`: reported by or assigned to them)."""
+        q = select(Ticket).where(self._visible_to(who)).order_by(Ticket.id.desc()).limit(limit)
         if status == "active":
             q = q.where(Ticket.status.in_(ACTIVE))
         elif status:
             q = q.where(Ticket.status == status)
         if assignee:
             q = q.where(Ticket.assignee == assignee)
-        out = []
+        if mine:
+            person = self._person_of_user.get(who.name)
+            q = q.where(
+                or_(Ticket.reporter == who.name, Ticket.assignee == person)
+                if person
+                else Ticket.reporter == who.name
+            )
         with self._db.session() as s:
-            for t in s.scalars(q):
-                if not self._visible(t, who):
-                    continue
-                if mine and t.reporter != who.name and not self._is_assignee(t, who):
-                    continue
-                out.append(ticket_dict(t))
-                if len(out) >= limit:
-                    break
-        return out
-
-    def _is_assignee(self, t: Ticket, who: Principal) -> bool:
-        tech = self._by_person.get(t.assignee or "")
-        return tech is not None and tech.username == who.name
+            return [ticket_dict(t) for t in s.scalars(q)]
 
     def get(self, ticket_id: int, who: Principal) -> dict[str, Any]:
-        """One ticket with its history."""
+        """One ticket with its history (NotFound also for one the asker may not see)."""
         with self._db.session() as s:
-            t = s.get(Ticket, ticket_id)
-            if t is None or not self._visible(t, who):
-                raise NotFound(f"no ticket {ticket_id}")
+            t = self._visible_ticket(s, ticket_id, who)
             history = s.scalars(
                 select(TicketLogEntry)
                 .where(TicketLogEntry.ticket_id == ticket_id)
@@ -729,7 +733,7 @@ class TicketService:
                 "username": t.username,
                 "skills": sorted(t.skills),
                 "on_duty_hours": t.on_duty,
-                "on_duty": choose([t], next(iter(t.skills), ""), {}, now, self.tz) is not None,
+                "on_duty": in_hours(t.on_duty, now, self.tz),
                 "open_tickets": work.get(t.person_id, 0),
             }
             for t in self.staff
@@ -747,7 +751,3 @@ class TicketService:
     def sla_minutes(self, t: Ticket, start: datetime, end: datetime) -> float:
         """Minutes between two instants as the ticket's targets count them."""
         return self._elapsed(t, start, end)
-
-    def technician(self, person_id: str) -> Technician | None:
-        """A technician by site person id."""
-        return self._by_person.get(person_id)

@@ -27,12 +27,6 @@ def test_minutes_over_nights_weekends_and_holidays() -> None:
     assert SH.minutes(at(23, 11, 12, 0), at(23, 11, 11, 0)) == 0
 
 
-def test_adding_business_minutes_gives_the_due_time() -> None:
-    assert SH.add(at(27, 11, 17, 0), 60) == at(30, 11, 9, 0)
-    assert SH.add(at(28, 11, 10, 0), 30) == at(30, 11, 9, 0)  # Saturday: from Monday's start
-    assert SH.add(at(23, 11, 9, 0), 8 * 60) == at(23, 11, 17, 0)
-
-
 def test_business_hours_must_not_pass_midnight() -> None:
     with pytest.raises(ValueError, match="midnight"):
         BusinessCalendar("22:00-06:00")
