@@ -209,11 +209,11 @@ def publisher_process(argv: list[str]) -> None:
     sock.sendall(_packet(0x10, connect))
     assert sock.recv(4)[:1] == b"\x20", "no CONNACK"
     sock.setblocking(False)
-    acked = 0
+    acked_bytes = 0  # PUBACKs are 4 bytes each; a read may end inside one
     sent: dict[str, float] = {}
     began = time.perf_counter()
     k = 0
-    while k < n or acked < n:
+    while k < n or acked_bytes < 4 * n:
         due = min(n, int((time.perf_counter() - began) * rate) + 1)
         if due > k:
             now = time.time()
@@ -224,9 +224,13 @@ def publisher_process(argv: list[str]) -> None:
                 sent[keys[j]] = now
             k = due
         try:
-            acked += len(sock.recv(65536)) // 4  # PUBACKs: 4 bytes each
+            got = sock.recv(65536)
         except BlockingIOError:
             time.sleep(0.0005)
+            continue
+        if not got:
+            raise SystemExit("the broker closed the connection")
+        acked_bytes += len(got)
     sock.sendall(b"\xe0\x00")  # DISCONNECT
     sock.close()
     Path(out).write_text(json.dumps(sent))

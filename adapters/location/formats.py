@@ -101,8 +101,7 @@ def _time(value: Any, key: str = "tst") -> datetime:
         if ts.tzinfo is None:
             raise DecodeError("bad_time", f"{key} has no time zone")
         return ts.astimezone(UTC)
-    kind = type(value)
-    seconds = _finite(value, key) if kind is float or kind is int else _num({key: value}, key)
+    seconds = _num({key: value}, key)
     assert seconds is not None
     if seconds > 1e11:  # milliseconds
         seconds /= 1000
