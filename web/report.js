@@ -81,9 +81,8 @@ async function ready() {
     $("#location-box").hidden = true;
   } else {
     const cats = await api("/api/tickets/categories");
-    $("select[name=category]").innerHTML = cats
-      .map((c) => `<option value="${c.id}">${lang === "en" && c.name_en ? c.name_en : c.name}</option>`)
-      .join("");
+    const select = $("select[name=category]");
+    select.replaceChildren(...cats.map((c) => new Option(lang === "en" && c.name_en ? c.name_en : c.name, c.id)));
   }
   await listMine();
 }

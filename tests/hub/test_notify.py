@@ -189,28 +189,11 @@ def test_alarm_changes_are_published_on_the_brokers_alarm_topic(
 
 
 def test_alarm_emails_go_to_the_people_each_rule_names(tmp_path: Path, demo_site: Site) -> None:
-    from email import message_from_bytes
-    from email.policy import default
-
-    from aiosmtpd.controller import Controller
-
     from hub.identity import Role
     from hub.site.rules import EquipmentFaultRule
-    from tests.support.servers import free_port
+    from tests.support.mail import smtp_inbox
 
-    class Inbox:
-        def __init__(self) -> None:
-            self.mails: list[tuple[list[str], Any]] = []
-
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            mail = message_from_bytes(envelope.content, policy=default)
-            self.mails.append((list(envelope.rcpt_tos), mail))
-            return "250 OK"
-
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    try:
+    with smtp_inbox() as inbox:
         rules = [
             EquipmentFaultRule(
                 id="plant-faults", kind="equipment_fault", notify=["role:security", "user:wang"]
@@ -221,7 +204,7 @@ def test_alarm_emails_go_to_the_people_each_rule_names(tmp_path: Path, demo_site
             data_dir=tmp_path,
             secret_key="k" * 48,
             site_file=DEMO_SITE,
-            notify={"email": {"host": "127.0.0.1", "port": smtp.port, "security": "none"}},
+            notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
         )
         site = demo_site.model_copy(update={"devices": [], "rules": rules})
         hub = Hub(settings, site, factories=())
@@ -247,13 +230,11 @@ def test_alarm_emails_go_to_the_people_each_rule_names(tmp_path: Path, demo_site
                     now=now,
                 )
             health = hub.ctx.components["notifications"]
-            label = f"email 127.0.0.1:{smtp.port}"
+            label = f"email 127.0.0.1:{inbox.port}"
             deadline = time.monotonic() + 10
             while health()["webhooks"][label].get("no_recipients", 0) < 1 or not inbox.mails:
                 assert time.monotonic() < deadline, health()
                 time.sleep(0.05)
-    finally:
-        smtp.stop()
     (mail,) = inbox.mails
     recipients, message = mail
     assert sorted(recipients) == ["li@x.gov.cn", "w@x.gov.cn"]

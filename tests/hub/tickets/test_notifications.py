@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import time
-from email import message_from_bytes
-from email.policy import default
 from pathlib import Path
-from typing import Any
 
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from hub.identity import Role
@@ -17,18 +13,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.servers import free_port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(
-            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default))
-        )
-        return "250 OK"
+from tests.support.mail import Inbox, smtp_inbox
 
 
 def wait_mails(inbox: Inbox, n: int) -> None:
@@ -41,15 +26,12 @@ def wait_mails(inbox: Inbox, n: int) -> None:
 def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
     tmp_path: Path, demo_site: Site
 ) -> None:
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    try:
+    with smtp_inbox() as inbox:
         settings = Settings(
             data_dir=tmp_path,
             secret_key="k" * 48,
             site_file=DEMO_SITE,
-            notify={"email": {"host": "127.0.0.1", "port": smtp.port, "security": "none"}},
+            notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
         )
         hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
         with TestClient(hub.app()):
@@ -68,8 +50,6 @@ def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
             wait_mails(inbox, 2)
             tickets.resolve(t["id"], liu, "更换灯泡", [])
             wait_mails(inbox, 3)
-    finally:
-        smtp.stop()
     (to1, m1), (to2, m2), (to3, m3) = inbox.mails
     assert to1 == ["liu@x.gov.cn"]
     assert m1["Subject"] == f"【新维修工单已派给您】#{t['id']} 第一会议室投影仪：投影仪不亮"
