@@ -36,6 +36,18 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a server process: SIGTERM (it saves its state), SIGKILL after 10 s."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if found:
@@ -156,14 +168,8 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         self.query(f'CREATE DATABASE "{self.database}"')
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        terminate(self.proc)
+        self.proc = None
 
     def query(self, q: str, database: str | None = None) -> list[dict[str, object]]:
         """Run InfluxQL; returns the result's series (empty when none)."""
@@ -328,14 +334,8 @@ log_dest file {root}/mosquitto.log
         wait_for_port(self.port, 15)
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        terminate(self.proc)  # SIGTERM: mosquitto saves its persistence file
+        self.proc = None
 
 
 def make_certificates(folder: Path) -> Path:
