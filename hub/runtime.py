@@ -39,7 +39,7 @@ from hub.domain import (
 )
 from hub.errors import Invalid
 from hub.identity import IdentityService
-from hub.live import LiveHub
+from hub.live import LiveHub, to_message
 from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
 from hub.services.alarms import AlarmPolicy, AlarmService, AlarmSweeper, SqlRuleStateStore
@@ -49,9 +49,11 @@ from hub.services.journal import EventJournal
 from hub.services.notify import Notifier
 from hub.services.tickets import TicketService
 from hub.services.tickets.jobs import TicketJobs
+from hub.services.wall import WallSummary
 from hub.settings import Settings
 from hub.site import Site, load_site
 from hub.site.loader import DeviceHook, check_rules_text
+from hub.site.locate import map_locator
 from hub.site.rules import SilenceRule, ThresholdRule
 from hub.storage import Database, upgrade
 from hub.tasks import cancel
@@ -295,7 +297,11 @@ class Hub:
         location = LocationStage(site)
         self.pipeline = Pipeline(maxsize=settings.pipeline_queue, stages=[location])
         telemetry = make_telemetry(settings, site)
-        live = LiveHub()
+        live = LiveHub(
+            rate_hz=settings.live.rate_hz,
+            gate_history=settings.live.gate_history,
+            locate=map_locator(site),
+        )
         identity = IdentityService(
             db,
             settings.resolve_secret(),
@@ -337,6 +343,15 @@ class Hub:
         self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
         self.pipeline.subscribe("journal", journal, kinds=JOURNAL_KINDS)
         self.pipeline.subscribe("tickets", ticket_jobs, kinds=("alarm",))
+        wall = WallSummary(
+            live,
+            site,
+            every_s=settings.live.summary_s,
+            alarms=alarms.counts,
+            tickets=tickets.counts,
+            rules=self.rules.rules,
+        )
+        self.pipeline.subscribe("wall", wall, kinds=("gate",), lossless=False)
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
         notifier = Notifier(
@@ -351,6 +366,8 @@ class Hub:
         # first: rule state loads before data arrives
         self.components: list[Component] = [
             self.rules,
+            live,
+            wall,
             AlarmSweeper(alarms),
             ticket_jobs,
             notifier,
@@ -390,6 +407,8 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.migrate)
         await asyncio.to_thread(self.rules.load)
+        for event in await asyncio.to_thread(self.ctx.alarms.live_events):
+            self.ctx.live.put(to_message(event))  # screens show the alarms already open
         await self.ctx.telemetry.start()
         await self.pipeline.start()
         try:

@@ -126,6 +126,20 @@ class TicketSettings(BaseModel):
     sweep_s: float = Field(30, gt=0)  # how often SLA targets are checked
 
 
+class LiveSettings(BaseModel):
+    """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
+
+    # Changes are coalesced per entity and sent at most this often to each client (a thousand
+    # moving markers at 1 Hz make 4 frames a second, not a thousand).
+    rate_hz: float = Field(4.0, gt=0, le=50)
+    gate_history: int = Field(20, ge=1, le=500)  # last gate events a new client receives
+    summary_s: float = Field(5.0, ge=0.5, le=300)  # counters and patrol progress refresh
+    # An optional tile server (`{z}/{x}/{y}` URL) under the compound's own layers; off by
+    # default: the compound draws without one and the hub needs no internet.
+    tile_url: str | None = None
+    tile_attribution: str = ""
+
+
 class Settings(BaseSettings):
     """Everything configurable about a hub process."""
 
@@ -154,6 +168,7 @@ class Settings(BaseSettings):
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
     public_url: str | None = None  # how people's phones reach the hub (QR labels); None: as asked
     tickets: TicketSettings = TicketSettings()
+    live: LiveSettings = LiveSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

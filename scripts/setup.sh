@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up dayuan hub on a Debian 12 machine: system packages (only when missing), a virtualenv
 # in .venv and the project installed into it. Idempotent and quick on a warm machine.
-#   scripts/setup.sh          what the demo needs
+#   scripts/setup.sh          what the demo needs (Python packages, Leaflet from npm)
 #   scripts/setup.sh --test   plus the servers the tests start (Mosquitto, InfluxDB, PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,11 +33,13 @@ if ! command -v "$PY" >/dev/null 2>&1; then need+=(python3); fi
 if command -v "$PY" >/dev/null 2>&1 && ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   need+=(python3-venv)
 fi
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Leaflet for the map, from npm
 if [ $want_test -eq 1 ]; then
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
   command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright drives it)
+  [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-zenhei)  # Chinese text in screenshots
 fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
@@ -59,5 +61,12 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e "$extras"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+# The map's browser libraries (Leaflet), served by the hub from /vendor/: no CDN at run time.
+vstamp="web/vendor/node_modules/.installed-$(sha256sum web/vendor/package-lock.json | cut -c1-16)"
+if [ ! -f "$vstamp" ]; then
+  log "installing the web pages' libraries (npm ci in web/vendor)"
+  npm ci --prefix web/vendor --no-audit --no-fund --loglevel=error >/dev/null
+  touch "$vstamp"
 fi
 log "ready"

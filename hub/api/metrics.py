@@ -82,7 +82,13 @@ class HubCollector(Collector):
                 yield metric
         live = self.ctx.live.health()
         yield GaugeMetricFamily("hub_live_clients", "Connected websocket clients", live["clients"])
-        yield CounterMetricFamily("hub_live_sent", "Websocket messages queued", live["sent"])
+        yield CounterMetricFamily("hub_live_sent", "Websocket frames sent", live["sent"])
+        yield CounterMetricFamily("hub_live_changes", "Entity changes taken in", live["changes"])
+        yield CounterMetricFamily(
+            "hub_live_coalesced",
+            "Changes replaced by a newer one for a slow client",
+            live["coalesced"],
+        )
 
 
 def make_registry(ctx: HubContext) -> CollectorRegistry:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.domain import AlarmEvent, StoredRule
@@ -189,6 +189,12 @@ class AlarmService:
         """Acknowledge (with a comment); acknowledging twice is a conflict."""
         return self._change(alarm_id, actor, "acknowledged", self._ack, comment=comment)
 
+    def comment(self, alarm_id: int, actor: str, comment: str) -> dict[str, Any]:
+        """Add a note to the alarm's history (what was seen, who was sent)."""
+        if not comment.strip():
+            raise Invalid("a comment needs some text")
+        return self._change(alarm_id, actor, "commented", lambda *_, **__: None, comment=comment)
+
     def assign(self, alarm_id: int, actor: str, assignee: str | None) -> dict[str, Any]:
         """Give the alarm to someone (None: take it back)."""
 
@@ -264,6 +270,25 @@ class AlarmService:
                 for a in rows
                 if include_shelved or a.shelved_until is None or a.shelved_until <= now
             ]
+
+    def counts(self) -> dict[str, int]:
+        """Active alarms, and how many of them nobody has acknowledged."""
+        with self._db.session() as s:
+            rows = dict(
+                s.execute(
+                    select(Alarm.state, func.count()).where(Alarm.active).group_by(Alarm.state)
+                ).all()
+            )
+        return {
+            "active": sum(rows.values()),
+            "unacked": rows.get(AlarmState.ACTIVE_UNACK, 0),
+        }
+
+    def live_events(self) -> Sequence[AlarmEvent]:
+        """The alarms a screen should show (all but the cleared and acknowledged), as events."""
+        q = select(Alarm).where(Alarm.state != AlarmState.CLEARED_ACK).order_by(Alarm.id)
+        with self._db.session() as s:
+            return [self._event(a, a.last_at, "current") for a in s.scalars(q)]
 
     def get(self, alarm_id: int) -> dict[str, Any]:
         """One alarm with its history."""

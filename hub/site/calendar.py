@@ -68,3 +68,18 @@ class BusinessCalendar:
                     total += overlap.total_seconds() / 60
             day += timedelta(days=1)
         return total
+
+    def after(self, start: datetime, minutes: float) -> datetime:
+        """The instant at which `minutes` business minutes have passed since `start`."""
+        left = timedelta(minutes=max(0.0, minutes))
+        day = start.astimezone(self.tz).date()
+        for _ in range(3660):  # ten years of days: a target never needs more
+            if self.is_workday(day):
+                opens, closes = self._window(day)
+                begin = max(start, opens)
+                if closes > begin:
+                    if begin + left <= closes:
+                        return begin + left
+                    left -= closes - begin
+            day += timedelta(days=1)
+        raise ValueError("the calendar has no business hours within ten years")

@@ -14,6 +14,7 @@ from hub.runtime import Hub, adapter_components
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
+from tests.support.live import next_change
 
 PASSWORD = "demo test password"
 
@@ -132,12 +133,9 @@ def alarms_of(client: TestClient, headers: dict[str, str], **filters: str) -> li
 
 def next_alarm_message(ws, originator: str, deadline_s: float = 30.0) -> dict:  # type: ignore[no-untyped-def, type-arg]
     """Read the live feed (readings keep it flowing) until an alarm about `originator`."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        msg = ws.receive_json()
-        if msg["type"] == "alarm" and msg["originator"] == originator:
-            return msg  # type: ignore[no-any-return]
-    raise AssertionError(f"no alarm about {originator} on the websocket")
+    return next_change(
+        ws, lambda m: m["type"] == "alarm" and m["originator"] == originator, deadline_s
+    )
 
 
 def test_a_fault_in_the_modbus_simulator_raises_one_alarm_however_it_flaps(demo) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ missed-patrol alarm is seen through the API and the websocket."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from hub.settings import Settings
 from hub.site import Site
 from hub.site.rules import MissedPatrolRule
 from tests.conftest import DEMO_SITE
+from tests.support.live import next_change
 
 PASSWORD = "patrol test password"
 
@@ -77,12 +77,9 @@ def test_a_skipped_checkpoint_raises_a_missed_patrol_alarm(tmp_path: Path, demo_
         headers = {"Authorization": f"Bearer {token}"}
         with client.websocket_connect(f"/ws?token={token}") as ws:
             assert ws.receive_json()["type"] == "snapshot"
-            deadline = time.monotonic() + 60
-            while True:
-                assert time.monotonic() < deadline, "no missed-patrol alarm on the websocket"
-                msg = ws.receive_json()
-                if msg["type"] == "alarm" and msg["alarm_type"] == "patrol_missed":
-                    break
+            msg = next_change(
+                ws, lambda m: m["type"] == "alarm" and m["alarm_type"] == "patrol_missed", 60
+            )
         assert msg["originator"] == "route-west/cp-plant"
         assert msg["state"] == "ACTIVE_UNACK"
         missed = client.get("/api/alarms?type=patrol_missed", headers=headers).json()

@@ -74,6 +74,18 @@ def ack_alarm(ctx: Ctx, alarm_id: int, body: AckBody, who: Handler) -> dict[str,
     return ctx.alarms.acknowledge(alarm_id, who.name, body.comment)
 
 
+class CommentBody(BaseModel):
+    """A note for the alarm's history."""
+
+    comment: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/alarms/{alarm_id}/comment", summary="Comment on an alarm")
+def comment_alarm(ctx: Ctx, alarm_id: int, body: CommentBody, who: Handler) -> dict[str, Any]:
+    """Recorded in the alarm's history and the audit log; the alarm's state is unchanged."""
+    return ctx.alarms.comment(alarm_id, who.name, body.comment)
+
+
 @router.post("/alarms/{alarm_id}/assign", summary="Assign an alarm")
 def assign_alarm(ctx: Ctx, alarm_id: int, body: AssignBody, who: Handler) -> dict[str, Any]:
     """Give the alarm to a user (by username)."""

@@ -17,7 +17,8 @@ router = APIRouter(tags=["live"])
 
 @router.websocket("/ws")
 async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIEWERS))]) -> None:
-    """Authenticate (`?token=`), send `{"type":"snapshot"}`, then one message per change.
+    """Authenticate (`?token=`), send `{"type":"snapshot"}`, then `{"type":"delta"}` frames of
+    changes coalesced per entity (docs/api.md, "Live websocket").
 
     A refused handshake answers with an HTTP 401 or 403 problem, not an upgrade.
     """
@@ -30,28 +31,26 @@ async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIE
         return
     live_hub = websocket.app.state.ctx.live
     await websocket.accept()
-    client = live_hub.connect()
+    client, snapshot = live_hub.connect(auth.principal.name)
     try:
-        await websocket.send_json(
-            {"type": "snapshot", "user": auth.principal.name, "entities": live_hub.snapshot()}
-        )
-
-        async def pump() -> None:
-            while True:
-                msg = await client.queue.get()
-                await websocket.send_json(msg)
+        await websocket.send_text(snapshot)
 
         async def drain_incoming() -> None:
             # Clients only listen; reading notices when they go away.
             while True:
                 await websocket.receive_text()
 
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(drain_incoming())]
+        tasks = [
+            asyncio.create_task(client.pump(websocket.send_text)),
+            asyncio.create_task(drain_incoming()),
+        ]
         _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await t
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # gone before the snapshot was written
     finally:
         live_hub.disconnect(client)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 
 from hub.api.deps import Ctx, allow
+from hub.errors import NotFound
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.site.geo import to_geojson
 
@@ -73,6 +75,32 @@ def site(ctx: Ctx, _: Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]) -> dict
             features.append(
                 _feature("device", d.id, d.name, to_geojson(d.location.to_shape()), kind=d.kind)
             )
+    plans = [
+        {
+            "building": b.id,
+            "floor": f.id,
+            "name": f.name,
+            "level": f.level,
+            "url": f"/api/site/plans/{b.id}/{f.id}",
+            "top_left": f.plan.top_left.model_dump(),
+            "top_right": f.plan.top_right.model_dump(),
+            "bottom_left": f.plan.bottom_left.model_dump(),
+        }
+        for b in s.buildings
+        for f in b.floors
+        if f.plan
+    ]
+    # Who the map's moving markers are: tracked people by name and role, vehicles by plate.
+    subjects = [
+        {"id": p.id, "name": p.name, "kind": "person", "role": p.role.value}
+        for p in s.people
+        if p.badges or p.phones
+    ]
+    subjects += [
+        {"id": v.id, "name": v.name or v.plate, "kind": "vehicle", "plate": v.plate}
+        for v in s.vehicles
+    ]
+    live = ctx.settings.live
     return {
         "id": s.site.id,
         "name": s.site.name,
@@ -82,4 +110,30 @@ def site(ctx: Ctx, _: Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]) -> dict
         "zoom": s.site.zoom,
         "summary": s.summary(),
         "layers": {"type": "FeatureCollection", "features": features},
+        "plans": plans,
+        "subjects": subjects,
+        "map": {"tile_url": live.tile_url, "tile_attribution": live.tile_attribution},
     }
+
+
+_IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}
+
+
+@router.get("/plans/{building}/{floor}", summary="A floor's plan image")
+def plan(
+    ctx: Ctx,
+    building: str,
+    floor: str,
+    _: Annotated[Principal, allow(PEOPLE, Role.DISPLAY)],
+) -> FileResponse:
+    """The image the site file pins on the floor (SVG, PNG or JPEG); 404 if it has none."""
+    b = next((b for b in ctx.site.buildings if b.id == building), None)
+    f = next((f for f in b.floors if f.id == floor), None) if b else None
+    base = ctx.settings.site_file.parent if ctx.settings.site_file else None
+    if f is None or f.plan is None or base is None:
+        raise NotFound(f"no plan for {building}/{floor}")
+    path = base / f.plan.image
+    kind = _IMAGE_TYPES.get(path.suffix.lower())
+    if kind is None or not path.is_file():
+        raise NotFound(f"no plan image for {building}/{floor}")
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})

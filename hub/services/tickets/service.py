@@ -277,7 +277,7 @@ class TicketService:
             ).first()
             if same is not None:
                 self._log(s, same, who.name, "merged", now)
-                return ticket_dict(same), True
+                return self._public(same), True
             title_of = asset["name"] if asset else location.strip()
             t = self._new(
                 s,
@@ -298,7 +298,7 @@ class TicketService:
             self._log(s, t, who.name, "opened", now, source=source)
             record(s, who.name, "ticket.opened", str(t.id), asset=asset_id, category=cat)
             announce = self._dispatch(s, t, now)
-            out = ticket_dict(t)
+            out = self._public(t)
         self._notify(announce)
         return out, False
 
@@ -539,6 +539,25 @@ class TicketService:
         if t.status not in allowed:
             raise Conflict(f"ticket {t.id} is {t.status}: cannot {verb} it")
 
+    def _public(self, t: Ticket) -> dict[str, Any]:
+        """`ticket_dict` with the targets' due times (None once met, or while on hold)."""
+        out = ticket_dict(t)
+        done = t.status in DONE
+        out["response_due"] = (
+            None if done or t.accepted_at else self._after(t, t.created_at, t.response_target_min)
+        )
+        out["resolution_due"] = (
+            None
+            if done or t.hold_since
+            else self._after(t, t.created_at, t.resolution_target_min + t.held_minutes)
+        )
+        return out
+
+    def _after(self, t: Ticket, start: datetime, minutes: float) -> str:
+        if t.priority == Priority.URGENT:
+            return (start + timedelta(minutes=minutes)).isoformat()
+        return self.calendar.after(start, minutes).isoformat()
+
     def _elapsed(self, t: Ticket, start: datetime, end: datetime) -> float:
         if t.priority == Priority.URGENT:
             return max(0.0, (end - start).total_seconds() / 60)
@@ -568,7 +587,7 @@ class TicketService:
             record(s, who.name, f"ticket.{action}", str(ticket_id), **detail)
             if t.status in DONE:
                 self._clear_overdue(t, now)
-            out = ticket_dict(t)
+            out = self._public(t)
             event = self._event(t, action, now, tell=tell)
         self._notify(event)
         return out
@@ -702,7 +721,19 @@ class TicketService:
                 else Ticket.reporter == who.name
             )
         with self._db.session() as s:
-            return [ticket_dict(t) for t in s.scalars(q)]
+            return [self._public(t) for t in s.scalars(q)]
+
+    def counts(self) -> dict[str, int]:
+        """Tickets not yet resolved, and how many of them wait in the dispatcher's queue."""
+        with self._db.session() as s:
+            rows = dict(
+                s.execute(
+                    select(Ticket.status, func.count())
+                    .where(Ticket.status.not_in(DONE))
+                    .group_by(Ticket.status)
+                ).all()
+            )
+        return {"open": sum(rows.values()), "unassigned": rows.get("open", 0)}
 
     def get(self, ticket_id: int, who: Principal) -> dict[str, Any]:
         """One ticket with its history (NotFound also for one the asker may not see)."""
@@ -714,7 +745,7 @@ class TicketService:
                 .order_by(TicketLogEntry.id)
             )
             return {
-                **ticket_dict(t),
+                **self._public(t),
                 "history": [
                     {"ts": e.ts.isoformat(), "actor": e.actor, "action": e.action, **e.detail}
                     for e in history

@@ -11,6 +11,7 @@ from hub.domain import Reading
 from hub.identity import Role
 from hub.runtime import Hub
 from tests.hub.api.conftest import PASSWORD, auth
+from tests.support.live import next_change
 
 
 def publish(hub: Hub, client: TestClient, *events: Reading) -> None:
@@ -176,8 +177,7 @@ def test_the_websocket_sends_a_snapshot_then_live_changes(
         assert first["type"] == "snapshot"
         reading = Reading("ahu-b1.supply_temp", 16.5, "degC", datetime.now(UTC))
         client.portal.call(hub.pipeline.publish, "bacnet", reading)  # type: ignore[attr-defined]
-        msg = ws.receive_json()
-        assert msg["type"] == "reading"
+        msg = next_change(ws, lambda m: m["type"] == "reading", deadline_s=5)
         assert msg["key"] == "ahu-b1.supply_temp"
         assert msg["value"] == 16.5
     with client.websocket_connect(f"/ws?token={tokens[Role.DISPLAY]}") as ws:

@@ -1,0 +1,183 @@
+"""What the wall display shows besides events: counters and patrol progress, computed here and
+pushed to the live view as the `summary` entity every few seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shapely import Point, prepared
+
+from hub.domain import GateEvent
+from hub.live import LiveHub
+from hub.pipeline import Envelope
+from hub.site import Site
+from hub.tasks import cancel
+
+log = logging.getLogger(__name__)
+
+Counts = Callable[[], dict[str, int]]
+
+
+def patrol_progress(rules: Sequence[dict[str, Any]], site: Site) -> list[dict[str, Any]]:
+    """Per patrol route: its guards, checkpoints visited / due in the open tour, the missed
+    and late ones, and the next checkpoint with its deadline (None between tours)."""
+    routes = {r.id: r for r in site.patrol_routes}
+    out = []
+    for rule in rules:
+        if rule["kind"] != "missed_patrol":
+            continue
+        route = routes.get(rule["config"].get("route", ""))
+        if route is None:
+            continue
+        tour = (rule.get("state") or {}).get("tour")
+        row: dict[str, Any] = {
+            "route": route.id,
+            "name": route.name,
+            "guards": route.guards,
+            "total": len(route.checkpoints),
+            "tour": tour is not None,
+            "visited": 0,
+            "missed": [],
+            "late": [],
+            "next": None,
+            "next_due": None,
+        }
+        if tour is not None:
+            visited = tour.get("visited", {})
+            missed = list(tour.get("missed", []))
+            row.update(visited=len(visited), missed=missed, late=list(tour.get("late", [])))
+            ahead = [cp for cp in route.checkpoints if cp not in visited and cp not in missed]
+            if ahead:
+                row.update(next=ahead[0], next_due=tour["deadline"].get(ahead[0]))
+        out.append(row)
+    return out
+
+
+class GateTally:
+    """Passages allowed through the gates today (site time): people and cars in and out."""
+
+    def __init__(self, timezone: str) -> None:
+        self._tz = ZoneInfo(timezone)
+        self._day: date | None = None
+        self.counts = self._zero()
+
+    @staticmethod
+    def _zero() -> dict[str, int]:
+        return {"people_in": 0, "people_out": 0, "cars_in": 0, "cars_out": 0}
+
+    def add(self, event: GateEvent) -> None:
+        """Count one passage (refusals are not passages)."""
+        day = event.ts.astimezone(self._tz).date()
+        if day != self._day:
+            if self._day is not None and day < self._day:
+                return  # yesterday's late report
+            self._day, self.counts = day, self._zero()
+        if event.allowed:
+            who = "cars" if event.credential == "plate" else "people"
+            self.counts[f"{who}_{event.direction.value}"] += 1
+
+    def today(self) -> dict[str, int]:
+        """Today's counts and who is inside by them (in minus out, never below zero)."""
+        if self._day != datetime.now(self._tz).date():
+            self._day, self.counts = datetime.now(self._tz).date(), self._zero()
+        c = dict(self.counts)
+        c["people_inside"] = max(0, c["people_in"] - c["people_out"])
+        c["cars_inside"] = max(0, c["cars_in"] - c["cars_out"])
+        return c
+
+
+class WallSummary:
+    """A hub component and a pipeline consumer (gate events): every `every_s` seconds it puts
+    the `summary` entity on the live view."""
+
+    name = "wall_summary"
+
+    def __init__(
+        self,
+        live: LiveHub,
+        site: Site,
+        *,
+        every_s: float,
+        alarms: Counts,
+        tickets: Counts,
+        rules: Callable[[], list[dict[str, Any]]],
+    ) -> None:
+        self._live = live
+        self._site = site
+        self._every = every_s
+        self._alarms = alarms
+        self._tickets = tickets
+        self._rules = rules
+        self._inside = prepared.prep(site.site.boundary.to_shape())
+        self.gates = GateTally(site.site.timezone)
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0
+        self.last_error = ""
+
+    async def __call__(self, batch: Sequence[Envelope]) -> None:
+        """Pipeline handler: count gate passages."""
+        for env in batch:
+            if isinstance(env.event, GateEvent):
+                self.gates.add(env.event)
+
+    async def start(self) -> None:
+        """Put a first summary now, then every period."""
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+                self.last_error = ""
+            except Exception as err:  # the loop boundary: the database away; next period
+                self.failures += 1
+                self.last_error = str(err)
+                log.exception("wall summary failed")
+            await asyncio.sleep(self._every)
+
+    async def refresh(self) -> dict[str, Any]:
+        """Compute the summary and put it on the live view."""
+        alarms, tickets = await asyncio.to_thread(lambda: (self._alarms(), self._tickets()))
+        summary = {
+            "type": "summary",
+            "key": "compound",
+            "ts": datetime.now(UTC).isoformat(),
+            "alarms": alarms,
+            "tickets": tickets,
+            "gate": self.gates.today(),
+            "subjects": self._subjects(),
+            "patrols": patrol_progress(self._rules(), self._site),
+        }
+        self._live.put(summary)
+        return summary
+
+    def _subjects(self) -> dict[str, int]:
+        """Guards and vehicles with a position inside the compound, and vehicles outside."""
+        counts = {"guards_inside": 0, "vehicles_inside": 0, "vehicles_outside": 0}
+        for msg in self._live.snapshot():
+            if msg["type"] != "position" or msg.get("lat") is None:
+                continue
+            inside = self._inside.contains(Point(msg["lon"], msg["lat"]))
+            if msg["subject_kind"] in ("vehicle", "visitor_vehicle"):
+                counts["vehicles_inside" if inside else "vehicles_outside"] += 1
+            elif msg["subject_kind"] == "guard" and inside:
+                counts["guards_inside"] += 1
+        return counts
+
+    async def stop(self) -> None:
+        """Stop the timer."""
+        if self._task is not None:
+            await cancel([self._task])
+
+    def health(self) -> dict[str, object]:
+        """Failures of the last refresh."""
+        return {
+            "status": "degraded" if self.last_error else "ok",
+            "failures": self.failures,
+            "error": self.last_error,
+        }

@@ -1,0 +1,39 @@
+"""Where on the wall map an alarm is: its originator turned into a map feature's id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hub.site.model import Site
+
+
+def map_locator(site: Site) -> Callable[[str], str | None]:
+    """A function from an alarm's originator to the id of the map feature it concerns.
+
+    Ids are those of `/api/site`'s layers (`device:ahu-b1`, `checkpoint:cp-3`, `gate:g-main`,
+    `building:b1`) or `subject:<id>` for a guard's or vehicle's marker; None when the alarm is
+    about nothing on the map (a rule's own failure)."""
+    features: dict[str, str] = {}
+    for b in site.buildings:
+        features[b.id] = f"building:{b.id}"
+    for d in site.devices:
+        where = f"device:{d.id}" if d.location else (f"building:{d.building}" if d.building else "")
+        if where:
+            features[d.id] = where
+            for p in d.points:
+                features[d.point_id(p)] = where
+    for c in site.checkpoints:
+        features[c.id] = f"checkpoint:{c.id}"
+    for g in site.gates:
+        features[g.id] = f"gate:{g.id}"
+    for subject in (*site.people, *site.vehicles):
+        features[subject.id] = f"subject:{subject.id}"
+
+    def locate(originator: str) -> str | None:
+        if originator in features:
+            return features[originator]
+        # A patrol checkpoint is "<route>/<checkpoint>".
+        _, _, last = originator.rpartition("/")
+        return features.get(last) if last else None
+
+    return locate

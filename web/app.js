@@ -1,0 +1,130 @@
+// Shared by the staff pages and the wall display: sign-in token, language, REST calls and the
+// live websocket (snapshot, then coalesced deltas; reconnects with backoff and resynchronises).
+"use strict";
+
+const Hub = (() => {
+  const params = new URLSearchParams(location.search);
+  // A kiosk can be provisioned with /wall.html#token=... (the fragment never reaches a server log).
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token")) {
+    localStorage.setItem("hub.token", fragment.get("token"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  let lang = params.get("lang") || localStorage.getItem("lang") || "zh-CN";
+  if (!["zh-CN", "en"].includes(lang)) lang = "zh-CN";
+  // Words every page uses: alarm severities and types.
+  const COMMON = {
+    "zh-CN": {
+      sev: { critical: "紧急", major: "重要", minor: "一般", warning: "提示" },
+      alarm_type: { equipment_fault: "设备故障", geofence_exit: "越界", geofence_enter: "闯入",
+        patrol_missed: "巡更漏检", patrol_late: "巡更迟到", patrol_out_of_order: "巡更顺序错误",
+        silence: "设备离线", threshold: "超限", lone_worker: "单人作业", vehicle_unauthorised: "公车违规使用",
+        ticket_overdue: "工单超时", rule_failure: "规则故障" },
+    },
+    en: {
+      sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
+      alarm_type: { equipment_fault: "equipment fault", geofence_exit: "left area",
+        geofence_enter: "entered area", patrol_missed: "patrol missed", patrol_late: "patrol late",
+        patrol_out_of_order: "patrol out of order", silence: "device silent", threshold: "limit exceeded",
+        lone_worker: "lone worker", vehicle_unauthorised: "unauthorised car use", ticket_overdue: "ticket overdue",
+        rule_failure: "rule failed" },
+    },
+  };
+  let dict = COMMON;
+
+  const token = () => localStorage.getItem("hub.token");
+  const t = (key) => (dict[lang] && dict[lang][key]) || key;
+
+  function signIn() {
+    localStorage.removeItem("hub.token");
+    location.href = `/login.html?next=${encodeURIComponent(location.pathname + location.search)}`;
+  }
+
+  function translate(texts) {
+    if (texts) {
+      dict = {};
+      for (const l of Object.keys(COMMON)) dict[l] = { ...COMMON[l], ...(texts[l] || {}) };
+    }
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+      el.placeholder = t(el.dataset.i18nPlaceholder);
+    });
+    const button = document.getElementById("lang");
+    if (button) button.textContent = lang === "en" ? "中文" : "English";
+  }
+
+  function toggleLanguage(after) {
+    lang = lang === "en" ? "zh-CN" : "en";
+    localStorage.setItem("lang", lang);
+    translate();
+    if (after) after();
+  }
+
+  async function api(path, options = {}) {
+    const headers = { Authorization: `Bearer ${token()}`, ...(options.headers || {}) };
+    if (options.body && typeof options.body === "string") headers["Content-Type"] = "application/json";
+    const res = await fetch(path, { ...options, headers });
+    if (res.status === 401) { signIn(); throw new Error("signed out"); }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.detail || `HTTP ${res.status}`);
+    return body;
+  }
+
+  const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body || {}) });
+
+  // The live feed. `handlers.snapshot(msg)` replaces all state, `handlers.changes(list)` applies
+  // a frame's changes, `handlers.status("live" | "connecting" | "offline")` shows the link.
+  function live(handlers) {
+    let delay = 1000;
+    let seq = null;
+    const connect = () => {
+      handlers.status("connecting");
+      const proto = location.protocol === "https:" ? "wss" : "ws";
+      const ws = new WebSocket(`${proto}://${location.host}/ws?token=${encodeURIComponent(token())}`);
+      let opened = false;
+      ws.onopen = () => { opened = true; };
+      ws.onmessage = (ev) => {
+        const msg = JSON.parse(ev.data);
+        if (msg.type === "snapshot") {
+          seq = msg.seq;
+          delay = 1000;
+          handlers.status("live");
+          handlers.snapshot(msg);
+        } else if (msg.type === "delta") {
+          if (seq !== null && msg.seq <= seq) return; // already folded into the snapshot
+          seq = msg.seq;
+          handlers.changes(msg.changes);
+        }
+      };
+      ws.onclose = async () => {
+        handlers.status("offline");
+        if (!opened) {
+          // A refused handshake looks like any failure here: ask whether the token still works.
+          const me = await fetch("/api/auth/me", { headers: { Authorization: `Bearer ${token()}` } })
+            .catch(() => null);
+          if (me && me.status === 401) { signIn(); return; }
+        }
+        const wait = delay * (0.75 + Math.random() / 2); // jitter: a room of screens spreads out
+        delay = Math.min(delay * 2, 30000);
+        setTimeout(connect, wait);
+      };
+    };
+    if (!token()) { signIn(); return; }
+    connect();
+  }
+
+  const alarmType = (type) => (t("alarm_type") || {})[type] || type;
+  const severity = (sev) => (t("sev") || {})[sev] || sev;
+  const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) : "—");
+  const datetime = (iso) => (iso ? new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" }) : "—");
+
+  // Build an element: el("td", {className: "x"}, "text", child...). Text only, never HTML.
+  function el(tag, props, ...children) {
+    const node = Object.assign(document.createElement(tag), props || {});
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+    return node;
+  }
+
+  return { alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, live, time, datetime, el, signIn };
+})();
