@@ -31,6 +31,7 @@ const Hub = (() => {
     },
   };
   let dict = COMMON;
+  let socket = null; // the live websocket of the moment
 
   const token = () => localStorage.getItem("hub.token");
   const t = (key) => (dict[lang] && dict[lang][key]) || key;
@@ -82,6 +83,7 @@ const Hub = (() => {
       handlers.status("connecting");
       const proto = location.protocol === "https:" ? "wss" : "ws";
       const ws = new WebSocket(`${proto}://${location.host}/ws?token=${encodeURIComponent(token())}`);
+      socket = ws;
       let opened = false;
       ws.onopen = () => { opened = true; };
       ws.onmessage = (ev) => {
@@ -126,5 +128,5 @@ const Hub = (() => {
     return node;
   }
 
-  return { alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, live, time, datetime, el, signIn };
+  return { get socket() { return socket; }, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, live, time, datetime, el, signIn };
 })();

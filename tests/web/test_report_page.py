@@ -4,15 +4,11 @@ technician with the asset's skill."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from hub.identity import Role
 from hub.identity.roles import Principal
@@ -20,50 +16,27 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.servers import free_port, wait_for_port
+from tests.support.web import chromium, serve
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "browser test password"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, demo_site: Site) -> Iterator[tuple[Hub, str]]:
-    """The hub (no devices) on a free loopback port, served by uvicorn in a thread."""
+    """The hub (no devices) on a free loopback port."""
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("web"), secret_key="k" * 48, site_file=DEMO_SITE
     )
     hub = Hub(settings, demo_site, factories=())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(hub.app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    wait_for_port(port, 30)
-    while not server.started:
-        time.sleep(0.05)
-    hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
-    yield hub, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with serve(hub) as url:
+        hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
+        yield hub, url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is missing: run scripts/setup.sh --test")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_a_report_from_an_asset_label_reaches_the_electrician(

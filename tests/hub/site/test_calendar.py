@@ -30,3 +30,14 @@ def test_minutes_over_nights_weekends_and_holidays() -> None:
 def test_business_hours_must_not_pass_midnight() -> None:
     with pytest.raises(ValueError, match="midnight"):
         BusinessCalendar("22:00-06:00")
+
+
+def test_after_is_the_inverse_of_minutes_and_skips_closed_time() -> None:
+    # Friday 17:00 + 60 business minutes: 30 on Friday, 30 on Monday morning
+    assert SH.after(at(27, 11, 17, 0), 60) == at(30, 11, 9, 0)
+    assert SH.after(at(23, 11, 7, 0), 30) == at(23, 11, 9, 0)  # from before opening
+    assert SH.after(at(30, 9, 17, 0), 60) == at(5, 10, 9, 0)  # over the National Day holiday
+    assert SH.after(at(26, 9, 17, 0), 60) == at(27, 9, 9, 30)  # Saturday off, Sunday 27th worked
+    start = at(24, 11, 10, 17)
+    for minutes in (0, 1, 200, 540, 2000):
+        assert SH.minutes(start, SH.after(start, minutes)) == pytest.approx(minutes)

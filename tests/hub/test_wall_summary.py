@@ -1,0 +1,92 @@
+"""What the wall shows besides events: patrol progress from the rules' state, gate passages
+counted per site day, guards and cars inside, and where an alarm is on the map."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.domain import GateDirection, GateEvent, PositionFix, SubjectKind
+from hub.live import LiveHub, to_message
+from hub.services.wall import GateTally, WallSummary, patrol_progress
+from hub.site import Site
+from hub.site.locate import map_locator
+
+
+def tour_rule(tour: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "kind": "missed_patrol",
+        "config": {"route": "route-west"},
+        "state": {"tour": tour} if tour else {},
+    }
+
+
+def test_patrol_progress_names_the_next_checkpoint_and_its_deadline(demo_site: Site) -> None:
+    tour = {
+        "start": "2026-11-26T02:00:00+00:00",
+        "deadline": {
+            "cp-main-gate": "2026-11-26T02:05:00+00:00",
+            "cp-parking": "2026-11-26T02:07:00+00:00",
+            "cp-b3": "2026-11-26T02:09:00+00:00",
+            "cp-plant": "2026-11-26T02:11:00+00:00",
+            "cp-b1-north": "2026-11-26T02:13:00+00:00",
+        },
+        "visited": {"cp-main-gate": {"at": "2026-11-26T02:04:00+00:00", "by": "g1", "late": False}},
+        "missed": ["cp-parking"],
+        "late": [],
+    }
+    (row,) = patrol_progress([tour_rule(tour), {"kind": "silence", "config": {}}], demo_site)
+    assert (row["route"], row["name"], row["guards"]) == ("route-west", "西线巡逻", ["g1", "g2"])
+    assert (row["visited"], row["total"], row["missed"]) == (1, 5, ["cp-parking"])
+    assert (row["next"], row["next_due"]) == ("cp-b3", "2026-11-26T02:09:00+00:00")
+    (idle,) = patrol_progress([tour_rule(None)], demo_site)
+    assert (idle["tour"], idle["next"]) == (False, None)
+
+
+def test_gate_passages_count_per_site_day_and_refusals_do_not() -> None:
+    tally = GateTally("Asia/Shanghai")
+    now = datetime.now(UTC)
+    for direction, credential, allowed in (
+        (GateDirection.IN, "qr", True),
+        (GateDirection.IN, "qr", True),
+        (GateDirection.OUT, "qr", True),
+        (GateDirection.IN, "plate", True),
+        (GateDirection.IN, "plate", False),
+    ):
+        tally.add(GateEvent("g-main", direction, allowed, now, credential))
+    tally.add(GateEvent("g-main", GateDirection.IN, True, now - timedelta(days=2), "qr"))  # late
+    today = tally.today()
+    assert (today["people_in"], today["people_out"], today["people_inside"]) == (2, 1, 1)
+    assert (today["cars_in"], today["cars_inside"]) == (1, 1)
+
+
+async def test_the_summary_counts_guards_inside_and_cars_outside(demo_site: Site) -> None:
+    live = LiveHub()
+    now = datetime.now(UTC)
+    for subject, kind, lat, lon in (
+        ("g1", SubjectKind.GUARD, 30.2600, 120.1305),  # inside
+        ("car-1", SubjectKind.VEHICLE, 30.2600, 120.1305),  # inside
+        ("car-3", SubjectKind.VEHICLE, 30.3000, 120.2000),  # out in the district
+    ):
+        live.put(to_message(PositionFix(subject, kind, now, "test", lat=lat, lon=lon)))
+    wall = WallSummary(
+        live,
+        demo_site,
+        every_s=5,
+        alarms=lambda: {"active": 2, "unacked": 1},
+        tickets=lambda: {"open": 3, "unassigned": 0},
+        rules=lambda: [],
+    )
+    summary = await wall.refresh()
+    assert summary["subjects"] == {"guards_inside": 1, "vehicles_inside": 1, "vehicles_outside": 1}
+    assert (summary["alarms"]["active"], summary["tickets"]["open"]) == (2, 3)
+    assert any(e["type"] == "summary" for e in live.snapshot())
+
+
+def test_alarms_are_placed_on_the_map_feature_they_concern(demo_site: Site) -> None:
+    locate = map_locator(demo_site)
+    assert locate("route-west/cp-plant") == "checkpoint:cp-plant"
+    assert locate("ahu-b2") == "building:b2"  # no pin of its own: its building
+    assert locate("ahu-b2.supply_temp") == "building:b2"  # a point: its device's place
+    assert locate("car-3") == "subject:car-3"
+    assert locate("rule:west-tours") is None

@@ -1,0 +1,75 @@
+"""Serving a hub on loopback for browser tests, and the browser (Debian's chromium)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from hub.runtime import Hub
+from tests.support.servers import free_port, wait_for_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Screenshots the tests save for people to look at (CI keeps the folder).
+ARTIFACTS = Path(os.environ.get("HUB_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
+
+
+@contextlib.contextmanager
+def serve(hub: Hub) -> Iterator[str]:
+    """The hub's app under uvicorn in a thread on a free loopback port; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(hub.app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    wait_for_port(port, 30)
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless chromium driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: run scripts/setup.sh --test")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(
+    page: Page, url: str, user: str, password: str, next_page: str, *, display: bool = False
+) -> None:
+    """Sign in through the login page and land on `next_page`."""
+    page.goto(f"{url}/login.html?next={next_page}")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    if display:
+        page.check("input[name=display]")
+    page.click("#login button[type=submit]")
+    page.wait_for_url(f"{url}{next_page}*")
