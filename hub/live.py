@@ -128,7 +128,7 @@ class LiveHub:
     def __init__(
         self,
         *,
-        rate_hz: float = 4.0,
+        rate_hz: float = 10.0,
         gate_history: int = 20,
         locate: Locator | None = None,
     ) -> None:

@@ -130,8 +130,8 @@ class LiveSettings(BaseModel):
     """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
 
     # Changes are coalesced per entity and sent at most this often to each client (a thousand
-    # moving markers at 1 Hz make 4 frames a second, not a thousand).
-    rate_hz: float = Field(4.0, gt=0, le=50)
+    # moving markers at 1 Hz make 10 frames a second, not a thousand messages).
+    rate_hz: float = Field(10.0, gt=0, le=50)
     gate_history: int = Field(20, ge=1, le=500)  # last gate events a new client receives
     summary_s: float = Field(5.0, ge=0.5, le=300)  # counters and patrol progress refresh
     # An optional tile server (`{z}/{x}/{y}` URL) under the compound's own layers; off by
