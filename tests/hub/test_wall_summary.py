@@ -86,7 +86,11 @@ async def test_the_summary_counts_guards_inside_and_cars_outside(demo_site: Site
 def test_alarms_are_placed_on_the_map_feature_they_concern(demo_site: Site) -> None:
     locate = map_locator(demo_site)
     assert locate("route-west/cp-plant") == "checkpoint:cp-plant"
-    assert locate("ahu-b2") == "building:b2"  # no pin of its own: its building
-    assert locate("ahu-b2.supply_temp") == "building:b2"  # a point: its device's place
+    assert locate("ahu-b2") == "device:ahu-b2"
+    assert locate("ahu-b2.supply_temp") == "device:ahu-b2"  # a point: its device's place
+    unpinned = demo_site.model_copy(
+        update={"devices": [d.model_copy(update={"location": None}) for d in demo_site.devices]}
+    )
+    assert map_locator(unpinned)("ahu-b2") == "building:b2"  # no pin: its building
     assert locate("car-3") == "subject:car-3"
     assert locate("rule:west-tours") is None

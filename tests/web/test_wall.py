@@ -2,7 +2,7 @@
 against the demo compound's simulated devices, with Mosquitto carrying the guards' phones.
 
 The wall loads the compound, a fix published over MQTT moves a guard's marker, a fault in the
-simulated air handler flashes its building and lists the alarm, and acknowledging it on the
+simulated air handler flashes its pin and lists the alarm, and acknowledging it on the
 alarm console stops the flashing; the technician accepts the repair on the ticket board on a
 phone; the device list shows live values; a dropped websocket reconnects and resynchronises.
 """
@@ -165,9 +165,10 @@ def test_a_fault_flashes_on_the_wall_until_the_console_acknowledges_it(
         "the fault's alarm on the wall",
     )
     assert alarm["state"] == "ACTIVE_UNACK"
-    assert alarm["at"] == "building:b2"  # ahu-b2 has no pin of its own: its building flashes
-    wait_until(wall, lambda: "flash" in feature_classes(wall, "building:b2"), "the flashing")
-    item = wall.locator("#alarms li", has_text="2号办公楼")
+    assert alarm["at"] == "device:ahu-b2"  # the air handler's pin on the map flashes
+    wait_until(wall, lambda: "flash" in feature_classes(wall, "device:ahu-b2"), "the flashing")
+    assert "fault" in feature_classes(wall, "device:ahu-b2")  # its status colours it too
+    item = wall.locator("#alarms li", has_text="2号楼空调机组")
     assert item.count() == 1
     assert "设备故障" in (item.text_content() or "")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -182,8 +183,8 @@ def test_a_fault_flashes_on_the_wall_until_the_console_acknowledges_it(
     console.wait_for_selector(f"#alarm-{alarm['key']} button.ack[disabled]")
     console.close()
 
-    wait_until(wall, lambda: "flash" not in feature_classes(wall, "building:b2"), "steady red")
-    assert "alarmed" in feature_classes(wall, "building:b2")  # still active, acknowledged
+    wait_until(wall, lambda: "flash" not in feature_classes(wall, "device:ahu-b2"), "steady red")
+    assert "alarmed" in feature_classes(wall, "device:ahu-b2")  # still active, acknowledged
     stored = hub.ctx.alarms.get(int(alarm["key"]))
     assert (stored["acked_by"], stored["ack_comment"]) == ("guard-room", "已通知空调班组")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
