@@ -555,8 +555,8 @@ class TicketService:
 
     def _after(self, t: Ticket, start: datetime, minutes: float) -> str:
         if t.priority == Priority.URGENT:
-            return (start + timedelta(minutes=minutes)).isoformat()
-        return self.calendar.after(start, minutes).isoformat()
+            return (start + timedelta(minutes=minutes)).astimezone(UTC).isoformat()
+        return self.calendar.after(start, minutes).astimezone(UTC).isoformat()
 
     def _elapsed(self, t: Ticket, start: datetime, end: datetime) -> float:
         if t.priority == Priority.URGENT:

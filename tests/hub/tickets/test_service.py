@@ -153,6 +153,9 @@ def test_sla_counts_business_minutes_pauses_holds_and_escalates(
     # Friday 17:00 (normal hvac targets: 60 min response, 480 min resolution)
     clock.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     t, _ = svc.report(STAFF, description="空调不制冷", category="hvac", location="3楼")
+    # due: 30 minutes on Friday and 30 on Monday morning; the repair 450 more minutes later
+    assert t["response_due"] == datetime(2026, 11, 30, 1, 0, tzinfo=UTC).isoformat()
+    assert t["resolution_due"] == datetime(2026, 11, 30, 8, 0, tzinfo=UTC).isoformat()
     clock.now += timedelta(minutes=40)  # 17:40: 30 business minutes have passed
     assert svc.sweep() == 0
     clock.now = datetime(2026, 11, 30, 1, 1, tzinfo=UTC)  # Monday 09:01: 61 minutes
@@ -164,10 +167,13 @@ def test_sla_counts_business_minutes_pauses_holds_and_escalates(
     assert svc.sweep() == 0  # once
 
     svc.accept(t["id"], HVAC)
-    svc.hold(t["id"], HVAC, "等压缩机")
+    held = svc.hold(t["id"], HVAC, "等压缩机")
+    assert (held["response_due"], held["resolution_due"]) == (None, None)  # met; paused
     clock.now += timedelta(days=1)  # a whole business day on hold does not count
     assert svc.sweep() == 0
-    svc.start(t["id"], HVAC)
+    resumed = svc.start(t["id"], HVAC)
+    # the day on hold (540 business minutes) moves the repair's due time a business day on
+    assert resumed["resolution_due"] == datetime(2026, 12, 1, 8, 0, tzinfo=UTC).isoformat()
     clock.now += timedelta(hours=6)  # 30 + 1 + 6 h = 421 business minutes < 480
     assert svc.sweep() == 0
     clock.now += timedelta(hours=1)  # 481
