@@ -183,7 +183,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
             "\n"
             f"  dayuan hub demo — {site.site.name} / {site.site.name_en}\n"
             f"  open       {url}/\n"
-            f"  wall       {url}/wall.html  (sign in as wall, tick 'wall display')\n"
+            f"  wall       {url}/wall.html  (account wall, tick 'Wall display' at the login)\n"
             f"  API docs   {url}/api/docs\n"
             f"  health     {url}/api/health\n"
             f"  sign in    {settings.admin_username} / {password}\n"

@@ -251,3 +251,19 @@ def test_a_dropped_connection_reconnects_and_resynchronises(
     wait_until(wall, lambda: marker_at(wall, "g4"), "g4 after reconnecting")
     assert marker_at(wall, "g4") == pytest.approx([30.2595, 120.1296])
     assert hub.ctx.live.health()["clients"] >= 1
+
+
+def test_a_kiosk_is_provisioned_by_link_and_speaks_english_when_asked(
+    compound: tuple[Hub, str, int], browser: Browser
+) -> None:
+    hub, url, _ = compound
+    token = hub.ctx.identity.login("wall", PASSWORD, purpose="display")
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{url}/wall.html?lang=en#token={token}")
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    assert "#token" not in page.url  # taken out of the address once stored
+    assert page.text_content("#title") == "Compound security & facilities"
+    assert page.text_content("#c-tickets span") == "Open tickets"
+    # the alarm list speaks English too, from the same live state
+    page.locator("#alarms li", has_text="equipment fault").first.wait_for()
+    page.close()
