@@ -28,6 +28,8 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("tech-hvac", "陈师傅 HVAC technician", [Role.TECHNICIAN], "u-logistics"),
     ("tech-elec", "刘师傅 Electrician", [Role.TECHNICIAN], "u-logistics"),
     ("staff", "办公室职员 Staff member", [Role.STAFF], "u-office"),
+    ("leader", "办公室主任 Office director (approves)", [Role.STAFF], "u-office"),
+    ("driver1", "周司机 Driver", [Role.STAFF], "u-logistics"),
     ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
 ]
 

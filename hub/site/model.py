@@ -162,6 +162,10 @@ class WorkUnit(Item):
     name_en: Name | None = None
     building: Id | None = None
     headcount: Annotated[int, Field(ge=0)] | None = None
+    # Meeting-room hours the unit may book per week (None: no quota).
+    room_hours_per_week: Annotated[float, Field(gt=0, le=24 * 7 * 50)] | None = None
+    # Who approves the unit's vehicle requests (usernames; empty: the dispatchers decide alone).
+    vehicle_approvers: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
 
     def refs(self) -> Iterator[Ref]:
         if self.building:
@@ -326,6 +330,16 @@ class Gate(Item):
             yield "zone", "zones", self.zone
 
 
+class RoomHvac(Strict):
+    """How the building follows a room's bookings: a writable point set to `comfort` from
+    `lead_min` before a meeting and back to `setback` after it (or when it is released)."""
+
+    point: Annotated[str, Field(min_length=3, max_length=200)]  # "<device>.<point>"
+    comfort: float
+    setback: float
+    lead_min: Annotated[int, Field(ge=0, le=240)] = 30
+
+
 class Room(Item):
     """A meeting room."""
 
@@ -335,8 +349,12 @@ class Room(Item):
     capacity: Annotated[int, Field(ge=1, le=5000)]
     equipment: list[str] = []
     work_unit: Id | None = None  # the owning unit
-    needs_approval: bool = False
+    needs_approval: bool = False  # bookings by other units wait for the owner's approval
     devices: list[Id] = []  # HVAC and other equipment serving the room
+    hours: Annotated[str, AfterValidator(check_hours)] = "07:00-22:00"  # bookable, site time
+    buffer_min: Annotated[int, Field(ge=0, le=120)] = 10  # kept free after each meeting
+    checkin: bool = True  # a booking not checked in is released (see the booking settings)
+    hvac: RoomHvac | None = None
 
     def refs(self) -> Iterator[Ref]:
         yield "building", "buildings", self.building
@@ -346,6 +364,8 @@ class Room(Item):
             yield "work_unit", "work_units", self.work_unit
         for i, d in enumerate(self.devices):
             yield f"devices[{i}]", "devices", d
+        if self.hvac:
+            yield "hvac", "points", self.hvac.point
 
 
 class Vehicle(Item):
@@ -357,6 +377,9 @@ class Vehicle(Item):
     seats: Annotated[int, Field(ge=1, le=80)] = 5
     tracker: str | None = None
     work_unit: Id | None = None
+    # Cost of a trip: per kilometre driven, plus a fixed amount per trip (yuan).
+    rate_per_km: Annotated[float, Field(ge=0, le=1000)] = 2.0
+    fixed_fee: Annotated[float, Field(ge=0, le=100000)] = 0.0
 
     def refs(self) -> Iterator[Ref]:
         if self.work_unit:
