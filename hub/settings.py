@@ -126,6 +126,17 @@ class TicketSettings(BaseModel):
     sweep_s: float = Field(30, gt=0)  # how often SLA targets are checked
 
 
+class BookingSettings(BaseModel):
+    """Meeting rooms and official vehicles (docs/booking.md)."""
+
+    release_after_min: int = Field(15, ge=1, le=240)  # no check-in by then: the room is freed
+    horizon_days: int = Field(180, ge=7, le=730)  # how far ahead bookings and series reach
+    max_occurrences: int = Field(200, ge=1, le=1000)  # of one recurring series
+    sweep_s: float = Field(15.0, ge=1, le=600)  # release, HVAC and waitlist job period
+    qr_step_s: int = Field(30, ge=10, le=600)  # the door's check-in code rotates this often
+    vehicle_buffer_min: int = Field(15, ge=0, le=240)  # kept free around a dispatched trip
+
+
 class LiveSettings(BaseModel):
     """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
 
@@ -169,6 +180,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # how people's phones reach the hub (QR labels); None: as asked
     tickets: TicketSettings = TicketSettings()
     live: LiveSettings = LiveSettings()
+    booking: BookingSettings = BookingSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

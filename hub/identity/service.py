@@ -46,6 +46,9 @@ def _view(user: User) -> UserView:
     )
 
 
+FEED_TTL = timedelta(days=365)
+
+
 class IdentityService:
     """Signs people and machines in and manages their credentials."""
 
@@ -213,8 +216,36 @@ class IdentityService:
             if user is None or not user.active or user.token_version != claims.version:
                 raise Unauthorized("token revoked")
             roles = frozenset(Role(r) for r in user.role_names)
+            if claims.purpose == "feed":  # a calendar URL's token reads calendars, nothing else
+                raise Unauthorized("a calendar feed token is not an access token")
             if claims.purpose == "display":
                 roles = frozenset({Role.DISPLAY}) & roles
+            return Principal(user.username, roles, user.work_unit, "user")
+
+    def feed_token(self, username: str) -> str:
+        """A long-lived token for a calendar application's feed URL (it can read calendars
+        only; changing the password revokes it)."""
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None or not user.active:
+                raise Unauthorized("no such user")
+            return tokens.issue_token(
+                self._secret, user.username, user.token_version, FEED_TTL, purpose="feed"
+            )
+
+    def feed_user(self, token: str) -> Principal:
+        """Who a calendar feed token belongs to; Unauthorized unless it is a valid feed token."""
+        try:
+            claims = tokens.read_token(self._secret, token)
+        except tokens.TokenError as err:
+            raise Unauthorized("invalid or expired feed token") from err
+        if claims.purpose != "feed":
+            raise Unauthorized("not a calendar feed token")
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == claims.subject))
+            if user is None or not user.active or user.token_version != claims.version:
+                raise Unauthorized("feed token revoked")
+            roles = frozenset(Role(r) for r in user.role_names)
             return Principal(user.username, roles, user.work_unit, "user")
 
     # -- API keys -------------------------------------------------------------------------

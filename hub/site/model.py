@@ -164,8 +164,9 @@ class WorkUnit(Item):
     headcount: Annotated[int, Field(ge=0)] | None = None
     # Meeting-room hours the unit may book per week (None: no quota).
     room_hours_per_week: Annotated[float, Field(gt=0, le=24 * 7 * 50)] | None = None
-    # Who approves the unit's vehicle requests (usernames; empty: the dispatchers decide alone).
-    vehicle_approvers: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
+    # Who approves for the unit (usernames): its vehicle requests, in order, and other units'
+    # bookings of its rooms that need approval (admins may always approve).
+    approvers: list[Annotated[str, Field(min_length=1, max_length=64)]] = []
 
     def refs(self) -> Iterator[Ref]:
         if self.building:

@@ -3,15 +3,12 @@ category, technician and work unit; as JSON, CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-
+from hub.services import tables
 from hub.services.tickets.service import TicketService
 from hub.storage.models import Ticket
 
@@ -97,24 +94,9 @@ def figures(service: TicketService, start: datetime, end: datetime) -> dict[str,
 
 def to_csv(data: dict[str, Any]) -> str:
     """The rows (and the total) as CSV with a header, UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.DictWriter(out, fieldnames=COLUMNS)
-    w.writeheader()
-    for row in [data["total"], *data["rows"]]:
-        w.writerow(row)
-    return out.getvalue()
+    return tables.to_csv(COLUMNS, [data["total"], *data["rows"]])
 
 
 def to_xlsx(data: dict[str, Any]) -> bytes:
     """The rows (and the total) as an Excel workbook."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "repairs"
-    ws.append(COLUMNS)
-    for row in [data["total"], *data["rows"]]:
-        ws.append([row[c] for c in COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return tables.to_xlsx({"repairs": (COLUMNS, [data["total"], *data["rows"]])})

@@ -1,0 +1,185 @@
+"""The booking job inside the hub: releases meetings nobody checked in to (their room goes to
+the waitlist), and makes the building follow the bookings: a booked room's HVAC point goes to
+`comfort` `lead_min` before the meeting and back to `setback` when no meeting needs it, through
+the audited command path (BACnet or Modbus, read back)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.domain import CommandResult
+from hub.services.booking.rooms import RoomBookings
+from hub.storage.audit import record
+from hub.storage.models import ROOM_HOLDING, Booking
+from hub.tasks import cancel
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[str, str, float], Awaitable[CommandResult]]  # (actor, point, value)
+ACTOR = "booking"
+
+
+@dataclass(frozen=True, slots=True)
+class HvacStep:
+    """One command for one room, and the bookings it is for."""
+
+    room_id: str
+    point: str
+    value: float
+    state: str  # comfort, setback
+    bookings: tuple[int, ...]
+    handed_over: tuple[int, ...] = ()  # ended, but the next meeting keeps the room comfortable
+
+
+def release_no_shows(rooms: RoomBookings, now: datetime) -> list[int]:
+    """Release confirmed meetings of check-in rooms nobody signed in to within
+    `release_after_min` of the start; the rooms go to those waiting."""
+    grace = timedelta(minutes=rooms.settings.release_after_min)
+    checkin_rooms = [r.id for r in rooms.site.rooms if r.checkin]
+    if not checkin_rooms:
+        return []
+    with rooms.write("the room") as s:
+        q = select(Booking).where(
+            Booking.status == "confirmed",
+            Booking.room_id.in_(checkin_rooms),
+            Booking.start <= now - grace,
+            Booking.end > now - timedelta(days=1),
+        )
+        released = list(s.scalars(q))
+        for b in released:
+            b.status, b.released_at = "released", now
+            record(s, ACTOR, "booking.release", b.room_id, booking=b.id, reason="no check-in")
+        for room_id in {b.room_id for b in released}:
+            rooms.promote_waitlist(s, room_id)
+        return [b.id for b in released]
+
+
+def hvac_plan(rooms: RoomBookings, now: datetime) -> list[HvacStep]:
+    """What each room with an HVAC point needs now: comfort while a meeting is near or on,
+    setback once none is (each state commanded once)."""
+    steps = []
+    with rooms.write("the room") as s:
+        for room in rooms.site.rooms:
+            if room.hvac is None:
+                continue
+            lead = timedelta(minutes=room.hvac.lead_min)
+            q = select(Booking).where(
+                Booking.room_id == room.id,
+                Booking.start <= now + lead,
+                Booking.end > now - timedelta(days=1),
+            )
+            rows = list(s.scalars(q))
+            needing = [b for b in rows if b.status in ROOM_HOLDING and b.end > now]
+            on = [b for b in rows if b.hvac == "comfort"]
+            if needing and not any(b.hvac == "comfort" for b in needing):
+                steps.append(
+                    HvacStep(
+                        room.id,
+                        room.hvac.point,
+                        room.hvac.comfort,
+                        "comfort",
+                        tuple(b.id for b in needing),
+                    )
+                )
+            elif needing:
+                rest = tuple(b.id for b in on if b not in needing)
+                late = tuple(b.id for b in needing if b.hvac == "")
+                if rest or late:  # the room is already comfortable: hand it on
+                    steps.append(HvacStep(room.id, "", 0.0, "comfort", late, handed_over=rest))
+            elif on:
+                steps.append(
+                    HvacStep(
+                        room.id,
+                        room.hvac.point,
+                        room.hvac.setback,
+                        "setback",
+                        tuple(b.id for b in on),
+                    )
+                )
+    return steps
+
+
+def hvac_done(rooms: RoomBookings, step: HvacStep) -> None:
+    """Record what the command achieved on its bookings."""
+    with rooms.write("the room") as s:
+        for b in s.scalars(select(Booking).where(Booking.id.in_(step.bookings))):
+            b.hvac = step.state
+        for b in s.scalars(select(Booking).where(Booking.id.in_(step.handed_over))):
+            b.hvac = "handover"
+
+
+class BookingJobs:
+    """The hub component running the release and HVAC steps every `every_s` seconds."""
+
+    name = "booking_jobs"
+
+    def __init__(self, rooms: RoomBookings, write: Write, every_s: float) -> None:
+        self._rooms = rooms
+        self._write = write
+        self._every = every_s
+        self._task: asyncio.Task[None] | None = None
+        self.released = 0
+        self.commands = 0
+        self.failed_commands = 0
+        self.last_run: datetime | None = None
+        self.last_error = ""
+
+    async def start(self) -> None:
+        """Start the timer (first run after one period)."""
+        self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                await self.run_once()
+                self.last_error = ""
+            except Exception as err:  # the loop boundary: the database away; next period
+                self.last_error = str(err)
+                log.exception("booking job failed")
+
+    async def run_once(self) -> dict[str, Any]:
+        """One pass: release no-shows, then bring each room's HVAC to what it needs."""
+        now = self._rooms.clock()
+        released = await asyncio.to_thread(release_no_shows, self._rooms, now)
+        self.released += len(released)
+        done = []
+        for step in await asyncio.to_thread(hvac_plan, self._rooms, now):
+            if step.point:
+                result = await self._write(ACTOR, step.point, step.value)
+                self.commands += 1
+                if not result.ok:  # tried again next pass
+                    self.failed_commands += 1
+                    log.warning(
+                        "room %s HVAC %s failed: %s", step.room_id, step.state, result.detail
+                    )
+                    continue
+            await asyncio.to_thread(hvac_done, self._rooms, step)
+            done.append({"room": step.room_id, "state": step.state, "bookings": step.bookings})
+        self.last_run = now
+        return {"released": released, "hvac": done}
+
+    async def stop(self) -> None:
+        """Stop the timer."""
+        if self._task is not None:
+            await cancel([self._task])
+
+    def health(self) -> dict[str, object]:
+        """When it last ran, what it did, whether the last pass failed."""
+        alive = self._task is None or not self._task.done()
+        status = "down" if not alive else ("degraded" if self.last_error else "ok")
+        return {
+            "status": status,
+            "last_run": self.last_run.isoformat() if self.last_run else None,
+            "released": self.released,
+            "hvac_commands": self.commands,
+            "hvac_failures": self.failed_commands,
+            "error": self.last_error,
+        }

@@ -1,0 +1,623 @@
+"""Meeting-room bookings: single and recurring (RFC 5545 RRULE with exceptions), edits of
+one occurrence, this and the following, or a date range; approval by the owning unit;
+weekly quotas per unit; cancellation; the waitlist.
+
+The no-overlap rule (a room's meeting plus its buffer never overlaps another's) is held by
+the database: an exclusion constraint on PostgreSQL (migration 0004); on SQLite every check
+and write runs in a BEGIN IMMEDIATE transaction, so two requests are serialised. A request
+either books everything it asks for or nothing (a series with one taken date is refused,
+naming the date).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as rr
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.identity.roles import Principal, Role
+from hub.settings import BookingSettings
+from hub.site import Site
+from hub.site.hours import parse_hours
+from hub.site.model import Room
+from hub.storage import Database
+from hub.storage.audit import record
+from hub.storage.models import ROOM_HOLDING, Booking, BookingSeries, WaitlistEntry
+
+MAX_MEETING = timedelta(hours=12)
+PAST_GRACE = timedelta(minutes=5)  # "now" from a slow phone is not "in the past"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A meeting's time."""
+
+    start: datetime
+    end: datetime
+
+
+def booking_dict(b: Booking, room: Room | None = None) -> dict[str, Any]:
+    """A booking as the API shows it."""
+
+    def iso(d: datetime | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "id": b.id,
+        "series_id": b.series_id,
+        "room_id": b.room_id,
+        "room": room.name if room else None,
+        "organiser": b.organiser,
+        "unit": b.unit,
+        "title": b.title,
+        "start": iso(b.start),
+        "end": iso(b.end),
+        "status": b.status,
+        "attendees": b.attendees,
+        "approved_by": b.approved_by,
+        "checked_in_at": iso(b.checked_in_at),
+        "checked_in_by": b.checked_in_by,
+        "released_at": iso(b.released_at),
+        "cancelled_at": iso(b.cancelled_at),
+        "hvac": b.hvac,
+    }
+
+
+class RoomBookings:
+    """Bookings of the site's rooms in the relational database; every change audited."""
+
+    def __init__(
+        self,
+        db: Database,
+        site: Site,
+        settings: BookingSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = db
+        self.site = site
+        self.settings = settings
+        self.rooms = {r.id: r for r in site.rooms}
+        self.units = {u.id: u for u in site.work_units}
+        self.tz = ZoneInfo(site.site.timezone)
+        self.clock = clock
+        self._lock = threading.Lock()  # SQLite: one writer per process besides BEGIN IMMEDIATE
+
+    # -- the serialised transaction -------------------------------------------------------
+    @contextmanager
+    def write(self, what: str) -> Iterator[Session]:
+        """A transaction in which checks and writes of bookings cannot interleave with
+        another's: BEGIN IMMEDIATE on SQLite, the exclusion constraint on PostgreSQL (its
+        violation becomes a 409 naming `what`)."""
+        sqlite = self._db.dialect == "sqlite"
+        try:
+            with self._lock if sqlite else _nothing(), self._db.sessions() as s:
+                if sqlite:
+                    s.execute(text("BEGIN IMMEDIATE"))
+                yield s
+                s.commit()
+        except IntegrityError as err:
+            raise Conflict(f"{what} was taken meanwhile") from err
+
+    # -- checks ------------------------------------------------------------------------------
+    def room(self, room_id: str) -> Room:
+        """The room (404 if the site has none of that id)."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise NotFound(f"no room {room_id!r}")
+        return room
+
+    def check_slot(self, room: Room, slot: Slot, now: datetime) -> None:
+        """422 unless the meeting is ahead, within the horizon and the room's hours."""
+        if slot.end <= slot.start:
+            raise Invalid("a meeting ends after it starts", field="end")
+        if slot.end - slot.start > MAX_MEETING:
+            raise Invalid("a meeting lasts at most 12 hours", field="end")
+        if slot.start < now - PAST_GRACE:
+            raise Invalid(f"{self._local(slot.start)} is in the past", field="start")
+        if slot.start > now + timedelta(days=self.settings.horizon_days):
+            raise Invalid(f"bookings reach {self.settings.horizon_days} days ahead", field="start")
+        opens, closes = parse_hours(room.hours)
+        start, end = slot.start.astimezone(self.tz), slot.end.astimezone(self.tz)
+        if start.date() != end.date() or start.time() < opens or end.time() > closes:
+            raise Invalid(
+                f"{room.name} can be booked {room.hours} ({self._local(slot.start)} is not within)",
+                field="start",
+            )
+
+    def _local(self, t: datetime) -> str:
+        return t.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def _clashes(
+        self, s: Session, room: Room, slots: Sequence[Slot], ignore: Sequence[int] = ()
+    ) -> list[tuple[Slot, Booking]]:
+        buffer = timedelta(minutes=room.buffer_min)
+        if not slots:
+            return []
+        lo = min(x.start for x in slots) - buffer
+        hi = max(x.end for x in slots) + buffer
+        q = select(Booking).where(
+            Booking.room_id == room.id,
+            Booking.status.in_(ROOM_HOLDING),
+            Booking.start < hi,
+            Booking.busy_until > lo,
+        )
+        if ignore:
+            q = q.where(Booking.id.not_in(ignore))
+        held = list(s.scalars(q))
+        out = []
+        for slot in slots:
+            for b in held:
+                # [start, end + buffer) of each must not meet the other's
+                if b.start < slot.end + buffer and slot.start < b.busy_until:
+                    out.append((slot, b))
+        return out
+
+    def _refuse_clashes(self, clashes: list[tuple[Slot, Booking]], room: Room) -> None:
+        if clashes:
+            when = ", ".join(sorted({self._local(slot.start) for slot, _ in clashes}))
+            other = clashes[0][1]
+            raise Conflict(
+                f"{room.name} is taken at {when} (by {other.title!r} "
+                f"{self._local(other.start)}-{other.end.astimezone(self.tz):%H:%M}, "
+                f"with {room.buffer_min} minutes kept free after each meeting)"
+            )
+
+    def _check_quota(
+        self, s: Session, unit: str | None, slots: Sequence[Slot], ignore: Sequence[int] = ()
+    ) -> None:
+        quota = self.units[unit].room_hours_per_week if unit in self.units else None
+        if quota is None or unit is None:
+            return
+        weeks: dict[tuple[int, int], float] = defaultdict(float)
+        for slot in slots:
+            weeks[self._week(slot.start)] += (slot.end - slot.start).total_seconds() / 3600
+        for (year, week), hours in weeks.items():
+            monday = datetime.fromisocalendar(year, week, 1).replace(tzinfo=self.tz)
+            q = select(Booking).where(
+                Booking.unit == unit,
+                Booking.status.in_(ROOM_HOLDING),
+                Booking.start >= monday,
+                Booking.start < monday + timedelta(days=7),
+            )
+            if ignore:
+                q = q.where(Booking.id.not_in(ignore))
+            used = sum((b.end - b.start).total_seconds() / 3600 for b in s.scalars(q))
+            if used + hours > quota + 1e-9:
+                raise Conflict(
+                    f"over the unit's quota of {quota:g} room hours in week {week} of {year} "
+                    f"({used:g} booked, {hours:g} more asked)"
+                )
+
+    def _week(self, t: datetime) -> tuple[int, int]:
+        iso = t.astimezone(self.tz).isocalendar()
+        return iso.year, iso.week
+
+    def _status_for(self, room: Room, unit: str | None) -> str:
+        if room.needs_approval and room.work_unit and unit != room.work_unit:
+            return "pending"
+        return "confirmed"
+
+    # -- recurrence --------------------------------------------------------------------------
+    def occurrences(
+        self, rule: str, first: Slot, exdates: Sequence[date | datetime] = ()
+    ) -> list[Slot]:
+        """The series' meetings within the horizon (422 for a bad rule or a huge series)."""
+        start = first.start.astimezone(self.tz)
+        try:
+            parsed = rr.rrulestr(rule.strip().removeprefix("RRULE:"), dtstart=start)
+        except (ValueError, TypeError) as err:
+            raise Invalid(f"invalid RRULE: {err}", field="rrule") from None
+        if not isinstance(parsed, rr.rrule):
+            raise Invalid("give one RRULE", field="rrule")
+        horizon = self.clock() + timedelta(days=self.settings.horizon_days)
+        skip_days = {d for d in exdates if not isinstance(d, datetime)}
+        skip_times = {d.astimezone(UTC) for d in exdates if isinstance(d, datetime)}
+        length = first.end - first.start
+        out = []
+        for t in parsed.xafter(start - timedelta(seconds=1), inc=True):
+            if t > horizon:
+                break
+            if t.date() in skip_days or t.astimezone(UTC) in skip_times:
+                continue
+            out.append(Slot(t.astimezone(UTC), t.astimezone(UTC) + length))
+            if len(out) > self.settings.max_occurrences:
+                raise Invalid(
+                    f"a series books at most {self.settings.max_occurrences} meetings; give "
+                    "COUNT or UNTIL",
+                    field="rrule",
+                )
+        if not out:
+            raise Invalid("the series has no meeting within the booking horizon", field="rrule")
+        return out
+
+    # -- booking -----------------------------------------------------------------------------
+    def book(
+        self,
+        who: Principal,
+        room_id: str,
+        slot: Slot,
+        *,
+        title: str,
+        attendees: int = 0,
+        rrule: str | None = None,
+        exdates: Sequence[date | datetime] = (),
+    ) -> dict[str, Any]:
+        """Book one meeting, or a series (every meeting or none)."""
+        room = self.room(room_id)
+        now = self.clock()
+        slots = self.occurrences(rrule, slot, exdates) if rrule else [slot]
+        for x in slots:
+            self.check_slot(room, x, now)
+        if attendees > room.capacity:
+            raise Invalid(f"{room.name} seats {room.capacity}", field="attendees")
+        status = self._status_for(room, who.work_unit)
+        with self.write(room.name) as s:
+            self._refuse_clashes(self._clashes(s, room, slots), room)
+            self._check_quota(s, who.work_unit, slots)
+            series = None
+            if rrule:
+                series = BookingSeries(
+                    room_id=room.id,
+                    organiser=who.name,
+                    unit=who.work_unit,
+                    title=title,
+                    rrule=rrule.strip().removeprefix("RRULE:"),
+                    first_start=slot.start,
+                    duration_min=int((slot.end - slot.start).total_seconds() // 60),
+                    exdates=[d.isoformat() for d in exdates],
+                )
+                s.add(series)
+                s.flush()
+            rows = [self._row(room, x, who, title, attendees, status, series) for x in slots]
+            s.add_all(rows)
+            s.flush()
+            record(
+                s,
+                who.name,
+                "booking.create",
+                room.id,
+                series=series.id if series else None,
+                bookings=[b.id for b in rows],
+                status=status,
+            )
+            out = [booking_dict(b, room) for b in rows]
+        if series is None:
+            return out[0]
+        return {"series_id": series.id, "status": status, "bookings": out}
+
+    def _row(
+        self,
+        room: Room,
+        slot: Slot,
+        who: Principal | str,
+        title: str,
+        attendees: int,
+        status: str,
+        series: BookingSeries | None,
+        unit: str | None = None,
+    ) -> Booking:
+        name = who.name if isinstance(who, Principal) else who
+        return Booking(
+            series_id=series.id if series else None,
+            room_id=room.id,
+            organiser=name,
+            unit=who.work_unit if isinstance(who, Principal) else unit,
+            title=title,
+            start=slot.start,
+            end=slot.end,
+            busy_until=slot.end + timedelta(minutes=room.buffer_min),
+            status=status,
+            attendees=attendees,
+        )
+
+    # -- changing and cancelling -----------------------------------------------------------
+    def _mine(self, b: Booking, who: Principal) -> None:
+        if b.organiser != who.name and Role.ADMIN not in who.roles:
+            raise Forbidden("only the organiser (or an administrator) may change a booking")
+
+    def _scope(self, s: Session, b: Booking, scope: str) -> list[Booking]:
+        if scope == "this" or b.series_id is None:
+            return [b]
+        q = select(Booking).where(
+            Booking.series_id == b.series_id, Booking.status.in_(ROOM_HOLDING)
+        )
+        if scope == "following":
+            q = q.where(Booking.start >= b.start)
+        elif scope != "series":
+            raise Invalid("scope is this, following or series", field="scope")
+        return list(s.scalars(q.order_by(Booking.start)))
+
+    def change(
+        self,
+        who: Principal,
+        booking_id: int,
+        *,
+        scope: str = "this",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        title: str | None = None,
+        attendees: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Move, retitle or resize one meeting, or this one and the following of its series
+        (each moved by the same amount as this one). Checked like a new booking."""
+        now = self.clock()
+        with self.write("the room") as s:
+            b = self._get(s, booking_id)
+            self._mine(b, who)
+            if b.status not in ROOM_HOLDING:
+                raise Conflict(f"booking {b.id} is {b.status}")
+            room = self.rooms[b.room_id]
+            targets = self._scope(s, b, scope)
+            shift = (start - b.start) if start else timedelta(0)
+            length = (end - (start or b.start)) if end else (b.end - b.start)
+            slots = [Slot(t.start + shift, t.start + shift + length) for t in targets]
+            for x in slots:
+                self.check_slot(room, x, now)
+            ids = [t.id for t in targets]
+            self._refuse_clashes(self._clashes(s, room, slots, ignore=ids), room)
+            self._check_quota(s, b.unit, slots, ignore=ids)
+            if attendees is not None and attendees > room.capacity:
+                raise Invalid(f"{room.name} seats {room.capacity}", field="attendees")
+            if scope == "following" and b.series_id is not None and targets[0].id == b.id:
+                series = self._split(s, b, targets, title, shift)
+            else:
+                series = None
+            for t, x in zip(targets, slots, strict=True):
+                t.start, t.end = x.start, x.end
+                t.busy_until = x.end + timedelta(minutes=room.buffer_min)
+                if title is not None:
+                    t.title = title
+                if attendees is not None:
+                    t.attendees = attendees
+                if series is not None:
+                    t.series_id = series.id
+            record(s, who.name, "booking.change", room.id, bookings=ids, scope=scope)
+            return [booking_dict(t, room) for t in targets]
+
+    def _split(
+        self,
+        s: Session,
+        b: Booking,
+        following: list[Booking],
+        title: str | None,
+        shift: timedelta,
+    ) -> BookingSeries | None:
+        """'This and following' of a series: the rest becomes a series of its own."""
+        old = s.get(BookingSeries, b.series_id)
+        if old is None:
+            return None
+        new = BookingSeries(
+            room_id=old.room_id,
+            organiser=old.organiser,
+            unit=old.unit,
+            title=title or old.title,
+            rrule=old.rrule,
+            first_start=b.start + shift,
+            duration_min=old.duration_min,
+            exdates=old.exdates,
+        )
+        s.add(new)
+        s.flush()
+        return new
+
+    def change_range(
+        self,
+        who: Principal,
+        series_id: int,
+        first: date,
+        last: date,
+        *,
+        cancel: bool = False,
+        title: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Cancel or retitle the meetings of a series between two dates (inclusive)."""
+        lo = datetime.combine(first, datetime.min.time(), self.tz)
+        hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), self.tz)
+        with self.write("the room") as s:
+            series = s.get(BookingSeries, series_id)
+            if series is None:
+                raise NotFound(f"no series {series_id}")
+            if series.organiser != who.name and Role.ADMIN not in who.roles:
+                raise Forbidden("only the organiser (or an administrator) may change a series")
+            q = select(Booking).where(
+                Booking.series_id == series_id,
+                Booking.status.in_(ROOM_HOLDING),
+                Booking.start >= lo,
+                Booking.start < hi,
+            )
+            rows = list(s.scalars(q.order_by(Booking.start)))
+            now = self.clock()
+            for b in rows:
+                if cancel:
+                    b.status, b.cancelled_at = "cancelled", now
+                elif title is not None:
+                    b.title = title
+            record(
+                s,
+                who.name,
+                "booking.range",
+                series.room_id,
+                series=series_id,
+                first=first.isoformat(),
+                last=last.isoformat(),
+                cancel=cancel,
+            )
+            room = self.rooms.get(series.room_id)
+            return [booking_dict(b, room) for b in rows]
+
+    def cancel(self, who: Principal, booking_id: int, scope: str = "this") -> list[dict[str, Any]]:
+        """Cancel a meeting, this and the following of its series, or the whole series; the
+        room goes to the first person waiting for it."""
+        now = self.clock()
+        with self.write("the room") as s:
+            b = self._get(s, booking_id)
+            self._mine(b, who)
+            if b.status not in ROOM_HOLDING:
+                raise Conflict(f"booking {b.id} is already {b.status}")
+            targets = self._scope(s, b, scope)
+            for t in targets:
+                t.status, t.cancelled_at = "cancelled", now
+            record(s, who.name, "booking.cancel", b.room_id, bookings=[t.id for t in targets])
+            out = [booking_dict(t, self.rooms.get(t.room_id)) for t in targets]
+            self.promote_waitlist(s, b.room_id)
+        return out
+
+    def decide(self, who: Principal, booking_id: int, approve: bool) -> dict[str, Any]:
+        """The owning unit's approver (or an administrator) approves or rejects a pending
+        booking (and the rest of its series still pending)."""
+        now = self.clock()
+        with self.write("the room") as s:
+            b = self._get(s, booking_id)
+            room = self.rooms[b.room_id]
+            approvers = self.units[room.work_unit].approvers if room.work_unit else []
+            if who.name not in approvers and Role.ADMIN not in who.roles:
+                raise Forbidden(f"bookings of {room.name} are approved by its unit's approvers")
+            if b.status != "pending":
+                raise Conflict(f"booking {b.id} is {b.status}, not waiting for approval")
+            targets = [t for t in self._scope(s, b, "following") if t.status == "pending"]
+            for t in targets:
+                t.status = "confirmed" if approve else "rejected"
+                t.approved_by = who.name
+                if not approve:
+                    t.cancelled_at = now
+            record(
+                s,
+                who.name,
+                "booking.approve" if approve else "booking.reject",
+                room.id,
+                bookings=[t.id for t in targets],
+            )
+            return booking_dict(b, room)
+
+    # -- waitlist ------------------------------------------------------------------------------
+    def wait(self, who: Principal, room_id: str, slot: Slot, title: str) -> dict[str, Any]:
+        """Wait for a taken room and time; booked for you if it frees up."""
+        room = self.room(room_id)
+        self.check_slot(room, slot, self.clock())
+        with self.write(room.name) as s:
+            if not self._clashes(s, room, [slot]):
+                raise Conflict(f"{room.name} is free then: book it")
+            entry = WaitlistEntry(
+                room_id=room.id,
+                start=slot.start,
+                end=slot.end,
+                username=who.name,
+                unit=who.work_unit,
+                title=title,
+            )
+            s.add(entry)
+            s.flush()
+            record(s, who.name, "booking.wait", room.id, entry=entry.id)
+            return {"id": entry.id, "room_id": room.id, "status": entry.status}
+
+    def promote_waitlist(self, s: Session, room_id: str) -> list[int]:
+        """Book the freed room for those waiting, first come first served (in the caller's
+        serialised transaction); returns the new bookings' ids."""
+        room = self.rooms[room_id]
+        now = self.clock()
+        q = select(WaitlistEntry).where(
+            WaitlistEntry.room_id == room_id, WaitlistEntry.status == "waiting"
+        )
+        booked = []
+        for entry in s.scalars(q.order_by(WaitlistEntry.id)):
+            slot = Slot(entry.start, entry.end)
+            if entry.end <= now:
+                entry.status = "expired"
+                continue
+            if self._clashes(s, room, [slot]):
+                continue
+            b = self._row(
+                room,
+                slot,
+                entry.username,
+                entry.title,
+                0,
+                self._status_for(room, entry.unit),
+                None,
+                unit=entry.unit,
+            )
+            s.add(b)
+            s.flush()
+            entry.status, entry.booking_id = "booked", b.id
+            record(s, "booking", "booking.from_waitlist", room_id, entry=entry.id, booking=b.id)
+            booked.append(b.id)
+        return booked
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _get(self, s: Session, booking_id: int) -> Booking:
+        b = s.get(Booking, booking_id)
+        if b is None:
+            raise NotFound(f"no booking {booking_id}")
+        return b
+
+    def get(self, booking_id: int) -> dict[str, Any]:
+        """One booking."""
+        with self._db.session() as s:
+            b = self._get(s, booking_id)
+            return booking_dict(b, self.rooms.get(b.room_id))
+
+    def find(
+        self,
+        *,
+        room_id: str | None = None,
+        organiser: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        holding: bool = True,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Bookings overlapping [start, end), oldest first."""
+        q = select(Booking).order_by(Booking.start).limit(limit)
+        if room_id:
+            q = q.where(Booking.room_id == room_id)
+        if organiser:
+            q = q.where(Booking.organiser == organiser)
+        if start:
+            q = q.where(Booking.end > start)
+        if end:
+            q = q.where(Booking.start < end)
+        if holding:
+            q = q.where(Booking.status.in_(ROOM_HOLDING))
+        with self._db.session() as s:
+            return [booking_dict(b, self.rooms.get(b.room_id)) for b in s.scalars(q)]
+
+    def availability(self, day: date) -> list[dict[str, Any]]:
+        """Every room with its bookable hours and the meetings of one day (site time)."""
+        lo = datetime.combine(day, datetime.min.time(), self.tz)
+        taken = self.find(start=lo, end=lo + timedelta(days=1))
+        by_room: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for b in taken:
+            by_room[b["room_id"]].append(b)
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "building": r.building,
+                "floor": r.floor,
+                "capacity": r.capacity,
+                "equipment": r.equipment,
+                "owner": r.work_unit,
+                "needs_approval": r.needs_approval,
+                "hours": r.hours,
+                "buffer_min": r.buffer_min,
+                "bookings": by_room.get(r.id, []),
+            }
+            for r in self.site.rooms
+        ]
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
