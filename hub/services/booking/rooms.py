@@ -11,22 +11,20 @@ naming the date).
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rr
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services.booking.txn import Serialised
 from hub.settings import BookingSettings
 from hub.site import Site
 from hub.site.hours import parse_hours
@@ -92,23 +90,7 @@ class RoomBookings:
         self.units = {u.id: u for u in site.work_units}
         self.tz = ZoneInfo(site.site.timezone)
         self.clock = clock
-        self._lock = threading.Lock()  # SQLite: one writer per process besides BEGIN IMMEDIATE
-
-    # -- the serialised transaction -------------------------------------------------------
-    @contextmanager
-    def write(self, what: str) -> Iterator[Session]:
-        """A transaction in which checks and writes of bookings cannot interleave with
-        another's: BEGIN IMMEDIATE on SQLite, the exclusion constraint on PostgreSQL (its
-        violation becomes a 409 naming `what`)."""
-        sqlite = self._db.dialect == "sqlite"
-        try:
-            with self._lock if sqlite else _nothing(), self._db.sessions() as s:
-                if sqlite:
-                    s.execute(text("BEGIN IMMEDIATE"))
-                yield s
-                s.commit()
-        except IntegrityError as err:
-            raise Conflict(f"{what} was taken meanwhile") from err
+        self.write = Serialised(db)
 
     # -- checks ------------------------------------------------------------------------------
     def room(self, room_id: str) -> Room:
@@ -616,8 +598,3 @@ class RoomBookings:
             }
             for r in self.site.rooms
         ]
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
