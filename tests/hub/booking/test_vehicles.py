@@ -1,0 +1,148 @@
+"""Vehicle requests on SQLite and PostgreSQL: the approval chain and its wrong approvers,
+dispatch without double-booking a car or a driver (also under concurrency), departure,
+return with GPS kilometres and cost, the monthly settlement, the trip book."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.errors import Conflict, Forbidden, Invalid
+from hub.identity.roles import Principal, Role
+from hub.services.booking.trips import Fix
+from hub.services.booking.vehicles import VehicleBookings
+from hub.settings import BookingSettings
+from hub.site import Site
+from hub.storage import Database
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SH)
+STAFF = Principal("staff", frozenset({Role.STAFF}), "u-office")
+LEADER = Principal("leader", frozenset({Role.STAFF}), "u-office")
+EDU = Principal("teacher", frozenset({Role.STAFF}), "u-edu")
+DISPATCHER = Principal("dispatcher", frozenset({Role.DISPATCHER}), "u-logistics")
+DRIVER = Principal("driver1", frozenset({Role.STAFF}), "u-logistics")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def straight_track(start: datetime, minutes: int) -> list[Fix]:
+    """10 m/s due north, a fix every 5 s: 3 km per 5 minutes."""
+    return [
+        (start + timedelta(seconds=5 * i), 30.26 + 50.0 * i / 111_195.0, 120.13)
+        for i in range(minutes * 12 + 1)
+    ]
+
+
+@pytest.fixture
+def cars(db: Database, demo_site: Site, clock: Clock) -> VehicleBookings:
+    async def track(vehicle: str, start: datetime, end: datetime) -> Sequence[Fix]:
+        return [f for f in straight_track(at(23, 9), 30) if start <= f[0] <= end]
+
+    svc = VehicleBookings(db, demo_site, BookingSettings(), track=track, clock=clock)
+    svc.load()
+    return svc
+
+
+def at(day: int, hh: int, mm: int = 0) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=SH)
+
+
+def ask(cars: VehicleBookings, who: Principal, hh: int, hours: int = 2, passengers: int = 2) -> int:
+    r = cars.request(
+        who,
+        purpose="调研",
+        destination="区政务中心",
+        passengers=passengers,
+        start=at(23, hh),
+        end=at(23, hh + hours),
+    )
+    return int(r["id"])
+
+
+def test_the_units_approver_approves_and_nobody_else_may(cars: VehicleBookings) -> None:
+    rid = ask(cars, STAFF, 9)
+    assert cars.get(rid)["status"] == "pending"
+    with pytest.raises(Forbidden, match="leader"):
+        cars.decide(STAFF, rid, approve=True)
+    with pytest.raises(Conflict):
+        cars.dispatch(DISPATCHER, rid, "car-1", "d1")  # not approved yet
+    assert cars.decide(LEADER, rid, approve=True)["status"] == "approved"
+    edu = ask(cars, EDU, 9)  # a unit without approvers goes straight to the dispatchers
+    assert cars.get(edu)["status"] == "approved"
+    with pytest.raises(Invalid, match="passengers"):
+        ask(cars, EDU, 9, passengers=40)
+
+
+def test_a_car_or_driver_is_never_dispatched_twice_at_once(cars: VehicleBookings) -> None:
+    first, second, third = (ask(cars, EDU, 9), ask(cars, EDU, 10), ask(cars, EDU, 14))
+    cars.dispatch(DISPATCHER, first, "car-1", "d1")
+    with pytest.raises(Conflict, match="浙A12345"):
+        cars.dispatch(DISPATCHER, second, "car-1", "d2")  # overlaps 10:00-11:00 (+ buffers)
+    with pytest.raises(Conflict, match="周司机"):
+        cars.dispatch(DISPATCHER, second, "car-2", "d1")
+    options = cars.options(second)
+    assert "car-1" not in [v["id"] for v in options["vehicles"]]
+    assert [d["id"] for d in options["drivers"]] == ["d2"]
+    cars.dispatch(DISPATCHER, second, "car-2", "d2")
+    cars.dispatch(DISPATCHER, third, "car-1", "d1")  # the afternoon is free
+
+
+def test_concurrent_dispatches_of_one_car_give_it_once(cars: VehicleBookings) -> None:
+    ids = [ask(cars, EDU, 9) for _ in range(10)]
+    barrier = threading.Barrier(len(ids))
+    won: list[int] = []
+
+    def go(rid: int, n: int) -> None:
+        barrier.wait()
+        try:
+            cars.dispatch(DISPATCHER, rid, "car-3", "d1" if n % 2 else "d2")
+            won.append(rid)
+        except Conflict:
+            pass
+
+    threads = [threading.Thread(target=go, args=(rid, n)) for n, rid in enumerate(ids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+
+
+def test_a_trip_is_driven_returned_costed_and_settled(cars: VehicleBookings, clock: Clock) -> None:
+    rid = ask(cars, EDU, 9, hours=1)
+    cars.dispatch(DISPATCHER, rid, "car-3", "d1")
+    assert cars.covering("car-3", at(23, 9, 30))  # the rule sees the approved trip
+    assert not cars.covering("car-3", at(23, 13))
+    with pytest.raises(Forbidden):
+        cars.depart(STAFF, rid, 12_000)
+    clock.now = at(23, 9)
+    cars.depart(DRIVER, rid, 12_000.0)
+    clock.now = at(23, 9, 31)
+    back = asyncio.run(cars.return_(DRIVER, rid, 12_018.5, {"tolls": 10, "parking": 5}))
+    assert back["gps_km"] == pytest.approx(18.0, rel=0.01)  # 30 minutes at 10 m/s
+    assert back["trip"]["deviation"] == pytest.approx(0.028, abs=0.01)
+    assert not back["trip"]["flagged"]
+    assert back["cost"] == pytest.approx(18.5 * 1.2 + 20 + 15)  # car-3: 1.2/km + 20 fixed
+    month = cars.settlement("2026-11")
+    (trip,) = month["trips"]
+    assert (trip["request"], trip["vehicle"], trip["driver"]) == (rid, "浙AD34567", "周司机")
+    (unit,) = month["units"]
+    assert (unit["unit"], unit["trips"], unit["cost"]) == ("u-edu", 1, back["cost"])
+    assert cars.settle(DISPATCHER, "2026-11")["trips"][0]["status"] == "settled"
