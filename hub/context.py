@@ -14,6 +14,8 @@ from hub.live import LiveHub
 from hub.location import LocationStage
 from hub.pipeline import Pipeline
 from hub.services.alarms import AlarmService
+from hub.services.booking import CheckIn, RoomBookings
+from hub.services.booking.vehicles import VehicleBookings
 from hub.services.commands import CommandService
 from hub.services.tickets import TicketService
 from hub.settings import Settings
@@ -78,6 +80,9 @@ class HubContext:
     alarms: AlarmService
     rules: RuleCatalog = field(default_factory=NoRules)
     tickets: TicketService | None = None
+    rooms: RoomBookings | None = None
+    checkin: CheckIn | None = None
+    vehicles: VehicleBookings | None = None
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

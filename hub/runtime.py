@@ -43,6 +43,10 @@ from hub.live import LiveHub, to_message
 from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
 from hub.services.alarms import AlarmPolicy, AlarmService, AlarmSweeper, SqlRuleStateStore
+from hub.services.booking import CheckIn, RoomBookings
+from hub.services.booking.jobs import BookingJobs
+from hub.services.booking.trips import Fix
+from hub.services.booking.vehicles import Track, VehicleBookings
 from hub.services.commands import CommandService
 from hub.services.journal import KINDS as JOURNAL_KINDS
 from hub.services.journal import EventJournal
@@ -280,6 +284,16 @@ class HubRules:
         )
 
 
+def _track_of(telemetry: TelemetryStore) -> Track:
+    """A vehicle's fixes from the telemetry store, as the trip analysis takes them."""
+
+    async def track(vehicle: str, start: datetime, end: datetime) -> list[Fix]:
+        fixes = await telemetry.track(vehicle, start, end, limit=200_000)
+        return [(f.ts, f.lat, f.lon) for f in fixes if f.lat is not None and f.lon is not None]
+
+    return track
+
+
 class Hub:
     """One hub process: its context, its components and its app."""
 
@@ -322,7 +336,12 @@ class Hub:
             rating_reminder=timedelta(hours=settings.tickets.rating_reminder_h),
         )
         ticket_jobs = TicketJobs(tickets, settings.tickets.sweep_s)
-        self.rules = RuleEngine(site, SqlRuleStateStore(db), alarms, save_every_s=1.0)
+        rooms = RoomBookings(db, site, settings.booking)
+        commands = CommandService(db)
+        vehicles = VehicleBookings(db, site, settings.booking, track=_track_of(telemetry))
+        self.rules = RuleEngine(
+            site, SqlRuleStateStore(db), alarms, save_every_s=1.0, trips=vehicles
+        )
         self.ctx = HubContext(
             settings=settings,
             site=site,
@@ -331,10 +350,13 @@ class Hub:
             telemetry=telemetry,
             pipeline=self.pipeline,
             live=live,
-            commands=CommandService(db),
+            commands=commands,
             location=location,
             alarms=alarms,
             tickets=tickets,
+            rooms=rooms,
+            checkin=CheckIn(rooms, settings.resolve_secret().encode()),
+            vehicles=vehicles,
             rules=HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )
@@ -370,6 +392,7 @@ class Hub:
             wall,
             AlarmSweeper(alarms),
             ticket_jobs,
+            BookingJobs(rooms, commands.write, settings.booking.sweep_s),
             notifier,
         ]
         for factory in factories:
@@ -407,6 +430,8 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.migrate)
         await asyncio.to_thread(self.rules.load)
+        if self.ctx.vehicles is not None:
+            await asyncio.to_thread(self.ctx.vehicles.load)  # the trip book, before fixes
         for event in await asyncio.to_thread(self.ctx.alarms.live_events):
             self.ctx.live.put(to_message(event))  # screens show the alarms already open
         await self.ctx.telemetry.start()

@@ -17,6 +17,7 @@ from hub.api.metrics import make_registry
 from hub.api.routes import (
     alarms,
     auth,
+    booking,
     health,
     ingest,
     live,
@@ -25,6 +26,7 @@ from hub.api.routes import (
     telemetry,
     tickets,
     users,
+    vehicles,
 )
 from hub.context import HubContext
 
@@ -95,7 +97,20 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     errors.install(app)
-    for module in (health, auth, users, site, telemetry, ingest, positions, live, alarms, tickets):
+    for module in (
+        health,
+        auth,
+        users,
+        site,
+        telemetry,
+        ingest,
+        positions,
+        live,
+        alarms,
+        tickets,
+        booking,
+        vehicles,
+    ):
         app.include_router(module.router)
     check_routes(app)
     if not api_routes(app):

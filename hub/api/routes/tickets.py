@@ -10,11 +10,12 @@ from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import Ctx, allow
+from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.tickets import TicketService
-from hub.services.tickets.figures import figures, to_csv, to_xlsx
+from hub.services.tickets.figures import COLUMNS, figures
 from hub.services.tickets.labels import label_sheet
 from hub.site.maintenance import Priority
 
@@ -119,7 +120,7 @@ def ticket_figures(
     _: Manager,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: Format = "json",
 ) -> Any:
     """Time to acknowledge and to repair (target minutes), SLA hit rates and satisfaction per
     category, technician and work unit, for tickets opened in [start, end) (default: the
@@ -127,19 +128,8 @@ def ticket_figures(
     end = end or datetime.now(UTC)
     start = start or end - timedelta(days=30)
     data = figures(service(ctx), start, end)
-    if format == "csv":
-        return Response(
-            to_csv(data),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="repairs.csv"'},
-        )
-    if format == "xlsx":
-        return Response(
-            to_xlsx(data),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="repairs.xlsx"'},
-        )
-    return data
+    rows = [data["total"], *data["rows"]]
+    return table_response(data, format, "repairs", {"repairs": (COLUMNS, rows)})
 
 
 @router.get("/tickets/categories", summary="Repair categories (for the report form)")

@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from hub.services import tables
 from hub.services.tickets.service import TicketService
 from hub.storage.models import Ticket
 
@@ -90,13 +89,3 @@ def figures(service: TicketService, start: datetime, end: datetime) -> dict[str,
         "total": _row(service, "all", "all", tickets),
         "rows": rows,
     }
-
-
-def to_csv(data: dict[str, Any]) -> str:
-    """The rows (and the total) as CSV with a header, UTF-8 with BOM for Excel."""
-    return tables.to_csv(COLUMNS, [data["total"], *data["rows"]])
-
-
-def to_xlsx(data: dict[str, Any]) -> bytes:
-    """The rows (and the total) as an Excel workbook."""
-    return tables.to_xlsx({"repairs": (COLUMNS, [data["total"], *data["rows"]])})

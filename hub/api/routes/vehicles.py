@@ -1,0 +1,163 @@
+"""Official vehicles: requests, approval, dispatch, departure and return, settlement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from hub.api.deps import Ctx, allow
+from hub.api.tables import Format, table_response
+from hub.context import HubContext
+from hub.errors import Unavailable
+from hub.identity.roles import PEOPLE, Principal, Role
+from hub.services.booking.vehicles import TRIP_COLUMNS, UNIT_COLUMNS, VehicleBookings
+
+router = APIRouter(prefix="/api", tags=["vehicles"])
+
+Person = Annotated[Principal, allow(PEOPLE)]
+Dispatcher = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER)]
+Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
+
+
+def service(ctx: HubContext) -> VehicleBookings:
+    """The hub's vehicle bookings (503 without)."""
+    if ctx.vehicles is None:
+        raise Unavailable("this hub runs no vehicle booking")
+    return ctx.vehicles
+
+
+class RequestCreate(BaseModel):
+    """Where to, why, how many, when."""
+
+    purpose: str = Field(min_length=1, max_length=200)
+    destination: str = Field(min_length=1, max_length=200)
+    passengers: int = Field(1, ge=1, le=80)
+    start: AwareDatetime
+    end: AwareDatetime
+    note: str = Field("", max_length=2000)
+
+
+class Decision(BaseModel):
+    """An approver's note."""
+
+    note: str = Field("", max_length=2000)
+
+
+class DispatchBody(BaseModel):
+    """The car and the driver."""
+
+    vehicle_id: str = Field(max_length=64)
+    driver_id: str = Field(max_length=64)
+
+
+class OdometerBody(BaseModel):
+    """The odometer's reading; `at` when recorded after the fact (default now)."""
+
+    odometer_km: float = Field(ge=0, le=10_000_000)
+    at: AwareDatetime | None = None
+
+
+class ReturnBody(OdometerBody):
+    """The odometer at return, and what the trip cost besides the kilometres (yuan)."""
+
+    extras: dict[Literal["tolls", "parking", "fuel", "other"], float] = Field(default_factory=dict)
+
+
+@router.post("/vehicle-requests", summary="Ask for an official car", status_code=201)
+def request(ctx: Ctx, body: RequestCreate, who: Person) -> dict[str, Any]:
+    """It waits for the unit's approvers in turn (none: straight to the dispatchers)."""
+    return service(ctx).request(
+        who,
+        purpose=body.purpose,
+        destination=body.destination,
+        passengers=body.passengers,
+        start=body.start,
+        end=body.end,
+        note=body.note,
+    )
+
+
+@router.get("/vehicle-requests", summary="Vehicle requests")
+def requests(
+    ctx: Ctx,
+    who: Person,
+    status: Annotated[
+        str | None,
+        Query(
+            pattern="^(open|pending|approved|rejected|dispatched|departed|returned|settled|cancelled)$"
+        ),
+    ] = None,
+) -> list[dict[str, Any]]:
+    """Dispatchers and administrators see all; others their own and those they approve."""
+    svc = service(ctx)
+    if who.roles & {Role.ADMIN, Role.DISPATCHER}:
+        return svc.find(status=status)
+    approving = {u.id for u in ctx.site.work_units if who.name in u.approvers}
+    mine = svc.find(status=status)
+    return [r for r in mine if r["requester"] == who.name or r["unit"] in approving]
+
+
+@router.get("/vehicle-requests/{request_id}", summary="One vehicle request")
+def get(ctx: Ctx, request_id: int, _: Person) -> dict[str, Any]:
+    """The request and where it is."""
+    return service(ctx).get(request_id)
+
+
+@router.post("/vehicle-requests/{request_id}/approve", summary="Approve (the next approver)")
+def approve(ctx: Ctx, request_id: int, body: Decision, who: Person) -> dict[str, Any]:
+    """403 unless you are the unit's next approver."""
+    return service(ctx).decide(who, request_id, True, body.note)
+
+
+@router.post("/vehicle-requests/{request_id}/reject", summary="Reject (the next approver)")
+def reject(ctx: Ctx, request_id: int, body: Decision, who: Person) -> dict[str, Any]:
+    """403 unless you are the unit's next approver."""
+    return service(ctx).decide(who, request_id, False, body.note)
+
+
+@router.get("/vehicle-requests/{request_id}/options", summary="Free cars and drivers")
+def options(ctx: Ctx, request_id: int, _: Dispatcher) -> dict[str, Any]:
+    """For the dispatcher: cars with seats enough and drivers free for the trip's time."""
+    return service(ctx).options(request_id)
+
+
+@router.post("/vehicle-requests/{request_id}/dispatch", summary="Dispatch a car and a driver")
+def dispatch(ctx: Ctx, request_id: int, body: DispatchBody, who: Dispatcher) -> dict[str, Any]:
+    """409 if the car or the driver is taken then (buffers included)."""
+    return service(ctx).dispatch(who, request_id, body.vehicle_id, body.driver_id)
+
+
+@router.post("/vehicle-requests/{request_id}/depart", summary="The car leaves")
+def depart(ctx: Ctx, request_id: int, body: OdometerBody, who: Person) -> dict[str, Any]:
+    """The trip's driver or a dispatcher, with the odometer's reading."""
+    return service(ctx).depart(who, request_id, body.odometer_km, body.at)
+
+
+@router.post("/vehicle-requests/{request_id}/return", summary="The car is back")
+async def return_(ctx: Ctx, request_id: int, body: ReturnBody, who: Person) -> dict[str, Any]:
+    """Kilometres from the GPS track (jumps left out) beside the odometer's, and the cost."""
+    extras: dict[str, float] = {str(k): float(v) for k, v in body.extras.items()}
+    return await service(ctx).return_(who, request_id, body.odometer_km, extras, body.at)
+
+
+@router.post("/vehicle-requests/{request_id}/cancel", summary="Call a trip off")
+def cancel(ctx: Ctx, request_id: int, who: Person) -> dict[str, Any]:
+    """The requester or a dispatcher, before departure."""
+    return service(ctx).cancel(who, request_id)
+
+
+@router.get("/vehicle-settlements/{month}", summary="A month's trips and costs per unit")
+def settlement(ctx: Ctx, month: Month, _: Dispatcher, format: Format = "json") -> Any:
+    """Trips returned in the month (site time) with kilometres (odometer and GPS), extras and
+    cost, and the totals per unit; CSV has the units, XLSX both."""
+    data = service(ctx).settlement(month)
+    sheets = {"units": (UNIT_COLUMNS, data["units"]), "trips": (TRIP_COLUMNS, data["trips"])}
+    return table_response(data, format, f"vehicles-{month}", sheets)
+
+
+@router.post("/vehicle-settlements/{month}/settle", summary="Close a month")
+def settle(ctx: Ctx, month: Month, who: Dispatcher) -> dict[str, Any]:
+    """Its returned trips become settled."""
+    return service(ctx).settle(who, month)
