@@ -78,6 +78,7 @@ def hvac_plan(rooms: RoomBookings, now: datetime) -> list[HvacStep]:
             rows = list(s.scalars(q))
             needing = [b for b in rows if b.status in ROOM_HOLDING and b.end > now]
             on = [b for b in rows if b.hvac == "comfort"]
+            ended = tuple(b.id for b in on if b not in needing)  # the next meeting takes over
             if needing and not any(b.hvac == "comfort" for b in needing):
                 steps.append(
                     HvacStep(
@@ -86,13 +87,13 @@ def hvac_plan(rooms: RoomBookings, now: datetime) -> list[HvacStep]:
                         room.hvac.comfort,
                         "comfort",
                         tuple(b.id for b in needing),
+                        handed_over=ended,
                     )
                 )
             elif needing:
-                rest = tuple(b.id for b in on if b not in needing)
                 late = tuple(b.id for b in needing if b.hvac == "")
-                if rest or late:  # the room is already comfortable: hand it on
-                    steps.append(HvacStep(room.id, "", 0.0, "comfort", late, handed_over=rest))
+                if ended or late:  # the room is comfortable already
+                    steps.append(HvacStep(room.id, "", 0.0, "comfort", late, handed_over=ended))
             elif on:
                 steps.append(
                     HvacStep(
