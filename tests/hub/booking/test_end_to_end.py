@@ -132,6 +132,18 @@ def test_a_recurring_meeting_heats_checks_in_and_a_no_show_is_released_and_set_b
     )
     assert clash.status_code == 409
     assert "taken" in clash.json()["detail"]
+    late = client.post(
+        "/api/bookings",
+        json={
+            "room_id": "r-101",
+            "start": (first.replace(hour=21, minute=30)).isoformat(),
+            "end": (first.replace(hour=22, minute=30)).isoformat(),
+            "title": "太晚了",
+        },
+        headers=staff,
+    )
+    assert late.status_code == 422  # the room closes at 22:00
+    assert "07:00-22:00" in late.json()["detail"]
 
     # 09:00, 20 minutes ahead: the room controller goes to comfort (2), read back from BACnet
     wait_for(

@@ -146,3 +146,34 @@ def test_a_trip_is_driven_returned_costed_and_settled(cars: VehicleBookings, clo
     (unit,) = month["units"]
     assert (unit["unit"], unit["trips"], unit["cost"]) == ("u-edu", 1, back["cost"])
     assert cars.settle(DISPATCHER, "2026-11")["trips"][0]["status"] == "settled"
+
+
+async def test_the_unauthorised_use_rule_reads_dispatched_trips_from_the_bookings(
+    cars: VehicleBookings, clock: Clock, db: Database, demo_site: Site
+) -> None:
+    from hub.domain import PositionFix, SubjectKind
+    from hub.services.alarms import AlarmService, SqlRuleStateStore
+    from hub.site.rules import VehicleUseRule
+    from rules.engine import RuleEngine
+
+    rid = ask(cars, EDU, 9, hours=2)
+    cars.dispatch(DISPATCHER, rid, "car-1", "d1")  # car-1 has a trip 08:45-11:15 (buffers)
+    site = demo_site.model_copy(
+        update={"rules": [VehicleUseRule(id="use", kind="vehicle_use", grace_s=60)]}
+    )
+    alarms = AlarmService(db)
+    engine = RuleEngine(site, SqlRuleStateStore(db), alarms, clock=clock, trips=cars)
+    engine.load()
+    out_in_town = (30.2700, 120.1500)
+    for minute in range(0, 5):
+        clock.now = at(23, 9, minute)
+        await engine.handle(
+            [
+                PositionFix(
+                    car, SubjectKind.VEHICLE, clock.now, "gps", *out_in_town, speed_mps=12.0
+                )
+                for car in ("car-1", "car-2")
+            ]
+        )
+    # car-1 drives on its dispatched trip; car-2 has none
+    assert [a["originator"] for a in alarms.list(active=True)] == ["car-2"]
