@@ -117,3 +117,5 @@ $("#day").value = iso;
 form.elements.date.value = iso;
 Hub.api("/api/auth/me").then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
 load().catch((err) => say(String(err.message || err), false));
+// Other units book too: the day's view follows them (the form keeps what you typed).
+setInterval(() => { if (!document.hidden) load().catch(() => {}); }, 15000);
