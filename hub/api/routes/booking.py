@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 import segno
@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from hub.api.deps import PUBLIC, Ctx, allow
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
-from hub.errors import Forbidden, Unavailable
+from hub.errors import Forbidden, Invalid, Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.booking import CheckIn, RoomBookings, Slot
 from hub.services.booking.checkin import MEETING_COLUMNS, UNIT_COLUMNS
@@ -68,12 +68,15 @@ class BookingChange(BaseModel):
 
 
 class RangeChange(BaseModel):
-    """Cancel or retitle the meetings of a series between two dates (inclusive)."""
+    """Cancel, retitle or re-time the meetings of a series between two dates (inclusive);
+    `start_time` and `end_time` are local times of day, given together."""
 
     first: date
     last: date
     cancel: bool = False
     title: str | None = Field(None, min_length=1, max_length=200)
+    start_time: time | None = None
+    end_time: time | None = None
 
 
 class WaitBody(BaseModel):
@@ -199,9 +202,12 @@ def reject(ctx: Ctx, booking_id: int, who: Person) -> dict[str, Any]:
 
 @router.post("/booking-series/{series_id}/range", summary="Change a series over some dates")
 def change_range(ctx: Ctx, series_id: int, body: RangeChange, who: Person) -> list[dict[str, Any]]:
-    """Cancel (holidays) or retitle the series' meetings between two dates."""
+    """Cancel (holidays), retitle or re-time the series' meetings between two dates."""
+    if (body.start_time is None) != (body.end_time is None):
+        raise Invalid("give start_time and end_time together", field="start_time")
+    hours = (body.start_time, body.end_time) if body.start_time and body.end_time else None
     return rooms_of(ctx).change_range(
-        who, series_id, body.first, body.last, cancel=body.cancel, title=body.title
+        who, series_id, body.first, body.last, cancel=body.cancel, title=body.title, hours=hours
     )
 
 

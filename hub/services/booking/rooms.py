@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -403,8 +403,10 @@ class RoomBookings:
         *,
         cancel: bool = False,
         title: str | None = None,
+        hours: tuple[time, time] | None = None,
     ) -> list[dict[str, Any]]:
-        """Cancel or retitle the meetings of a series between two dates (inclusive)."""
+        """Cancel, retitle or re-time (new local start and end times) the meetings of a
+        series between two dates (inclusive); new times are checked like new bookings."""
         lo = datetime.combine(first, datetime.min.time(), self.tz)
         hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), self.tz)
         with self.write("the room") as s:
@@ -421,6 +423,17 @@ class RoomBookings:
             )
             rows = list(s.scalars(q.order_by(Booking.start)))
             now = self.clock()
+            room = self.rooms[series.room_id]
+            if hours is not None and not cancel:
+                slots = [self._at_hours(b.start, hours) for b in rows]
+                for x in slots:
+                    self.check_slot(room, x, now)
+                ids = [b.id for b in rows]
+                self._refuse_clashes(self._clashes(s, room, slots, ignore=ids), room)
+                self._check_quota(s, series.unit, slots, ignore=ids)
+                for b, x in zip(rows, slots, strict=True):
+                    b.start, b.end = x.start, x.end
+                    b.busy_until = x.end + timedelta(minutes=room.buffer_min)
             for b in rows:
                 if cancel:
                     b.status, b.cancelled_at = "cancelled", now
@@ -435,9 +448,16 @@ class RoomBookings:
                 first=first.isoformat(),
                 last=last.isoformat(),
                 cancel=cancel,
+                hours=[h.isoformat() for h in hours] if hours else None,
             )
-            room = self.rooms.get(series.room_id)
             return [booking_dict(b, room) for b in rows]
+
+    def _at_hours(self, start: datetime, hours: tuple[time, time]) -> Slot:
+        day = start.astimezone(self.tz).date()
+        return Slot(
+            datetime.combine(day, hours[0], self.tz).astimezone(UTC),
+            datetime.combine(day, hours[1], self.tz).astimezone(UTC),
+        )
 
     def cancel(self, who: Principal, booking_id: int, scope: str = "this") -> list[dict[str, Any]]:
         """Cancel a meeting, this and the following of its series, or the whole series; the

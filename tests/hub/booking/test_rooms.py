@@ -5,7 +5,7 @@ check-in with the rotating code, release of no-shows and the HVAC plan."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -162,6 +162,21 @@ def test_a_series_books_every_meeting_or_none_and_edits_one_following_or_a_range
     # a date range: the holidays are off
     off = rooms.change_range(STAFF, new_series, date(2026, 12, 20), date(2026, 12, 31), cancel=True)
     assert len(off) == 2
+    # a date range re-timed: the meeting of 1 December moves to the afternoon
+    retimed = rooms.change_range(
+        STAFF, series["series_id"], date(2026, 12, 1), date(2026, 12, 1), hours=(time(16), time(17))
+    )
+    assert [b["start"] for b in retimed] == [
+        datetime(2026, 12, 1, 16, tzinfo=SH).astimezone(UTC).isoformat()
+    ]
+    with pytest.raises(Invalid, match="07:00-22:00"):
+        rooms.change_range(
+            STAFF,
+            series["series_id"],
+            date(2026, 11, 24),
+            date(2026, 11, 24),
+            hours=(time(21), time(23)),
+        )
     left = rooms.find(organiser="staff")
     assert [b["start"][:10] for b in left] == ["2026-11-24", "2026-12-01", "2026-12-15"]
     with pytest.raises(Forbidden):
