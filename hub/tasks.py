@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
@@ -31,30 +33,49 @@ async def cancel(tasks: Iterable[asyncio.Task[None]]) -> None:
 
 
 class Periodic:
-    """A hub component that runs a blocking job in a worker thread every `every_s` seconds
-    (first after one period). The job returns how many things it changed; a failure (the
-    database away) is logged and counted, and the next period tries again."""
+    """A hub component that runs a job every `every_s` seconds (first after one period, or at
+    once with `at_start`). A blocking job runs in a worker thread, a coroutine function on
+    the loop. The job returns how many things it changed; a failure (the database away) is
+    logged and counted, shown in the health until a run succeeds, and the next period tries
+    again."""
 
-    def __init__(self, name: str, every_s: float, job: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        name: str,
+        every_s: float,
+        job: Callable[[], int] | Callable[[], Awaitable[int]],
+        *,
+        at_start: bool = False,
+    ) -> None:
         self.name = name
         self._every = every_s
         self._job = job
+        self._at_start = at_start
         self._task: asyncio.Task[None] | None = None
         self.changed = 0
         self.failures = 0
+        self.last_run: datetime | None = None
+        self.last_error = ""
 
     async def start(self) -> None:
         """Start the timer."""
         self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def _loop(self) -> None:
-        while True:
+        if not self._at_start:
             await asyncio.sleep(self._every)
+        while True:
             try:
-                self.changed += await asyncio.to_thread(self._job)
-            except Exception:  # the loop boundary: log, count, next period
+                if inspect.iscoroutinefunction(self._job):
+                    self.changed += await self._job()
+                else:
+                    self.changed += await asyncio.to_thread(self._job)  # type: ignore[arg-type]
+                self.last_run, self.last_error = datetime.now(UTC), ""
+            except Exception as err:  # the loop boundary: log, count, next period
                 self.failures += 1
+                self.last_error = str(err) or type(err).__name__
                 log.exception("periodic job %s failed", self.name)
+            await asyncio.sleep(self._every)
 
     async def stop(self) -> None:
         """Stop the timer."""
@@ -62,5 +83,12 @@ class Periodic:
             await cancel([self._task])
 
     def health(self) -> dict[str, object]:
-        """Counts."""
-        return {"status": "ok", "changed": self.changed, "failures": self.failures}
+        """Counts, the last run, and the last failure while it lasts."""
+        alive = self._task is None or not self._task.done()
+        return {
+            "status": "down" if not alive else ("degraded" if self.last_error else "ok"),
+            "changed": self.changed,
+            "failures": self.failures,
+            "last_run": self.last_run.isoformat() if self.last_run else None,
+            "error": self.last_error,
+        }

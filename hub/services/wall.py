@@ -4,7 +4,6 @@ pushed to the live view as the `summary` entity every few seconds."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,9 +15,7 @@ from hub.domain import GateEvent
 from hub.live import LiveHub
 from hub.pipeline import Envelope
 from hub.site import Site
-from hub.tasks import cancel
-
-log = logging.getLogger(__name__)
+from hub.tasks import Periodic
 
 Counts = Callable[[], dict[str, int]]
 
@@ -91,11 +88,9 @@ class GateTally:
         return c
 
 
-class WallSummary:
+class WallSummary(Periodic):
     """A hub component and a pipeline consumer (gate events): every `every_s` seconds it puts
-    the `summary` entity on the live view."""
-
-    name = "wall_summary"
+    the `summary` entity on the live view (the first at start)."""
 
     def __init__(
         self,
@@ -107,17 +102,14 @@ class WallSummary:
         tickets: Counts,
         rules: Callable[[], list[dict[str, Any]]],
     ) -> None:
+        super().__init__("wall_summary", every_s, self._put, at_start=True)
         self._live = live
         self._site = site
-        self._every = every_s
         self._alarms = alarms
         self._tickets = tickets
         self._rules = rules
         self._inside = prepared.prep(site.site.boundary.to_shape())
         self.gates = GateTally(site.site.timezone)
-        self._task: asyncio.Task[None] | None = None
-        self.failures = 0
-        self.last_error = ""
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler: count gate passages."""
@@ -125,20 +117,9 @@ class WallSummary:
             if isinstance(env.event, GateEvent):
                 self.gates.add(env.event)
 
-    async def start(self) -> None:
-        """Put a first summary now, then every period."""
-        self._task = asyncio.create_task(self._loop(), name=self.name)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-                self.last_error = ""
-            except Exception as err:  # the loop boundary: the database away; next period
-                self.failures += 1
-                self.last_error = str(err)
-                log.exception("wall summary failed")
-            await asyncio.sleep(self._every)
+    async def _put(self) -> int:
+        await self.refresh()
+        return 1
 
     async def refresh(self) -> dict[str, Any]:
         """Compute the summary and put it on the live view."""
@@ -168,16 +149,3 @@ class WallSummary:
             elif msg["subject_kind"] == "guard" and inside:
                 counts["guards_inside"] += 1
         return counts
-
-    async def stop(self) -> None:
-        """Stop the timer."""
-        if self._task is not None:
-            await cancel([self._task])
-
-    def health(self) -> dict[str, object]:
-        """Failures of the last refresh."""
-        return {
-            "status": "degraded" if self.last_error else "ok",
-            "failures": self.failures,
-            "error": self.last_error,
-        }

@@ -18,7 +18,7 @@ from hub.domain import CommandResult
 from hub.services.booking.rooms import RoomBookings
 from hub.storage.audit import record
 from hub.storage.models import ROOM_HOLDING, Booking
-from hub.tasks import cancel
+from hub.tasks import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -116,38 +116,21 @@ def hvac_done(rooms: RoomBookings, step: HvacStep) -> None:
             b.hvac = "handover"
 
 
-class BookingJobs:
+class BookingJobs(Periodic):
     """The hub component running the release and HVAC steps every `every_s` seconds."""
 
-    name = "booking_jobs"
-
     def __init__(self, rooms: RoomBookings, write: Write, every_s: float) -> None:
+        super().__init__("booking_jobs", every_s, self.run_once)
         self._rooms = rooms
         self._write = write
-        self._every = every_s
-        self._task: asyncio.Task[None] | None = None
         self.released = 0
         self.commands = 0
         self.failed_commands = 0
-        self.last_run: datetime | None = None
-        self.last_error = ""
+        self.last: dict[str, Any] = {}
 
-    async def start(self) -> None:
-        """Start the timer (first run after one period)."""
-        self._task = asyncio.create_task(self._loop(), name=self.name)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                await self.run_once()
-                self.last_error = ""
-            except Exception as err:  # the loop boundary: the database away; next period
-                self.last_error = str(err)
-                log.exception("booking job failed")
-
-    async def run_once(self) -> dict[str, Any]:
-        """One pass: release no-shows, then bring each room's HVAC to what it needs."""
+    async def run_once(self) -> int:
+        """One pass: release no-shows, then bring each room's HVAC to what it needs; returns
+        how many bookings changed."""
         now = self._rooms.clock()
         released = await asyncio.to_thread(release_no_shows, self._rooms, now)
         self.released += len(released)
@@ -164,23 +147,14 @@ class BookingJobs:
                     continue
             await asyncio.to_thread(hvac_done, self._rooms, step)
             done.append({"room": step.room_id, "state": step.state, "bookings": step.bookings})
-        self.last_run = now
-        return {"released": released, "hvac": done}
-
-    async def stop(self) -> None:
-        """Stop the timer."""
-        if self._task is not None:
-            await cancel([self._task])
+        self.last = {"released": released, "hvac": done}
+        return len(released) + sum(len(d["bookings"]) for d in done)
 
     def health(self) -> dict[str, object]:
         """When it last ran, what it did, whether the last pass failed."""
-        alive = self._task is None or not self._task.done()
-        status = "down" if not alive else ("degraded" if self.last_error else "ok")
         return {
-            "status": status,
-            "last_run": self.last_run.isoformat() if self.last_run else None,
+            **super().health(),
             "released": self.released,
             "hvac_commands": self.commands,
             "hvac_failures": self.failed_commands,
-            "error": self.last_error,
         }

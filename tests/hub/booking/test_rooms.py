@@ -17,6 +17,7 @@ from hub.services.booking.jobs import hvac_done, hvac_plan, release_no_shows
 from hub.settings import BookingSettings
 from hub.site import Site
 from hub.storage import Database
+from tests.support.clock import Clock
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SH)  # Monday 08:00
@@ -25,17 +26,9 @@ FIN = Principal("fin", frozenset({Role.STAFF}), "u-finance")
 LEADER = Principal("leader", frozenset({Role.STAFF}), "u-office")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from hub.services.booking.vehicles import VehicleBookings
 from hub.settings import BookingSettings
 from hub.site import Site
 from hub.storage import Database
+from tests.support.clock import Clock
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SH)
@@ -29,17 +30,9 @@ DISPATCHER = Principal("dispatcher", frozenset({Role.DISPATCHER}), "u-logistics"
 DRIVER = Principal("driver1", frozenset({Role.STAFF}), "u-logistics")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 def straight_track(start: datetime, minutes: int) -> list[Fix]:
