@@ -149,7 +149,7 @@ class LiveHub:
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler."""
         for env in batch:
-            if env.event.kind != "command":
+            if env.event.kind not in ("command", "notice"):  # notices may name visitors
                 self.put(to_message(env.event))
 
     def put(self, msg: Message) -> None:

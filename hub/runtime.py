@@ -34,6 +34,8 @@ from hub.domain import (
     Component,
     Event,
     EventSink,
+    GateEvent,
+    Notice,
     Reading,
     TicketEvent,
 )
@@ -384,7 +386,9 @@ class Hub:
             recipients=lambda rule: identity.emails_for(routes.get(rule, [])),
             people=lambda names: identity.emails_for([f"user:{n}" for n in names]),
         )
-        self.pipeline.subscribe("notify", notifier, kinds=("alarm", "ticket"), lossless=False)
+        self.pipeline.subscribe(
+            "notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False
+        )
         # first: rule state loads before data arrives
         self.components: list[Component] = [
             self.rules,
@@ -409,17 +413,18 @@ class Hub:
                 self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
 
-    def _announce(self, event: AlarmEvent | TicketEvent) -> None:
-        """Put an alarm or ticket change on the pipeline (live view, notifications, tickets);
-        from any thread (the services change their state in worker threads)."""
+    def _announce(self, event: AlarmEvent | TicketEvent | GateEvent | Notice) -> None:
+        """Put a service's event on the pipeline (live view, notifications, tickets): alarm
+        and ticket changes, gate decisions, notices; from any thread (the services change
+        their state in worker threads)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(self._publish, event)
 
-    def _publish(self, event: AlarmEvent | TicketEvent) -> None:
+    def _publish(self, event: AlarmEvent | TicketEvent | GateEvent | Notice) -> None:
         with contextlib.suppress(PipelineClosed):
-            self.pipeline.publish_nowait(f"{event.kind}s", event)  # source: alarms, tickets
+            self.pipeline.publish_nowait(f"{event.kind}s", event)  # source: alarms, tickets, …
 
     def migrate(self) -> None:
         """Bring the relational schema up to date."""

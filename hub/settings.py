@@ -137,6 +137,21 @@ class BookingSettings(BaseModel):
     vehicle_buffer_min: int = Field(15, ge=0, le=240)  # kept free around a dispatched trip
 
 
+class GateSettings(BaseModel):
+    """Visitors and the gate (docs/gate.md)."""
+
+    retention_days: int = Field(30, ge=1, le=3650)  # visitors' personal data kept after a visit
+    early_min: int = Field(60, ge=0, le=24 * 60)  # a pass opens this long before the visit
+    overstay_grace_min: int = Field(30, ge=0, le=24 * 60)  # still inside after the end: alarm
+    clock_skew_s: int = Field(120, ge=0, le=3600)  # terminals' clocks may be this far off
+    denied_alarm: int = Field(3, ge=2, le=100)  # this many refusals of one credential ...
+    denied_window_min: int = Field(10, ge=1, le=24 * 60)  # ... within this long: an alarm
+    approval_over_visitors: int = Field(10, ge=1, le=10_000)  # bigger groups need approval
+    approval_over_days: int = Field(1, ge=1, le=366)  # longer visits need approval
+    sweep_s: float = Field(30.0, ge=1, le=3600)  # overstay, no-show and purge job
+    pass_key_file: Path | None = None  # Ed25519 private key (PEM); default: in the data folder
+
+
 class LiveSettings(BaseModel):
     """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
 
@@ -181,6 +196,7 @@ class Settings(BaseSettings):
     tickets: TicketSettings = TicketSettings()
     live: LiveSettings = LiveSettings()
     booking: BookingSettings = BookingSettings()
+    gate: GateSettings = GateSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

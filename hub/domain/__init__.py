@@ -15,6 +15,7 @@ from hub.domain.events import (
     Reading,
     Sighting,
     SubjectKind,
+    Notice,
     TicketEvent,
     event_source_key,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Sighting",
     "StoredRule",
     "SubjectKind",
+    "Notice",
     "TicketEvent",
     "Verdict",
     "event_source_key",

@@ -181,6 +181,23 @@ class TicketEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for some people, e-mailed to them (a visitor arrived, overstays). Not shown
+    on the shared screens: it may name a visitor."""
+
+    topic: str  # e.g. "visit.arrived", "visit.overstay"
+    subject: str
+    body: str
+    ts: datetime
+    notify: tuple[str, ...] = ()  # usernames
+    key: str = ""
+    kind: ClassVar[str] = "notice"
+
+    def __post_init__(self) -> None:
+        _require_aware(self.ts, "Notice")
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     """A request to act on equipment, carried out by the adapter that owns the target."""
 
@@ -198,7 +215,15 @@ class Command:
 
 
 Event = (
-    Reading | DeviceStatus | PositionFix | Sighting | GateEvent | AlarmEvent | TicketEvent | Command
+    Reading
+    | DeviceStatus
+    | PositionFix
+    | Sighting
+    | GateEvent
+    | AlarmEvent
+    | TicketEvent
+    | Notice
+    | Command
 )
 
 
@@ -221,3 +246,5 @@ def event_source_key(event: Event) -> str:
             return f"ticket:{event.ticket_id}"
         case Command():
             return event.target
+        case Notice():
+            return event.key or event.topic

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.domain import AlarmEvent, TicketEvent
+from hub.domain import AlarmEvent, Notice, TicketEvent
 from hub.pipeline import Envelope
 from hub.settings import EmailSettings, MqttSettings, NotifySettings, WebhookSettings
 from hub.tasks import cancel
@@ -142,13 +142,13 @@ class _Target:
         self.min_rank = SEVERITY_RANK[min_severity]
         self.send = send
         self.tickets = tickets
-        self.queue: asyncio.Queue[AlarmEvent | TicketEvent] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[AlarmEvent | TicketEvent | Notice] = asyncio.Queue(maxsize)
         self.counts: Counter[str] = Counter()
         self.last_error = ""
         self.task: asyncio.Task[None] | None = None
 
-    def wants(self, event: AlarmEvent | TicketEvent) -> bool:
-        if isinstance(event, TicketEvent):
+    def wants(self, event: AlarmEvent | TicketEvent | Notice) -> bool:
+        if isinstance(event, TicketEvent | Notice):
             return self.tickets and bool(event.notify)
         return (
             not self.tickets
@@ -156,7 +156,7 @@ class _Target:
             and SEVERITY_RANK.get(event.severity, 0) >= self.min_rank
         )
 
-    def offer(self, event: AlarmEvent | TicketEvent) -> None:
+    def offer(self, event: AlarmEvent | TicketEvent | Notice) -> None:
         """Queue for delivery; a full queue drops its oldest (counted)."""
         if self.queue.full():
             self.queue.get_nowait()
@@ -195,6 +195,15 @@ def _ticket_mail(t: TicketEvent, site: str, sender: str, to: list[str]) -> Email
         f"{what}\n工单：#{t.ticket_id} {t.title}\n状态：{t.status}\n"
         f"类别：{t.category} · 优先级：{t.priority}\n站点：{site}\n"
     )
+    return msg
+
+
+def _notice_mail(n: Notice, sender: str, to: list[str]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = n.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg.set_content(n.body)
     return msg
 
 
@@ -334,9 +343,13 @@ class Notifier:
     def _ticket_email(self, cfg: EmailSettings) -> _Target:
         timeout = self._settings.timeout_s
 
-        def send(event: TicketEvent) -> None:
+        def send(event: TicketEvent | Notice) -> None:
             to = self._people(event.notify)
-            if to:
+            if not to:
+                return
+            if isinstance(event, Notice):
+                send_mail(cfg, _notice_mail(event, cfg.sender, to), timeout)
+            else:
                 send_mail(cfg, _ticket_mail(event, self._site, cfg.sender, to), timeout)
 
         label = f"email tickets {cfg.host}:{cfg.port}"
@@ -347,7 +360,7 @@ class Notifier:
         ticket change for the people it concerns (e-mail)."""
         for env in batch:
             event = env.event
-            if not isinstance(event, AlarmEvent | TicketEvent):
+            if not isinstance(event, AlarmEvent | TicketEvent | Notice):
                 continue
             if self.mqtt is not None and isinstance(event, AlarmEvent):
                 self.mqtt.publish(event, render(event, "json", self._tz, self._site))

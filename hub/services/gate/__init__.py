@@ -1,0 +1,1 @@
+"""Visitors and the gate: visits and passes, plates, gate decisions, guards' reviews."""
