@@ -17,6 +17,8 @@ from hub.services.alarms import AlarmService
 from hub.services.booking import CheckIn, RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
 from hub.services.commands import CommandService
+from hub.services.gate.service import GateService
+from hub.services.gate.visits import VisitService
 from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
@@ -83,6 +85,8 @@ class HubContext:
     rooms: RoomBookings | None = None
     checkin: CheckIn | None = None
     vehicles: VehicleBookings | None = None
+    visits: VisitService | None = None
+    gate: GateService | None = None
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

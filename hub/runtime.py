@@ -50,6 +50,9 @@ from hub.services.booking.jobs import BookingJobs
 from hub.services.booking.trips import Fix
 from hub.services.booking.vehicles import Track, VehicleBookings
 from hub.services.commands import CommandService
+from hub.services.gate import passes
+from hub.services.gate.service import GateService
+from hub.services.gate.visits import VisitService
 from hub.services.journal import KINDS as JOURNAL_KINDS
 from hub.services.journal import EventJournal
 from hub.services.notify import Notifier
@@ -62,7 +65,7 @@ from hub.site.loader import DeviceHook, check_rules_text
 from hub.site.locate import map_locator
 from hub.site.rules import SilenceRule, ThresholdRule
 from hub.storage import Database, upgrade
-from hub.tasks import cancel
+from hub.tasks import Periodic, cancel
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.schema import series_meta
@@ -344,6 +347,15 @@ class Hub:
         self.rules = RuleEngine(
             site, SqlRuleStateStore(db), alarms, save_every_s=1.0, trips=vehicles
         )
+        key_file = settings.gate.pass_key_file or settings.data_dir / "pass_ed25519.pem"
+        visits = VisitService(
+            db,
+            site,
+            settings.gate,
+            secret=settings.resolve_secret().encode(),
+            key=passes.load_or_create_key(key_file),
+        )
+        gate = GateService(visits, alarms=alarms, announce=self._announce)
         self.ctx = HubContext(
             settings=settings,
             site=site,
@@ -359,6 +371,8 @@ class Hub:
             rooms=rooms,
             checkin=CheckIn(rooms, settings.resolve_secret().encode()),
             vehicles=vehicles,
+            visits=visits,
+            gate=gate,
             rules=HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )
@@ -378,6 +392,7 @@ class Hub:
         self.pipeline.subscribe("wall", wall, kinds=("gate",), lossless=False)
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
+        routes.setdefault("gate", ["role:security"])  # refusals repeating, visitors overstaying
         notifier = Notifier(
             settings.notify,
             site=site.site.name,
@@ -397,6 +412,7 @@ class Hub:
             AlarmSweeper(alarms),
             ticket_jobs,
             BookingJobs(rooms, commands.write, settings.booking.sweep_s),
+            Periodic("gate_jobs", settings.gate.sweep_s, gate.sweep),
             notifier,
         ]
         for factory in factories:

@@ -18,6 +18,7 @@ from hub.api.routes import (
     alarms,
     auth,
     booking,
+    gate,
     health,
     ingest,
     live,
@@ -110,6 +111,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         tickets,
         booking,
         vehicles,
+        gate,
     ):
         app.include_router(module.router)
     check_routes(app)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.domain import Event, GateDirection, GateEvent, Notice
+from hub.domain import GateDirection, GateEvent, Notice
 from hub.errors import Conflict, Invalid, NotFound
 from hub.identity.roles import Principal
 from hub.services.alarms import AlarmService
@@ -37,7 +37,7 @@ class GateService:
         visits: VisitService,
         *,
         alarms: AlarmService | None = None,
-        announce: Callable[[Event], None] = lambda e: None,
+        announce: Callable[[GateEvent | Notice], None] = lambda e: None,
     ) -> None:
         self.visits = visits
         self._db = visits._db

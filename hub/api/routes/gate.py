@@ -1,0 +1,261 @@
+"""Visitors and the gate: visits and passes (hosts), the decision API (gate terminals, by API
+key), reviews, overrides, the roster, counts and plate lists (security)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import segno
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from hub.api.deps import PUBLIC, Ctx, allow
+from hub.context import HubContext
+from hub.errors import NotFound, Unavailable
+from hub.identity.roles import PEOPLE, Principal, Role
+from hub.services.gate import passes
+from hub.services.gate.service import GateService
+from hub.services.gate.visits import VisitorIn, VisitService
+
+router = APIRouter(prefix="/api", tags=["gate"])
+
+Person = Annotated[Principal, allow(PEOPLE)]
+Terminal = Annotated[Principal, allow(Role.GATE_TERMINAL, Role.ADMIN)]
+Guard = Annotated[Principal, allow(Role.SECURITY, Role.ADMIN)]
+KeyReader = Annotated[Principal, allow(Role.GATE_TERMINAL, Role.SECURITY, Role.ADMIN)]
+
+
+def visits_of(ctx: HubContext) -> VisitService:
+    """The hub's visits (503 without)."""
+    if ctx.visits is None:
+        raise Unavailable("this hub runs no visitor service")
+    return ctx.visits
+
+
+def gate_of(ctx: HubContext) -> GateService:
+    """The hub's gate (503 without)."""
+    if ctx.gate is None:
+        raise Unavailable("this hub runs no gate service")
+    return ctx.gate
+
+
+def qr_data_url(text: str) -> str:
+    """A QR code of `text` as an SVG data URL."""
+    buf = io.BytesIO()
+    segno.make(text, error="m").save(buf, kind="svg", scale=6, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+class VisitorBody(BaseModel):
+    """A visitor; the ID number is kept only as a keyed hash and its last 4 characters."""
+
+    name: str = Field(min_length=1, max_length=120)
+    phone: str = Field("", max_length=32)
+    id_number: str | None = Field(None, max_length=32)
+    company: str = Field("", max_length=200)
+    plate: str | None = Field(None, max_length=16)
+
+
+class VisitBody(BaseModel):
+    """Who comes, why, when, through which gates (empty: any), how many entries each."""
+
+    purpose: str = Field(min_length=1, max_length=200)
+    start: AwareDatetime
+    end: AwareDatetime
+    gates: list[str] = Field(default_factory=list, max_length=20)
+    entries: int = Field(1, ge=1, le=100)
+    visitors: list[VisitorBody] = Field(min_length=1, max_length=500)
+
+
+class DecideBody(BaseModel):
+    """What a terminal saw: a plate read or a scanned QR code (one of them), and its clock."""
+
+    gate_id: str = Field(max_length=64)
+    direction: Literal["in", "out"]
+    plate: str | None = Field(None, max_length=32)
+    qr: str | None = Field(None, max_length=4000)
+    ts: AwareDatetime | None = None
+
+
+class ReviewBody(BaseModel):
+    """A guard's decision on a case in the review queue."""
+
+    allow: bool
+    note: str = Field("", max_length=500)
+
+
+class OverrideBody(BaseModel):
+    """A guard lets someone through by hand."""
+
+    gate_id: str = Field(max_length=64)
+    direction: Literal["in", "out"]
+    subject: str = Field(min_length=1, max_length=120)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PlateBody(BaseModel):
+    """A plate for the staff allow list or the block list."""
+
+    plate: str = Field(min_length=2, max_length=16)
+    kind: Literal["allow", "block"]
+    owner: str = Field("", max_length=120)
+    note: str = Field("", max_length=500)
+
+
+# -- hosts ---------------------------------------------------------------------------------------
+@router.post("/visits", summary="Invite visitors", status_code=201)
+def register(ctx: Ctx, body: VisitBody, who: Person) -> dict[str, Any]:
+    """The host is responsible for the visit. Groups over `HUB_GATE__APPROVAL_OVER_VISITORS`
+    and visits over `HUB_GATE__APPROVAL_OVER_DAYS` wait for the unit's approvers."""
+    return visits_of(ctx).register(
+        who,
+        purpose=body.purpose,
+        start=body.start,
+        end=body.end,
+        gates=body.gates,
+        entries=body.entries,
+        visitors=[VisitorIn(**v.model_dump()) for v in body.visitors],
+    )
+
+
+@router.get("/visits", summary="Visits you may see")
+def list_visits(ctx: Ctx, who: Person, since: AwareDatetime | None = None) -> list[dict[str, Any]]:
+    """Your own; your unit's as its approver; all for security."""
+    return visits_of(ctx).find(who, day_from=since)
+
+
+@router.get("/visits/{visit_id}", summary="One visit")
+def get_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+    """404 also for a visit you may not see."""
+    return visits_of(ctx).get(who, visit_id)
+
+
+@router.post("/visits/{visit_id}/approve", summary="Approve a visit (the unit's approvers)")
+def approve_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+    """403 for anyone else."""
+    return visits_of(ctx).decide(who, visit_id, True)
+
+
+@router.post("/visits/{visit_id}/refuse", summary="Refuse a visit (the unit's approvers)")
+def refuse_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+    """403 for anyone else."""
+    return visits_of(ctx).decide(who, visit_id, False)
+
+
+@router.post("/visits/{visit_id}/cancel", summary="Cancel a visit (every pass revoked)")
+def cancel_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+    """The host or security."""
+    return visits_of(ctx).cancel(who, visit_id)
+
+
+@router.post("/visitors/{visitor_id}/revoke", summary="Revoke a visitor's pass")
+def revoke(ctx: Ctx, visitor_id: int, who: Person) -> dict[str, Any]:
+    """The host or security."""
+    return visits_of(ctx).revoke(who, visitor_id)
+
+
+@router.get("/visitors/{visitor_id}/pass", summary="A visitor's pass: token, link, QR code")
+def visitor_pass(ctx: Ctx, visitor_id: int, who: Person, request: Request) -> dict[str, Any]:
+    """For the host to send on: the link opens a page with the QR code to show at the gate."""
+    out = visits_of(ctx).pass_token(who, visitor_id)
+    base = (ctx.settings.public_url or str(request.base_url)).rstrip("/")
+    out["link"] = f"{base}/pass.html#{out['token']}"
+    out["qr"] = qr_data_url(out["token"])
+    return out
+
+
+@router.get("/passes/qr.svg", openapi_extra=PUBLIC, summary="A pass's QR code (for its link)")
+def pass_qr(ctx: Ctx, token: Annotated[str, Query(max_length=2000)]) -> Response:
+    """The QR code of a genuine pass (404 for anything the hub did not sign)."""
+    svc = visits_of(ctx)
+    try:
+        # an expired pass's picture is harmless (the gate refuses it): only the signature counts
+        passes.verify(svc.key.public_key(), token, svc.clock(), timedelta(days=3650))
+    except passes.PassError:
+        raise NotFound("no such pass") from None
+    buf = io.BytesIO()
+    segno.make(token, error="m").save(buf, kind="svg", scale=8, border=2)
+    return Response(buf.getvalue(), media_type="image/svg+xml")
+
+
+# -- terminals -------------------------------------------------------------------------------------
+@router.post("/gate/decide", summary="Allow or deny a plate read or a QR scan")
+def decide(ctx: Ctx, body: DecideBody, terminal: Terminal) -> dict[str, Any]:
+    """One call, one decision: `allow`, `deny` or `review` (a guard looks) with the reason;
+    logged with what was presented and the evidence, and shown live on the wall."""
+    return gate_of(ctx).decide(
+        terminal.name,
+        body.gate_id,
+        body.direction,
+        qr=body.qr,
+        plate=body.plate,
+        terminal_ts=body.ts,
+    )
+
+
+@router.get("/gate/pass-key", summary="The public key passes verify with")
+def pass_key(ctx: Ctx, _: KeyReader) -> dict[str, str]:
+    """Ed25519 (EdDSA) in PEM: a terminal can verify passes offline with it."""
+    return {"alg": "EdDSA", "issuer": passes.ISSUER, "pem": gate_of(ctx).public_key()}
+
+
+# -- security --------------------------------------------------------------------------------------
+@router.get("/gate/decisions", summary="The latest gate decisions")
+def decisions(
+    ctx: Ctx, _: Guard, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Newest first, with the evidence."""
+    return gate_of(ctx).decisions(limit)
+
+
+@router.get("/gate/reviews", summary="Cases waiting for a guard")
+def reviews(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
+    """Near matches and unrecorded entries of the last 24 hours."""
+    return gate_of(ctx).reviews()
+
+
+@router.post("/gate/reviews/{decision_id}", summary="Decide a case in the review queue")
+def review(ctx: Ctx, decision_id: int, body: ReviewBody, who: Guard) -> dict[str, Any]:
+    """Audited; shown live."""
+    return gate_of(ctx).review(who, decision_id, body.allow, body.note)
+
+
+@router.post("/gate/override", summary="Let someone through by hand", status_code=201)
+def override(ctx: Ctx, body: OverrideBody, who: Guard) -> dict[str, Any]:
+    """A reason is required; audited; shown live."""
+    return gate_of(ctx).override(who, body.gate_id, body.direction, body.subject, body.reason)
+
+
+@router.get("/gate/roster", summary="Visitors inside now")
+def roster(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
+    """Labels, hosts and until when (no personal data)."""
+    return visits_of(ctx).roster()
+
+
+@router.get("/gate/counts", summary="Passages on a day")
+def counts(ctx: Ctx, _: Guard, day: date | None = None) -> dict[str, Any]:
+    """People and cars in and out, per gate, and refusals (site time; default today)."""
+    gate = gate_of(ctx)
+    return gate.counts(day or datetime.now(gate.tz).date())
+
+
+@router.get("/gate/plates", summary="The staff allow list and the block list")
+def plates(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
+    """Every listed plate."""
+    return gate_of(ctx).plates()
+
+
+@router.post("/gate/plates", summary="List a plate", status_code=201)
+def add_plate(ctx: Ctx, body: PlateBody, who: Guard) -> dict[str, Any]:
+    """Normalised first; 409 if it is listed already."""
+    return gate_of(ctx).list_plate(who, body.plate, body.kind, body.owner, body.note)
+
+
+@router.delete("/gate/plates/{plate}", summary="Unlist a plate", status_code=204)
+def remove_plate(ctx: Ctx, plate: str, who: Guard) -> Response:
+    """Audited."""
+    gate_of(ctx).unlist_plate(who, plate)
+    return Response(status_code=204)
