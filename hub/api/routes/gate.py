@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, allow
+from hub.api.deps import Ctx, allow
 from hub.context import HubContext
-from hub.errors import NotFound, Unavailable
+from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.gate import passes
 from hub.services.gate.service import GateService
@@ -165,20 +165,6 @@ def visitor_pass(ctx: Ctx, visitor_id: int, who: Person, request: Request) -> di
     out["link"] = f"{base}/pass.html#{out['token']}"
     out["qr"] = qr_data_url(out["token"])
     return out
-
-
-@router.get("/passes/qr.svg", openapi_extra=PUBLIC, summary="A pass's QR code (for its link)")
-def pass_qr(ctx: Ctx, token: Annotated[str, Query(max_length=2000)]) -> Response:
-    """The QR code of a genuine pass (404 for anything the hub did not sign)."""
-    svc = visits_of(ctx)
-    try:
-        # an expired pass's picture is harmless (the gate refuses it): only the signature counts
-        passes.verify(svc.key.public_key(), token, svc.clock(), timedelta(days=3650))
-    except passes.PassError:
-        raise NotFound("no such pass") from None
-    buf = io.BytesIO()
-    segno.make(token, error="m").save(buf, kind="svg", scale=8, border=2)
-    return Response(buf.getvalue(), media_type="image/svg+xml")
 
 
 # -- terminals -------------------------------------------------------------------------------------
