@@ -3,7 +3,9 @@ key), reviews, overrides, the roster, counts and plate lists (security)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import io
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -169,10 +171,12 @@ def visitor_pass(ctx: Ctx, visitor_id: int, who: Person, request: Request) -> di
 
 # -- terminals -------------------------------------------------------------------------------------
 @router.post("/gate/decide", summary="Allow or deny a plate read or a QR scan")
-def decide(ctx: Ctx, body: DecideBody, terminal: Terminal) -> dict[str, Any]:
+async def decide(ctx: Ctx, body: DecideBody, terminal: Terminal) -> dict[str, Any]:
     """One call, one decision: `allow`, `deny` or `review` (a guard looks) with the reason;
     logged with what was presented and the evidence, and shown live on the wall."""
-    return gate_of(ctx).decide(
+    gate = gate_of(ctx)
+    job = functools.partial(
+        gate.decide,
         terminal.name,
         body.gate_id,
         body.direction,
@@ -180,6 +184,7 @@ def decide(ctx: Ctx, body: DecideBody, terminal: Terminal) -> dict[str, Any]:
         plate=body.plate,
         terminal_ts=body.ts,
     )
+    return await asyncio.get_running_loop().run_in_executor(gate.executor, job)
 
 
 @router.get("/gate/pass-key", summary="The public key passes verify with")

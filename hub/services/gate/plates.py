@@ -75,17 +75,28 @@ class Match:
     problem: str = ""
 
 
+class Registry:
+    """Registered plates indexed for matching: by plate, and by shape for confusable reads."""
+
+    def __init__(self, plates: Iterable[str]) -> None:
+        self.plates = frozenset(plates)
+        self._shapes: dict[str, list[str]] = {}
+        for p in sorted(self.plates):
+            self._shapes.setdefault(shape(p), []).append(p)
+
+    def match(self, read: str) -> Match:
+        """Match a camera read (normalised, I and O corrected, then exact or by shape)."""
+        try:
+            plate, fixes = parse(read)
+        except PlateError as err:
+            # Not a valid plate as read; a confusable shape may still point to one.
+            near = tuple(self._shapes.get(shape(normalise(read)), ()))
+            return Match(read, None, None, near, (), str(err))
+        if plate in self.plates:
+            return Match(read, plate, plate, (), tuple(fixes))
+        return Match(read, plate, None, tuple(self._shapes.get(shape(plate), ())), tuple(fixes))
+
+
 def match(read: str, registered: Iterable[str]) -> Match:
     """Match a camera read against registered plates (normalised)."""
-    try:
-        plate, fixes = parse(read)
-    except PlateError as err:
-        # Not a valid plate as read; a confusable shape may still point to one.
-        s = normalise(read)
-        near = tuple(sorted(p for p in registered if len(p) == len(s) and shape(p) == shape(s)))
-        return Match(read, None, None, near, (), str(err))
-    known = set(registered)
-    if plate in known:
-        return Match(read, plate, plate, (), tuple(fixes))
-    near = tuple(sorted(p for p in known if len(p) == len(plate) and shape(p) == shape(plate)))
-    return Match(read, plate, None, near, tuple(fixes))
+    return Registry(registered).match(read)

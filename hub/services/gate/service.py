@@ -6,8 +6,11 @@ of arrival and overstay."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,12 +24,21 @@ from hub.identity.roles import Principal
 from hub.services.alarms import AlarmService
 from hub.services.booking.txn import Serialised
 from hub.services.gate import passes
-from hub.services.gate.plates import PlateError, match, normalise, parse
+from hub.services.gate.plates import PlateError, Registry, normalise, parse
 from hub.services.gate.visits import VisitService, mask
 from hub.storage.audit import record
 from hub.storage.models import GateDecision, PlateListEntry, Visit, Visitor
 
 RULE = "gate"  # the rule id of the gate's alarms (routes notifications to security)
+INDEX_TTL_S = 10.0  # the plate index is rebuilt at least this often
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    built: float  # monotonic
+    lists: dict[str, str]  # plate -> allow / block
+    cars: dict[str, tuple[int, datetime, datetime]]  # plate -> visitor, expected from, until
+    registry: Registry
 
 
 class GateService:
@@ -49,6 +61,11 @@ class GateService:
         self._alarms = alarms
         self._announce = announce
         self.write = Serialised(self._db)
+        self._index: _Index | None = None
+        visits.listeners.append(self._invalidate)
+        # Decisions are serialised (anti-passback); one thread of their own spares the
+        # request threads from queueing on the lock.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -158,60 +175,59 @@ class GateService:
             v.status = "left"
         return "allow", "visitor leaving", label, v, presented
 
-    def _plates(self, s: Session, now: datetime) -> tuple[dict[str, str], dict[str, Visitor]]:
-        """The listed plates (plate -> allow/block) and the visitor cars expected now."""
+    def _invalidate(self) -> None:
+        self._index = None
+
+    def _plates(self, s: Session, now: datetime) -> _Index:
+        """The listed plates and the visitor cars expected around now, indexed for matching;
+        rebuilt when this process changes visits or lists, and at least every
+        `INDEX_TTL_S` (changes made by another hub worker)."""
+        idx = self._index
+        if idx is not None and time.monotonic() - idx.built < INDEX_TTL_S:
+            return idx
         lists = {e.plate: e.kind for e in s.scalars(select(PlateListEntry))}
         early = timedelta(minutes=self.settings.early_min)
         late = timedelta(minutes=self.settings.overstay_grace_min)
+        margin = timedelta(seconds=INDEX_TTL_S)
         q = (
-            select(Visitor)
+            select(Visitor.id, Visitor.plate, Visit.start, Visit.end)
             .join(Visit, Visit.id == Visitor.visit_id)
             .where(
                 Visit.status == "approved",
-                Visit.start <= now + early,
-                Visit.end >= now - late,
+                Visit.start <= now + early + margin,
+                Visit.end >= now - late - margin,
                 Visitor.plate.is_not(None),
                 Visitor.pass_revoked.is_(False),
             )
         )
-        return lists, {v.plate: v for v in s.scalars(q) if v.plate}
+        cars = {
+            str(plate): (vid, start - early, end + late) for vid, plate, start, end in s.execute(q)
+        }
+        idx = self._index = _Index(time.monotonic(), lists, cars, Registry([*lists, *cars]))
+        return idx
 
     def _by_plate(
         self, s: Session, read: str, direction: str, now: datetime, evidence: dict[str, Any]
     ) -> tuple[str, str, str, Visitor | None, str]:
-        lists, visitors = self._plates(s, now)
+        idx = self._plates(s, now)
         presented = normalise(read)[:16] or "?"
-        m = match(read, [*lists, *visitors])
+        m = idx.registry.match(read)
         evidence["read"] = read
         if m.fixes:
             evidence["corrections"] = list(m.fixes)
-        if m.plate and lists.get(m.plate) == "block":
+        if m.plate and idx.lists.get(m.plate) == "block":
             return "deny", "blocked plate", m.plate, None, presented
-        if m.exact and lists.get(m.exact) == "allow":
+        if m.exact and idx.lists.get(m.exact) == "allow":
             return "allow", "staff car", m.exact, None, presented
-        if m.exact and m.exact in visitors:
-            v = visitors[m.exact]
-            label = f"{m.exact} {mask(v.name)}"
-            if direction == "in":
-                if v.car_inside:
-                    return (
-                        "deny",
-                        "already inside: no exit since the last entry",
-                        label,
-                        v,
-                        presented,
-                    )
-                v.car_inside = True
-                if v.arrived_at is None:
-                    v.arrived_at, v.status = now, "arrived"
-                    evidence["arrived"] = True
-                return "allow", "visitor car", label, v, presented
-            if not v.car_inside:
-                return "review", "no entry recorded for this car", label, v, presented
-            v.car_inside = False
-            if not v.inside:
-                v.status, v.left_at = "left", now
-            return "allow", "visitor car leaving", label, v, presented
+        if m.exact and m.exact in idx.cars:
+            vid, opens, closes = idx.cars[m.exact]
+            if not opens <= now <= closes:
+                return "deny", "this visitor car is not expected now", m.exact, None, presented
+            v = s.scalar(select(Visitor).where(Visitor.id == vid).with_for_update())
+            visit = s.get(Visit, v.visit_id) if v else None
+            if v is None or visit is None or v.pass_revoked or visit.status != "approved":
+                return "deny", "the visit is cancelled", m.exact, v, presented
+            return self._car(v, m.exact, direction, now, evidence, presented)
         if m.near:
             evidence["candidates"] = list(m.near)
             return (
@@ -224,6 +240,31 @@ class GateService:
         if m.plate is None:
             return "deny", f"unreadable plate ({m.problem})", presented, None, presented
         return "deny", "unknown plate", m.plate, None, presented
+
+    @staticmethod
+    def _car(
+        v: Visitor,
+        plate: str,
+        direction: str,
+        now: datetime,
+        evidence: dict[str, Any],
+        presented: str,
+    ) -> tuple[str, str, str, Visitor | None, str]:
+        label = f"{plate} {mask(v.name)}"
+        if direction == "in":
+            if v.car_inside:
+                return "deny", "already inside: no exit since the last entry", label, v, presented
+            v.car_inside = True
+            if v.arrived_at is None:
+                v.arrived_at, v.status = now, "arrived"
+                evidence["arrived"] = True
+            return "allow", "visitor car", label, v, presented
+        if not v.car_inside:
+            return "review", "no entry recorded for this car", label, v, presented
+        v.car_inside = False
+        if not v.inside:
+            v.status, v.left_at = "left", now
+        return "allow", "visitor car leaving", label, v, presented
 
     def _host(self, s: Session, visitor: Visitor | None) -> str | None:
         if visitor is None:
@@ -438,6 +479,7 @@ class GateService:
                 PlateListEntry(plate=normal, kind=kind, owner=owner, note=note, created_by=who.name)
             )
             record(s, who.name, f"gate.plate_{kind}", normal, owner=owner)
+        self._invalidate()
         return {"plate": normal, "kind": kind, "owner": owner, "note": note}
 
     def unlist_plate(self, who: Principal, plate: str) -> None:
@@ -449,6 +491,7 @@ class GateService:
                 raise NotFound(f"{normal} is not listed")
             s.delete(row)
             record(s, who.name, "gate.plate_unlist", normal)
+        self._invalidate()
 
     def plates(self) -> list[dict[str, Any]]:
         """The allow and block lists."""

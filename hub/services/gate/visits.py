@@ -116,6 +116,11 @@ class VisitService:
         self._id_key = hmac.new(secret, b"dayuan-hub visitor id numbers", hashlib.sha256).digest()
         self.key = key
         self.clock = clock
+        self.listeners: list[Callable[[], None]] = []  # told of every change (the gate's index)
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def id_hash(self, id_number: str) -> str:
         """The keyed hash an ID number is kept as (the same number gives the same hash)."""
@@ -219,7 +224,9 @@ class VisitService:
             s.add_all(rows)
             s.flush()
             record(s, who.name, "visit.register", str(visit.id), visitors=len(rows), status=status)
-            return visit_dict(visit, rows, True)
+            out = visit_dict(visit, rows, True)
+        self._changed()  # after the commit
+        return out
 
     def _get(self, s: Session, visit_id: int, who: Principal) -> Visit:
         visit = s.get(Visit, visit_id)
@@ -243,7 +250,9 @@ class VisitService:
             visit.status = "approved" if approve else "cancelled"
             visit.approved_by = who.name
             record(s, who.name, "visit.approve" if approve else "visit.refuse", str(visit_id))
-            return visit_dict(visit, self._visitors(s, visit_id), True)
+            out = visit_dict(visit, self._visitors(s, visit_id), True)
+        self._changed()  # after the commit
+        return out
 
     def cancel(self, who: Principal, visit_id: int) -> dict[str, Any]:
         """The host (or security) calls the visit off: every pass is revoked."""
@@ -256,7 +265,9 @@ class VisitService:
             for v in people:
                 v.pass_revoked = True
             record(s, who.name, "visit.cancel", str(visit_id))
-            return visit_dict(visit, people, True)
+            out = visit_dict(visit, people, True)
+        self._changed()  # after the commit
+        return out
 
     def revoke(self, who: Principal, visitor_id: int) -> dict[str, Any]:
         """Revoke one visitor's pass."""
@@ -269,7 +280,9 @@ class VisitService:
                 raise Forbidden("the host or security may revoke a pass")
             v.pass_revoked = True
             record(s, who.name, "visit.revoke", str(visitor_id))
-            return visitor_dict(v, True)
+            out = visitor_dict(v, True)
+        self._changed()  # after the commit
+        return out
 
     # -- passes ----------------------------------------------------------------------------------
     def pass_token(self, who: Principal, visitor_id: int) -> dict[str, Any]:
@@ -353,4 +366,6 @@ class VisitService:
                 v.purged_at = now
             if rows:
                 record(s, "gate", "visit.purge", "", visitors=len(rows), before=cutoff.isoformat())
-            return len(rows)
+            out = len(rows)
+        self._changed()  # after the commit
+        return out
