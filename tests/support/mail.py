@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -25,6 +26,13 @@ class Inbox:
         mail = message_from_bytes(envelope.content, policy=default)
         self.mails.append((list(envelope.rcpt_tos), mail))  # type: ignore[arg-type]
         return "250 OK"
+
+    def wait(self, n: int, timeout: float = 15.0) -> None:
+        """Until `n` mails have come (AssertionError with what came after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(self.mails) < n:
+            assert time.monotonic() < deadline, self.mails
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager

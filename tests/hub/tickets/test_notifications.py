@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -13,14 +12,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.mail import Inbox, smtp_inbox
-
-
-def wait_mails(inbox: Inbox, n: int) -> None:
-    deadline = time.monotonic() + 15
-    while len(inbox.mails) < n:
-        assert time.monotonic() < deadline, inbox.mails
-        time.sleep(0.05)
+from tests.support.mail import smtp_inbox
 
 
 def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
@@ -45,11 +37,11 @@ def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
             zhou = Principal("zhou", frozenset({Role.STAFF}))
             liu = Principal("tech-elec", frozenset({Role.TECHNICIAN}))
             t, _ = tickets.report(zhou, description="投影仪不亮", asset_id="projector-r101")
-            wait_mails(inbox, 1)
+            inbox.wait(1)
             tickets.accept(t["id"], liu)
-            wait_mails(inbox, 2)
+            inbox.wait(2)
             tickets.resolve(t["id"], liu, "更换灯泡", [])
-            wait_mails(inbox, 3)
+            inbox.wait(3)
     (to1, m1), (to2, m2), (to3, m3) = inbox.mails
     assert to1 == ["liu@x.gov.cn"]
     assert m1["Subject"] == f"【新维修工单已派给您】#{t['id']} 第一会议室投影仪：投影仪不亮"
