@@ -372,6 +372,8 @@ class GateService:
                 raise Conflict(f"decision {decision_id} is not waiting for review")
             row.reviewed_by, row.reviewed_at = who.name, now
             row.evidence = {**row.evidence, "review": {"allow": allow, "note": note}}
+            if allow:  # let the anti-passback state follow what the guard let through
+                self._apply_review(s, row, now)
             record(s, who.name, "gate.review", str(decision_id), allow=allow, note=note)
             out = self._public(row)
         self._announce_manual(
@@ -383,6 +385,30 @@ class GateService:
             now,
         )
         return out
+
+    def _apply_review(self, s: Session, row: GateDecision, now: datetime) -> None:
+        """A visitor (or the one expected car among the candidates) passed: record it."""
+        v: Visitor | None = None
+        if row.visitor_id is not None:
+            v = s.scalar(select(Visitor).where(Visitor.id == row.visitor_id).with_for_update())
+        else:
+            idx = self._plates(s, now)
+            cars = [c for c in row.evidence.get("candidates", []) if c in idx.cars]
+            if len(cars) == 1:
+                vid = idx.cars[cars[0]][0]
+                v = s.scalar(select(Visitor).where(Visitor.id == vid).with_for_update())
+                row.visitor_id = vid
+        if v is None:
+            return
+        entering = row.direction == "in"
+        if row.credential == "plate" or row.evidence.get("candidates"):
+            v.car_inside = entering
+        else:
+            v.inside = entering
+        if entering and v.arrived_at is None:
+            v.arrived_at, v.status = now, "arrived"
+        elif not entering and not (v.inside or v.car_inside):
+            v.left_at, v.status = now, "left"
 
     def override(
         self, who: Principal, gate_id: str, direction: str, subject: str, reason: str

@@ -74,6 +74,19 @@ def test_the_visitor_car_read_with_an_o_gets_in_and_the_host_is_told(world) -> N
         "already inside: no exit since the last entry",
     )
     assert gate.decide("cam-2", "gate-main", "out", plate="浙A10315")["decision"] == "allow"
+    # a camera reads an 8 as a B: the guard looks, lets the car in, and it counts as inside
+    visits.register(
+        HOST,
+        purpose="送材料",
+        start=NOW,
+        end=NOW + timedelta(hours=1),
+        visitors=[VisitorIn("李四", plate="浙A18888")],
+    )
+    doubt = gate.decide("cam-1", "gate-main", "in", plate="浙A1888B")
+    assert (doubt["decision"], doubt["evidence"]["candidates"]) == ("review", ["浙A18888"])
+    gate.review(GUARD, doubt["id"], allow=True, note="核对行驶证")
+    leaving = gate.decide("cam-2", "gate-main", "out", plate="浙A18888")
+    assert (leaving["decision"], leaving["reason"]) == ("allow", "visitor car leaving")
 
 
 def test_a_qr_pass_opens_once_and_forged_revoked_or_wrong_gate_passes_are_refused(world) -> None:  # type: ignore[no-untyped-def]
