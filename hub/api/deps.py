@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from hub.context import HubContext
-from hub.errors import Forbidden, HubError, Unauthorized
+from hub.errors import Forbidden, HubError, Unauthorized, Unavailable
 from hub.identity.roles import Principal, Role
 
 # Marks a route that needs no authentication (health, sign-in).
+T = TypeVar("T")
 PUBLIC: dict[str, Any] = {"x-public": True}
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -107,3 +108,10 @@ class WsGuard:
         if not principal.has_any(self.roles):
             return WsAuth(None, Forbidden("your role may not do this"))
         return WsAuth(principal, None)
+
+
+def need(service: T | None, what: str) -> T:
+    """A service the hub may run without (503 naming it when it does)."""
+    if service is None:
+        raise Unavailable(f"this hub runs no {what}")
+    return service

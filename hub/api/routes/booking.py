@@ -12,10 +12,10 @@ import segno
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, allow
+from hub.api.deps import PUBLIC, Ctx, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
-from hub.errors import Forbidden, Invalid, Unavailable
+from hub.errors import Forbidden, Invalid
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.booking import CheckIn, RoomBookings, Slot
 from hub.services.booking.checkin import MEETING_COLUMNS, UNIT_COLUMNS
@@ -31,16 +31,12 @@ ICS = "text/calendar; charset=utf-8"
 
 def rooms_of(ctx: HubContext) -> RoomBookings:
     """The hub's room bookings (503 without)."""
-    if ctx.rooms is None:
-        raise Unavailable("this hub runs no room booking")
-    return ctx.rooms
+    return need(ctx.rooms, "room booking")
 
 
 def door_of(ctx: HubContext) -> CheckIn:
     """The hub's check-in (503 without)."""
-    if ctx.checkin is None:
-        raise Unavailable("this hub runs no room booking")
-    return ctx.checkin
+    return need(ctx.checkin, "room booking")
 
 
 class BookingCreate(BaseModel):

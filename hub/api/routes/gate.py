@@ -14,9 +14,8 @@ import segno
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, allow, need
 from hub.context import HubContext
-from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.gate import passes
 from hub.services.gate.service import GateService
@@ -32,16 +31,12 @@ KeyReader = Annotated[Principal, allow(Role.GATE_TERMINAL, Role.SECURITY, Role.A
 
 def visits_of(ctx: HubContext) -> VisitService:
     """The hub's visits (503 without)."""
-    if ctx.visits is None:
-        raise Unavailable("this hub runs no visitor service")
-    return ctx.visits
+    return need(ctx.visits, "visitor service")
 
 
 def gate_of(ctx: HubContext) -> GateService:
     """The hub's gate (503 without)."""
-    if ctx.gate is None:
-        raise Unavailable("this hub runs no gate service")
-    return ctx.gate
+    return need(ctx.gate, "gate service")
 
 
 def qr_data_url(text: str) -> str:

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
-from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.tickets import TicketService
 from hub.services.tickets.figures import COLUMNS, figures
@@ -28,9 +27,7 @@ Manager = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER)]
 
 def service(ctx: HubContext) -> TicketService:
     """The hub's ticket service (503 without one)."""
-    if ctx.tickets is None:
-        raise Unavailable("this hub runs no ticket service")
-    return ctx.tickets
+    return need(ctx.tickets, "ticket service")
 
 
 class ReportBody(BaseModel):

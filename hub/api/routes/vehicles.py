@@ -7,10 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
-from hub.errors import Unavailable
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.booking.vehicles import TRIP_COLUMNS, UNIT_COLUMNS, VehicleBookings
 
@@ -23,9 +22,7 @@ Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
 
 def service(ctx: HubContext) -> VehicleBookings:
     """The hub's vehicle bookings (503 without)."""
-    if ctx.vehicles is None:
-        raise Unavailable("this hub runs no vehicle booking")
-    return ctx.vehicles
+    return need(ctx.vehicles, "vehicle booking")
 
 
 class RequestCreate(BaseModel):
