@@ -145,6 +145,7 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
 def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
     from adapters.embedded_broker.broker import free_port
+    from hub.demo.gate import DemoGate
     from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
     from hub.runtime import Hub, adapter_components
 
@@ -164,6 +165,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     site = with_free_ports(_site(DEMO_SITE))
     osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings)}"
     hub = Hub(settings, site, factories=(demo_simulators(osmand_url), adapter_components))
+    hub.add_component(DemoGate(hub.ctx))  # visitors passing the main gate
     hub.migrate()
     password = os.environ.get("HUB_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
     try:

@@ -429,6 +429,11 @@ class Hub:
                 self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
 
+    def add_component(self, component: Component) -> None:
+        """Run one more component with the hub (before it starts)."""
+        self.components.append(component)
+        self.ctx.components[component.name] = component.health
+
     def _announce(self, event: AlarmEvent | TicketEvent | GateEvent | Notice) -> None:
         """Put a service's event on the pipeline (live view, notifications, tickets): alarm
         and ticket changes, gate decisions, notices; from any thread (the services change
