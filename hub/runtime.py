@@ -387,9 +387,9 @@ class Hub:
             every_s=settings.live.summary_s,
             alarms=alarms.counts,
             tickets=tickets.counts,
+            gate=gate.summary,
             rules=self.rules.rules,
         )
-        self.pipeline.subscribe("wall", wall, kinds=("gate",), lossless=False)
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
         routes.setdefault("gate", ["role:security"])  # refusals repeating, visitors overstaying

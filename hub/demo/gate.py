@@ -62,7 +62,7 @@ class DemoGate:
             for p in people
         }
         inside: set[int] = set()
-        rng = random.Random(7)
+        rng = random.Random(7)  # noqa: S311 - a demo's visitors, not a secret
         while True:
             await asyncio.sleep(self._every)
             with contextlib.suppress(Exception):  # a demo: never stop the hub for it

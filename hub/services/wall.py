@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shapely import Point, prepared
 
-from hub.domain import GateEvent
 from hub.live import LiveHub
-from hub.pipeline import Envelope
 from hub.site import Site
 from hub.tasks import Periodic
 
@@ -55,42 +52,9 @@ def patrol_progress(rules: Sequence[dict[str, Any]], site: Site) -> list[dict[st
     return out
 
 
-class GateTally:
-    """Passages allowed through the gates today (site time): people and cars in and out."""
-
-    def __init__(self, timezone: str) -> None:
-        self._tz = ZoneInfo(timezone)
-        self._day: date | None = None
-        self.counts = self._zero()
-
-    @staticmethod
-    def _zero() -> dict[str, int]:
-        return {"people_in": 0, "people_out": 0, "cars_in": 0, "cars_out": 0}
-
-    def add(self, event: GateEvent) -> None:
-        """Count one passage (refusals are not passages)."""
-        day = event.ts.astimezone(self._tz).date()
-        if day != self._day:
-            if self._day is not None and day < self._day:
-                return  # yesterday's late report
-            self._day, self.counts = day, self._zero()
-        if event.allowed:
-            who = "cars" if event.credential == "plate" else "people"
-            self.counts[f"{who}_{event.direction.value}"] += 1
-
-    def today(self) -> dict[str, int]:
-        """Today's counts and who is inside by them (in minus out, never below zero)."""
-        if self._day != datetime.now(self._tz).date():
-            self._day, self.counts = datetime.now(self._tz).date(), self._zero()
-        c = dict(self.counts)
-        c["people_inside"] = max(0, c["people_in"] - c["people_out"])
-        c["cars_inside"] = max(0, c["cars_in"] - c["cars_out"])
-        return c
-
-
 class WallSummary(Periodic):
-    """A hub component and a pipeline consumer (gate events): every `every_s` seconds it puts
-    the `summary` entity on the live view (the first at start)."""
+    """A hub component: every `every_s` seconds it puts the `summary` entity on the live view
+    (the first at start)."""
 
     def __init__(
         self,
@@ -100,6 +64,7 @@ class WallSummary(Periodic):
         every_s: float,
         alarms: Counts,
         tickets: Counts,
+        gate: Counts,
         rules: Callable[[], list[dict[str, Any]]],
     ) -> None:
         super().__init__("wall_summary", every_s, self._put, at_start=True)
@@ -107,15 +72,9 @@ class WallSummary(Periodic):
         self._site = site
         self._alarms = alarms
         self._tickets = tickets
+        self._gate = gate
         self._rules = rules
         self._inside = prepared.prep(site.site.boundary.to_shape())
-        self.gates = GateTally(site.site.timezone)
-
-    async def __call__(self, batch: Sequence[Envelope]) -> None:
-        """Pipeline handler: count gate passages."""
-        for env in batch:
-            if isinstance(env.event, GateEvent):
-                self.gates.add(env.event)
 
     async def _put(self) -> int:
         await self.refresh()
@@ -123,14 +82,16 @@ class WallSummary(Periodic):
 
     async def refresh(self) -> dict[str, Any]:
         """Compute the summary and put it on the live view."""
-        alarms, tickets = await asyncio.to_thread(lambda: (self._alarms(), self._tickets()))
+        alarms, tickets, gate = await asyncio.to_thread(
+            lambda: (self._alarms(), self._tickets(), self._gate())
+        )
         summary = {
             "type": "summary",
             "key": "compound",
             "ts": datetime.now(UTC).isoformat(),
             "alarms": alarms,
             "tickets": tickets,
-            "gate": self.gates.today(),
+            "gate": gate,
             "subjects": self._subjects(),
             "patrols": patrol_progress(self._rules(), self._site),
         }

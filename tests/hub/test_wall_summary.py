@@ -1,14 +1,14 @@
 """What the wall shows besides events: patrol progress from the rules' state, gate passages
-counted per site day, guards and cars inside, and where an alarm is on the map."""
+of the gate, guards and cars inside, and where an alarm is on the map."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import GateDirection, GateEvent, PositionFix, SubjectKind
+from hub.domain import PositionFix, SubjectKind
 from hub.live import LiveHub, to_message
-from hub.services.wall import GateTally, WallSummary, patrol_progress
+from hub.services.wall import WallSummary, patrol_progress
 from hub.site import Site
 from hub.site.locate import map_locator
 
@@ -43,23 +43,6 @@ def test_patrol_progress_names_the_next_checkpoint_and_its_deadline(demo_site: S
     assert (idle["tour"], idle["next"]) == (False, None)
 
 
-def test_gate_passages_count_per_site_day_and_refusals_do_not() -> None:
-    tally = GateTally("Asia/Shanghai")
-    now = datetime.now(UTC)
-    for direction, credential, allowed in (
-        (GateDirection.IN, "qr", True),
-        (GateDirection.IN, "qr", True),
-        (GateDirection.OUT, "qr", True),
-        (GateDirection.IN, "plate", True),
-        (GateDirection.IN, "plate", False),
-    ):
-        tally.add(GateEvent("g-main", direction, allowed, now, credential))
-    tally.add(GateEvent("g-main", GateDirection.IN, True, now - timedelta(days=2), "qr"))  # late
-    today = tally.today()
-    assert (today["people_in"], today["people_out"], today["people_inside"]) == (2, 1, 1)
-    assert (today["cars_in"], today["cars_inside"]) == (1, 1)
-
-
 async def test_the_summary_counts_guards_inside_and_cars_outside(demo_site: Site) -> None:
     live = LiveHub()
     now = datetime.now(UTC)
@@ -75,11 +58,13 @@ async def test_the_summary_counts_guards_inside_and_cars_outside(demo_site: Site
         every_s=5,
         alarms=lambda: {"active": 2, "unacked": 1},
         tickets=lambda: {"open": 3, "unassigned": 0},
+        gate=lambda: {"people_inside": 4, "cars_inside": 1},
         rules=lambda: [],
     )
     summary = await wall.refresh()
     assert summary["subjects"] == {"guards_inside": 1, "vehicles_inside": 1, "vehicles_outside": 1}
     assert (summary["alarms"]["active"], summary["tickets"]["open"]) == (2, 3)
+    assert summary["gate"]["people_inside"] == 4
     assert any(e["type"] == "summary" for e in live.snapshot())
 
 

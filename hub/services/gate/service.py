@@ -487,6 +487,19 @@ class GateService:
             )
         return {"day": day.isoformat(), **counts, "denied": int(denied or 0)}
 
+    def summary(self) -> dict[str, int]:
+        """For the wall: visitors and visitor cars inside now, today's passages in and out."""
+        today = self.counts(datetime.now(self.tz).date())
+        with self._db.session() as s:
+            people = s.scalar(select(func.count()).where(Visitor.inside)) or 0
+            cars = s.scalar(select(func.count()).where(Visitor.car_inside)) or 0
+        return {
+            "people_inside": int(people),
+            "cars_inside": int(cars),
+            **{k: int(today.get(k, 0)) for k in ("people_in", "people_out", "cars_in", "cars_out")},
+            "denied": int(today["denied"]),
+        }
+
     # -- plate lists -------------------------------------------------------------------------------
     def list_plate(
         self, who: Principal, plate: str, kind: str, owner: str = "", note: str = ""

@@ -68,6 +68,7 @@ def test_the_visitor_car_read_with_an_o_gets_in_and_the_host_is_told(world) -> N
     (notice,) = [e for e in told if isinstance(e, Notice)]
     assert notice.notify == ("staff",)
     assert "王**" in notice.subject
+    assert gate.summary()["cars_inside"] == 1  # the wall's counter
     again = gate.decide("cam-1", "gate-main", "in", plate="浙A10315")
     assert (again["decision"], again["reason"]) == (
         "deny",
