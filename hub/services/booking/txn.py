@@ -7,18 +7,20 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict
 from hub.storage import Database
 
+LOST_RACE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
 
 class Serialised:
     """Transactions whose checks and writes cannot interleave with another's: BEGIN IMMEDIATE
     on SQLite (the database's one writer lock, taken before the first read); on PostgreSQL
-    the exclusion constraints of migration 0004 refuse the loser of a race, whose
-    IntegrityError becomes a 409."""
+    the exclusion constraints of migration 0004 refuse the loser of a race (an IntegrityError,
+    or a deadlock PostgreSQL breaks by aborting one side), which becomes a 409."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -36,3 +38,9 @@ class Serialised:
                 s.commit()
         except IntegrityError as err:
             raise Conflict(f"{what} was taken meanwhile") from err
+        except OperationalError as err:
+            # PostgreSQL may break a tie between two transactions checking the same exclusion
+            # constraint by aborting one (deadlock, 40P01): that one lost the race.
+            if getattr(err.orig, "sqlstate", None) in LOST_RACE:
+                raise Conflict(f"{what} was taken meanwhile") from err
+            raise
