@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.errors import HubError, Invalid
@@ -17,13 +18,21 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str = "",
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """A problem-details response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -52,6 +61,24 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         return problem(err.status_code, str(err.detail), "")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database(request: Request, err: Exception) -> JSONResponse:
+        # The database went away (a restart, the network): nothing was changed; say so and
+        # when to try again. The pool reconnects by itself once it is back.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            str(err).splitlines()[0],
+        )
+        return problem(
+            503,
+            "Service unavailable",
+            "the database is unavailable; nothing was changed, try again shortly",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:

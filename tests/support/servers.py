@@ -58,56 +58,86 @@ def _pg_bin(name: str) -> str:
     return path
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster; yields its SQLAlchemy URL.
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on a free loopback port; stoppable and restartable.
 
     initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` user on a
     folder it owns.
     """
-    root = Path(tempfile.mkdtemp(prefix="hub-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    as_root = os.geteuid() == 0
-    prefix: list[str] = []
-    if as_root:
-        pw = pwd.getpwnam("postgres")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        os.chown(sock, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    log = root / "server.log"
-    subprocess.run(
-        [
-            *prefix,
-            _pg_bin("initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        wait_for_port(port)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="hub-pg-"))
+        self.data, sock = self.root / "data", self.root / "sock"
+        sock.mkdir()
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+            os.chown(sock, pw.pw_uid, pw.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        self._opts = f"-p {self.port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            [
+                *self.prefix,
+                _pg_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
             capture_output=True,
         )
-        shutil.rmtree(root, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        log = self.root / "server.log"
+        subprocess.run(
+            [
+                *self.prefix,
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(log),
+                "-o",
+                self._opts,
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.prefix, _pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """A running throwaway PostgreSQL; yields its SQLAlchemy URL."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.remove()
 
 
 class InfluxServer:
