@@ -10,7 +10,9 @@ measurements per server:
 - latency: the 100 terminals each ask once a second (100 decisions/s in all, far above a
   compound gate's real peak) — p50 / p99.
 
-Goals: p99 < 20 ms; >= 0.5 of the bare endpoint's decisions/s.
+Goals: p99 < 20 ms; >= 0.5 of the bare endpoint's decisions/s. A third server, the bare
+endpoint behind the hub's API-key authentication (which every hub endpoint must have), shows
+the floor any authenticated gate call starts from.
 
     python bench/gate.py [--quick]
 """
@@ -60,8 +62,9 @@ def bare_server(port_q: Any) -> None:
     serve(app, port_q, "")
 
 
-def hub_server(port_q: Any) -> None:
-    """The hub with 200 visitor cars expected today and 500 staff plates listed."""
+def prepared_hub() -> tuple[Any, str]:
+    """A hub with 200 visitor cars expected today and 500 staff plates listed, and a gate
+    terminal's API key."""
     from hub.identity import Role
     from hub.identity.roles import Principal
     from hub.runtime import Hub, load_site_for_hub
@@ -88,7 +91,31 @@ def hub_server(port_q: Any) -> None:
     for i in range(1000, 1500):
         hub.ctx.gate.list_plate(guard, plate(i), "allow")
     key = hub.ctx.identity.create_api_key("bench-terminal", Role.GATE_TERMINAL, actor="bench")[0]
+    return hub, key
+
+
+def hub_server(port_q: Any) -> None:
+    """The hub's gate decision API."""
+    hub, key = prepared_hub()
     serve(hub.app(), port_q, key)
+
+
+def authenticated_bare_server(port_q: Any) -> None:
+    """A bare endpoint that authenticates the terminal's API key as every hub endpoint must
+    (the hub's own guard and identity store), then answers a constant decision."""
+    from fastapi import Depends
+
+    from hub.api.deps import RoleGuard
+    from hub.api.errors import install
+    from hub.identity import Role
+
+    hub, key = prepared_hub()
+    app = FastAPI()
+    app.state.ctx = hub.ctx
+    install(app)
+    guard = Depends(RoleGuard({Role.GATE_TERMINAL, Role.ADMIN}))
+    app.post("/api/gate/decide", dependencies=[guard])(bare_decide)
+    serve(app, port_q, key)
 
 
 def serve(app: Any, port_q: Any, key: str) -> None:
@@ -198,6 +225,12 @@ def main() -> None:
         f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms",
         file=sys.stderr,
     )
+    auth = measure(authenticated_bare_server, seconds)
+    print(
+        f"bare + API-key auth:   {auth['per_s']:,.0f}/s closed loop; at 100/s "
+        f"p50 {auth['p50_ms']:.1f} ms, p99 {auth['p99_ms']:.1f} ms",
+        file=sys.stderr,
+    )
     hub = measure(hub_server, seconds)
     print(
         f"hub gate decisions:    {hub['per_s']:,.0f}/s closed loop "
@@ -217,6 +250,8 @@ def main() -> None:
         paced_per_s=TERMINALS,
         loaded_p99_ms=round(hub["loaded_p99_ms"], 1),
         bare_p99_ms=round(bare["p99_ms"], 2),
+        authenticated_bare_per_s=round(auth["per_s"], 1),
+        ratio_to_authenticated_bare=round(hub["per_s"] / auth["per_s"], 3),
         seconds=seconds,
     )
 

@@ -268,6 +268,8 @@ class RuleEngine:
         for rule_id, running in self._rules.items():
             if rule_id in stored:
                 running.stored = stored[rule_id]
+            if isinstance(running.config, MissedPatrolRule):
+                missed_patrol.prewarm(running.config, self._tz, now)
 
     async def start(self) -> None:
         """Load state and start ticking."""

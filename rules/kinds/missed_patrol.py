@@ -54,6 +54,12 @@ def _schedule(schedule: str, tz: str) -> Schedule:
     return parse_schedule(schedule, tz)
 
 
+def prewarm(rule: MissedPatrolRule, timezone: str, now: datetime) -> None:
+    """Bring the rule's schedule up to `now` (its first walk from the schedule's start is
+    long: do it at load, off the event loop, not at the first tick)."""
+    _schedule(rule.schedule, timezone).between(now - timedelta(days=1), now)
+
+
 def _local(iso: str, route: Route) -> str:
     return _t(iso).astimezone(ZoneInfo(route.timezone)).strftime("%H:%M")
 
