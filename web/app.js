@@ -12,6 +12,7 @@ const Hub = (() => {
   }
   let lang = params.get("lang") || localStorage.getItem("lang") || "zh-CN";
   if (!["zh-CN", "en"].includes(lang)) lang = "zh-CN";
+  if (params.get("lang") === lang) localStorage.setItem("lang", lang); // ?lang= sticks
   // Words every page uses: alarm severities and types.
   const COMMON = {
     "zh-CN": {
