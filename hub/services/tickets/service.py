@@ -21,13 +21,12 @@ import binascii
 import logging
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.domain import AlarmEvent, TicketEvent
@@ -35,9 +34,9 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.alarms import AlarmService
 from hub.services.tickets.dispatch import choose, skill_for, technicians
+from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS, TicketReading
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
-from hub.site.hours import in_hours
 from hub.site.maintenance import Asset, Priority, RepairCategory
 from hub.storage import Database
 from hub.storage.audit import record
@@ -45,10 +44,7 @@ from hub.storage.models import Ticket, TicketLogEntry
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("open", "assigned", "accepted", "in_progress", "on_hold")
-DONE = ("resolved", "closed")
 RULES_ACTOR = "rules"
-MANAGERS = frozenset({Role.ADMIN, Role.DISPATCHER})
 SEVERITY_PRIORITY = {
     "critical": Priority.URGENT,
     "major": Priority.HIGH,
@@ -105,7 +101,7 @@ def ticket_dict(t: Ticket) -> dict[str, Any]:
     }
 
 
-class TicketService:
+class TicketService(TicketReading):
     """Tickets in the relational database; every change logged, audited and announced."""
 
     def __init__(
@@ -368,14 +364,6 @@ class TicketService:
             return self._photos / t.photo
 
     # -- dispatch --------------------------------------------------------------------------
-    def _open_work(self, s: Session) -> Counter[str]:
-        rows = s.execute(
-            select(Ticket.assignee, func.count())
-            .where(Ticket.status.in_(ACTIVE), Ticket.assignee.is_not(None))
-            .group_by(Ticket.assignee)
-        )
-        return Counter({a: n for a, n in rows if a})
-
     def _dispatch(self, s: Session, t: Ticket, now: datetime) -> TicketEvent:
         tech = choose(self.staff, t.skill, self._open_work(s), now, self.tz)
         if tech is None:
@@ -676,109 +664,3 @@ class TicketService:
                 message=f"工单 #{t.id} 已{'关闭' if t.status == 'closed' else '修复'}",
                 now=now,
             )
-
-    # -- reading ---------------------------------------------------------------------------
-    def _visible_to(self, who: Principal) -> ColumnElement[bool]:
-        """Which tickets `who` may see: dispatchers, security and the wall display all;
-        technicians theirs and the unassigned queue; everyone their own reports."""
-        if who.has_any(MANAGERS | {Role.SECURITY, Role.DISPLAY}):
-            return true()
-        mine: list[ColumnElement[bool]] = [Ticket.reporter == who.name]
-        if who.has_any(frozenset({Role.TECHNICIAN})):
-            mine.append(Ticket.status == "open")
-            if person := self._person_of_user.get(who.name):
-                mine.append(Ticket.assignee == person)
-        return or_(*mine)
-
-    def _visible_ticket(self, s: Session, ticket_id: int, who: Principal) -> Ticket:
-        t = s.scalars(select(Ticket).where(Ticket.id == ticket_id, self._visible_to(who))).first()
-        if t is None:
-            raise NotFound(f"no ticket {ticket_id}")
-        return t
-
-    def find(
-        self,
-        who: Principal,
-        *,
-        status: str | None = None,
-        assignee: str | None = None,
-        mine: bool = False,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        """Tickets the asker may see, newest first (`mine`: reported by or assigned to them)."""
-        q = select(Ticket).where(self._visible_to(who)).order_by(Ticket.id.desc()).limit(limit)
-        if status == "active":
-            q = q.where(Ticket.status.in_(ACTIVE))
-        elif status:
-            q = q.where(Ticket.status == status)
-        if assignee:
-            q = q.where(Ticket.assignee == assignee)
-        if mine:
-            person = self._person_of_user.get(who.name)
-            q = q.where(
-                or_(Ticket.reporter == who.name, Ticket.assignee == person)
-                if person
-                else Ticket.reporter == who.name
-            )
-        with self._db.session() as s:
-            return [self._public(t) for t in s.scalars(q)]
-
-    def counts(self) -> dict[str, int]:
-        """Tickets not yet resolved, and how many of them wait in the dispatcher's queue."""
-        with self._db.session() as s:
-            rows = dict(
-                s.execute(
-                    select(Ticket.status, func.count())
-                    .where(Ticket.status.not_in(DONE))
-                    .group_by(Ticket.status)
-                ).all()
-            )
-        return {"open": sum(rows.values()), "unassigned": rows.get("open", 0)}
-
-    def get(self, ticket_id: int, who: Principal) -> dict[str, Any]:
-        """One ticket with its history (NotFound also for one the asker may not see)."""
-        with self._db.session() as s:
-            t = self._visible_ticket(s, ticket_id, who)
-            history = s.scalars(
-                select(TicketLogEntry)
-                .where(TicketLogEntry.ticket_id == ticket_id)
-                .order_by(TicketLogEntry.id)
-            )
-            return {
-                **self._public(t),
-                "history": [
-                    {"ts": e.ts.isoformat(), "actor": e.actor, "action": e.action, **e.detail}
-                    for e in history
-                ],
-            }
-
-    def technicians(self) -> list[dict[str, Any]]:
-        """The site's technicians with their skills, duty and open work."""
-        now = self._clock()
-        with self._db.session() as s:
-            work = self._open_work(s)
-        return [
-            {
-                "id": t.person_id,
-                "name": t.name,
-                "username": t.username,
-                "skills": sorted(t.skills),
-                "on_duty_hours": t.on_duty,
-                "on_duty": in_hours(t.on_duty, now, self.tz),
-                "open_tickets": work.get(t.person_id, 0),
-            }
-            for t in self.staff
-        ]
-
-    def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:
-        """Tickets opened in [start, end), detached, for the figures."""
-        with self._db.session() as s:
-            rows = list(
-                s.scalars(select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end))
-            )
-            s.expunge_all()
-            return rows
-
-    def sla_minutes(self, t: Ticket, start: datetime, end: datetime) -> float:
-        """Minutes between two instants as the ticket's targets count them."""
-        return self._elapsed(t, start, end)
