@@ -1,12 +1,13 @@
 """The reading side of the ticket service: who may see which ticket (one SQL condition),
 lists, one ticket with its history, counts, technicians and their open work, the figures'
-source rows. A mixin of `TicketService`, which owns the state it reads."""
+source rows; due times and elapsed minutes on the business calendar. A mixin of
+`TicketService`, which owns the state it reads."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, true
@@ -15,13 +16,59 @@ from sqlalchemy.orm import Session
 from hub.errors import NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.tickets.dispatch import Technician
+from hub.site.calendar import BusinessCalendar
 from hub.site.hours import in_hours
+from hub.site.maintenance import Priority
 from hub.storage import Database
 from hub.storage.models import Ticket, TicketLogEntry
 
 DONE = ("resolved", "closed")
 ACTIVE = ("open", "assigned", "accepted", "in_progress", "on_hold")
 MANAGERS = frozenset({Role.ADMIN, Role.DISPATCHER})
+
+
+def ticket_dict(t: Ticket) -> dict[str, Any]:
+    """A ticket as the API shows it."""
+
+    def iso(d: datetime | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "id": t.id,
+        "source": t.source,
+        "status": t.status,
+        "asset_id": t.asset_id,
+        "category": t.category,
+        "priority": t.priority,
+        "title": t.title,
+        "description": t.description,
+        "location": t.location,
+        "building": t.building,
+        "photo": f"/api/tickets/{t.id}/photo" if t.photo else None,
+        "reporter": t.reporter,
+        "reporter_unit": t.reporter_unit,
+        "skill": t.skill,
+        "assignee": t.assignee,
+        "occurrences": t.occurrences,
+        "fault_active": t.fault_active,
+        "created_at": iso(t.created_at),
+        "assigned_at": iso(t.assigned_at),
+        "accepted_at": iso(t.accepted_at),
+        "started_at": iso(t.started_at),
+        "hold_since": iso(t.hold_since),
+        "resolved_at": iso(t.resolved_at),
+        "closed_at": iso(t.closed_at),
+        "response_target_min": t.response_target_min,
+        "resolution_target_min": t.resolution_target_min,
+        "response_breached": t.response_breached,
+        "resolution_breached": t.resolution_breached,
+        "resolution_notes": t.resolution_notes,
+        "parts": t.parts,
+        "rating": t.rating,
+        "rating_comment": t.rating_comment,
+        "rated_at": iso(t.rated_at),
+        "reopened": t.reopened,
+    }
 
 
 class TicketReading:
@@ -31,14 +78,33 @@ class TicketReading:
     _person_of_user: dict[str, str]
     staff: list[Technician]
     tz: str
+    calendar: BusinessCalendar
 
     _clock: Callable[[], datetime]
 
     def _public(self, t: Ticket) -> dict[str, Any]:
-        raise NotImplementedError
+        """`ticket_dict` with the targets' due times (None once met, or while on hold)."""
+        out = ticket_dict(t)
+        done = t.status in DONE
+        out["response_due"] = (
+            None if done or t.accepted_at else self._after(t, t.created_at, t.response_target_min)
+        )
+        out["resolution_due"] = (
+            None
+            if done or t.hold_since
+            else self._after(t, t.created_at, t.resolution_target_min + t.held_minutes)
+        )
+        return out
+
+    def _after(self, t: Ticket, start: datetime, minutes: float) -> str:
+        if t.priority == Priority.URGENT:
+            return (start + timedelta(minutes=minutes)).astimezone(UTC).isoformat()
+        return self.calendar.after(start, minutes).astimezone(UTC).isoformat()
 
     def _elapsed(self, t: Ticket, start: datetime, end: datetime) -> float:
-        raise NotImplementedError
+        if t.priority == Priority.URGENT:
+            return max(0.0, (end - start).total_seconds() / 60)
+        return self.calendar.minutes(start, end)
 
     @staticmethod
     def _open_work(s: Session) -> Counter[str]:

@@ -57,50 +57,6 @@ MAX_PHOTO = 4 * 1024 * 1024
 PHOTO_TYPES = {b"\xff\xd8\xff": "jpg", b"\x89PNG": "png", b"RIFF": "webp"}
 
 
-def ticket_dict(t: Ticket) -> dict[str, Any]:
-    """A ticket as the API shows it."""
-
-    def iso(d: datetime | None) -> str | None:
-        return d.isoformat() if d else None
-
-    return {
-        "id": t.id,
-        "source": t.source,
-        "status": t.status,
-        "asset_id": t.asset_id,
-        "category": t.category,
-        "priority": t.priority,
-        "title": t.title,
-        "description": t.description,
-        "location": t.location,
-        "building": t.building,
-        "photo": f"/api/tickets/{t.id}/photo" if t.photo else None,
-        "reporter": t.reporter,
-        "reporter_unit": t.reporter_unit,
-        "skill": t.skill,
-        "assignee": t.assignee,
-        "occurrences": t.occurrences,
-        "fault_active": t.fault_active,
-        "created_at": iso(t.created_at),
-        "assigned_at": iso(t.assigned_at),
-        "accepted_at": iso(t.accepted_at),
-        "started_at": iso(t.started_at),
-        "hold_since": iso(t.hold_since),
-        "resolved_at": iso(t.resolved_at),
-        "closed_at": iso(t.closed_at),
-        "response_target_min": t.response_target_min,
-        "resolution_target_min": t.resolution_target_min,
-        "response_breached": t.response_breached,
-        "resolution_breached": t.resolution_breached,
-        "resolution_notes": t.resolution_notes,
-        "parts": t.parts,
-        "rating": t.rating,
-        "rating_comment": t.rating_comment,
-        "rated_at": iso(t.rated_at),
-        "reopened": t.reopened,
-    }
-
-
 class TicketService(TicketReading):
     """Tickets in the relational database; every change logged, audited and announced."""
 
@@ -526,30 +482,6 @@ class TicketService(TicketReading):
     def _state(t: Ticket, allowed: tuple[str, ...], verb: str) -> None:
         if t.status not in allowed:
             raise Conflict(f"ticket {t.id} is {t.status}: cannot {verb} it")
-
-    def _public(self, t: Ticket) -> dict[str, Any]:
-        """`ticket_dict` with the targets' due times (None once met, or while on hold)."""
-        out = ticket_dict(t)
-        done = t.status in DONE
-        out["response_due"] = (
-            None if done or t.accepted_at else self._after(t, t.created_at, t.response_target_min)
-        )
-        out["resolution_due"] = (
-            None
-            if done or t.hold_since
-            else self._after(t, t.created_at, t.resolution_target_min + t.held_minutes)
-        )
-        return out
-
-    def _after(self, t: Ticket, start: datetime, minutes: float) -> str:
-        if t.priority == Priority.URGENT:
-            return (start + timedelta(minutes=minutes)).astimezone(UTC).isoformat()
-        return self.calendar.after(start, minutes).astimezone(UTC).isoformat()
-
-    def _elapsed(self, t: Ticket, start: datetime, end: datetime) -> float:
-        if t.priority == Priority.URGENT:
-            return max(0.0, (end - start).total_seconds() / 60)
-        return self.calendar.minutes(start, end)
 
     def _leave_hold(self, t: Ticket, now: datetime) -> None:
         if t.hold_since is not None:
