@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
@@ -386,18 +386,22 @@ class VehicleBookings:
             return request_dict(self._get(s, request_id))
 
     def find(
-        self, *, status: str | None = None, requester: str | None = None, limit: int = 200
+        self, who: Principal, *, status: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
-        """Requests, soonest first."""
+        """Requests `who` may see, soonest first: dispatchers and administrators all, others
+        their own and those of the units they approve for."""
         q = select(VehicleRequest).order_by(VehicleRequest.start).limit(limit)
+        if not who.roles & {Role.DISPATCHER, Role.ADMIN}:
+            approving = [u.id for u in self.units.values() if who.name in u.approvers]
+            q = q.where(
+                or_(VehicleRequest.requester == who.name, VehicleRequest.unit.in_(approving))
+            )
         if status == "open":
             q = q.where(
                 VehicleRequest.status.in_(("pending", "approved", "dispatched", "departed"))
             )
         elif status:
             q = q.where(VehicleRequest.status == status)
-        if requester:
-            q = q.where(VehicleRequest.requester == requester)
         with self._db.session() as s:
             return [request_dict(r) for r in s.scalars(q)]
 

@@ -77,6 +77,9 @@ def test_the_units_approver_approves_and_nobody_else_may(cars: VehicleBookings) 
     with pytest.raises(Conflict):
         cars.dispatch(DISPATCHER, rid, "car-1", "d1")  # not approved yet
     assert cars.decide(LEADER, rid, approve=True)["status"] == "approved"
+    # who sees it: the requester, the unit's approver, dispatchers; not another unit's staff
+    for who, sees in ((STAFF, True), (LEADER, True), (DISPATCHER, True), (EDU, False)):
+        assert (rid in [r["id"] for r in cars.find(who)]) is sees
     edu = ask(cars, EDU, 9)  # a unit without approvers goes straight to the dispatchers
     assert cars.get(edu)["status"] == "approved"
     with pytest.raises(Invalid, match="passengers"):
