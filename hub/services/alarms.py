@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from hub.domain import AlarmEvent, StoredRule
 from hub.errors import Conflict, Invalid, NotFound
 from hub.storage import Database
-from hub.storage.audit import record
+from hub.storage.audit import history, record
 from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
 from hub.tasks import Periodic
 
@@ -303,10 +303,7 @@ class AlarmService:
             )
             return {
                 **alarm_dict(a),
-                "history": [
-                    {"ts": e.ts.isoformat(), "actor": e.actor, "action": e.action, **e.detail}
-                    for e in log
-                ],
+                "history": history(log),
             }
 
     # -- internals -------------------------------------------------------------------------

@@ -329,10 +329,14 @@ class VisitService:
         if day_from is not None:
             q = q.where(Visit.end >= day_from)
         with self._db.session() as s:
-            out = []
-            for visit in s.scalars(q):
-                out.append(visit_dict(visit, self._visitors(s, visit.id), True))
-            return out
+            visits = list(s.scalars(q))
+            people: dict[int, list[Visitor]] = {v.id: [] for v in visits}
+            ids = list(people)  # one query for every visit's visitors
+            for v in s.scalars(
+                select(Visitor).where(Visitor.visit_id.in_(ids)).order_by(Visitor.id)
+            ):
+                people[v.visit_id].append(v)
+            return [visit_dict(visit, people[visit.id], True) for visit in visits]
 
     def roster(self) -> list[dict[str, Any]]:
         """Who is inside now (labels only: the screens show this)."""

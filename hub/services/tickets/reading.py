@@ -20,6 +20,7 @@ from hub.site.calendar import BusinessCalendar
 from hub.site.hours import in_hours
 from hub.site.maintenance import Priority
 from hub.storage import Database
+from hub.storage.audit import history as audit_history
 from hub.storage.models import Ticket, TicketLogEntry
 
 DONE = ("resolved", "closed")
@@ -184,10 +185,7 @@ class TicketReading:
             )
             return {
                 **self._public(t),
-                "history": [
-                    {"ts": e.ts.isoformat(), "actor": e.actor, "action": e.action, **e.detail}
-                    for e in history
-                ],
+                "history": audit_history(history),
             }
 
     def technicians(self) -> list[dict[str, Any]]:
