@@ -3,16 +3,14 @@ waitlist, the door display and check-in, attendance, calendar feeds."""
 
 from __future__ import annotations
 
-import base64
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-import segno
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import PUBLIC, Ctx, allow, need
+from hub.api.qr import qr_data_url
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.errors import Forbidden, Invalid
@@ -228,9 +226,7 @@ def door(ctx: Ctx, room_id: str, request: Request, _: Viewer) -> dict[str, Any]:
     URL), which changes every `HUB_BOOKING__QR_STEP_S` seconds."""
     base = ctx.settings.public_url or str(request.base_url).rstrip("/")
     data = door_of(ctx).door(room_id, base.rstrip("/"))
-    buf = io.BytesIO()
-    segno.make(data["checkin_url"], error="m").save(buf, kind="svg", scale=8, border=2)
-    data["qr"] = "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
+    data["qr"] = qr_data_url(data["checkin_url"], scale=8)
     return data
 
 

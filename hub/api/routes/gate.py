@@ -4,17 +4,15 @@ key), reviews, overrides, the roster, counts and plate lists (security)."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
-import io
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-import segno
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import Ctx, allow, need
+from hub.api.qr import qr_data_url
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.gate import passes
@@ -37,13 +35,6 @@ def visits_of(ctx: HubContext) -> VisitService:
 def gate_of(ctx: HubContext) -> GateService:
     """The hub's gate (503 without)."""
     return need(ctx.gate, "gate service")
-
-
-def qr_data_url(text: str) -> str:
-    """A QR code of `text` as an SVG data URL."""
-    buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="svg", scale=6, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 class VisitorBody(BaseModel):
