@@ -327,6 +327,7 @@ class Hub:
             access_ttl=timedelta(hours=settings.access_token_hours),
             display_ttl=timedelta(days=settings.display_token_days),
             known_units=[u.id for u in site.work_units],
+            remember_s=settings.credential_cache_s,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         alarms = AlarmService(db, notify=self._announce, policies=alarm_policies(site))

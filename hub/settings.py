@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     access_token_hours: float = Field(12, gt=0, le=24 * 30)
     display_token_days: float = Field(365, gt=0, le=3650)
+    # a checked token or API key is trusted this long without a database lookup; a change
+    # made on another hub worker (a revoked key, a disabled user) takes effect within it
+    credential_cache_s: float = Field(5.0, ge=0, le=60)
     pipeline_queue: int = Field(10_000, ge=100)
     mqtt: MqttSettings = MqttSettings()
     notify: NotifySettings = NotifySettings()

@@ -27,10 +27,15 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_ctx(request: Request) -> HubContext:
+def ctx_of(request: Request) -> HubContext:
     """The hub context the app was built with."""
     ctx: HubContext = request.app.state.ctx
     return ctx
+
+
+async def get_ctx(request: Request) -> HubContext:
+    """`ctx_of` as a dependency (async: a sync one would cost every request a thread hop)."""
+    return ctx_of(request)
 
 
 Ctx = Annotated[HubContext, Depends(get_ctx)]
@@ -58,7 +63,7 @@ class RoleGuard:
         self.roles = frozenset(roles)
         self.query_key = query_key
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         bearer: Annotated[str | None, Depends(oauth2)],
@@ -66,7 +71,12 @@ class RoleGuard:
     ) -> Principal:
         if self.query_key and not api_key and not bearer:
             api_key = request.query_params.get("key")
-        principal = authenticate(get_ctx(request), bearer, api_key)
+        ctx = ctx_of(request)
+        credential = api_key or bearer
+        # a credential seen moments ago costs no database round trip (nor a thread hop)
+        principal = ctx.identity.remembered(credential) if credential else None
+        if principal is None:
+            principal = await run_in_threadpool(authenticate, ctx, bearer, api_key)
         if not principal.has_any(self.roles):
             raise Forbidden("your role may not do this")
         request.state.principal = principal

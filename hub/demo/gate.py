@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from hub.context import HubContext
 from hub.identity.roles import Principal, Role
+from hub.services.gate.queue import Presented
 from hub.services.gate.visits import VisitorIn
 from hub.tasks import cancel
 
@@ -67,20 +68,20 @@ class DemoGate:
             await asyncio.sleep(self._every)
             with contextlib.suppress(Exception):  # a demo: never stop the hub for it
                 if rng.random() < 0.2:
-                    await asyncio.to_thread(
-                        gate.decide, "demo-camera", "gate-main", "in", plate="沪C99999"
+                    await gate.queue.decide(
+                        Presented("demo-camera", "gate-main", "in", plate="沪C99999")
                     )
                     continue
                 p = rng.choice(people)
                 direction = "out" if p["id"] in inside else "in"
                 if p.get("plate"):
                     read = p["plate"].replace("0", "O") if rng.random() < 0.5 else p["plate"]
-                    await asyncio.to_thread(
-                        gate.decide, "demo-camera", "gate-main", direction, plate=read
+                    await gate.queue.decide(
+                        Presented("demo-camera", "gate-main", direction, plate=read)
                     )
                 else:
-                    await asyncio.to_thread(
-                        gate.decide, "demo-scanner", "gate-main", direction, qr=tokens[p["id"]]
+                    await gate.queue.decide(
+                        Presented("demo-scanner", "gate-main", direction, qr=tokens[p["id"]])
                     )
                 inside ^= {p["id"]}
                 self.passages += 1

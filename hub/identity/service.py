@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +49,7 @@ def _view(user: User) -> UserView:
 
 
 FEED_TTL = timedelta(days=365)
+REMEMBER_MAX = 10_000  # credentials remembered at once (a compound has a few hundred)
 
 
 class IdentityService:
@@ -60,12 +63,47 @@ class IdentityService:
         access_ttl: timedelta = timedelta(hours=12),
         display_ttl: timedelta = timedelta(days=365),
         known_units: Iterable[str] | None = None,
+        remember_s: float = 5.0,
     ) -> None:
         self._db = db
         self._secret = secret
         self.access_ttl = access_ttl
         self.display_ttl = display_ttl
         self._units = frozenset(known_units) if known_units is not None else None
+        # credential digest -> (principal, monotonic deadline): a terminal calling many times
+        # a second costs one lookup per `remember_s`, not one per call
+        self.remember_s = remember_s
+        self._recent: dict[bytes, tuple[Principal, float]] = {}
+
+    # -- remembered credentials -----------------------------------------------------------
+
+    def remembered(self, credential: str) -> Principal | None:
+        """The principal a token or key was found to speak for less than `remember_s` ago.
+
+        Any change to users or keys made through this service forgets everything at once;
+        a change made by another hub process takes effect here within `remember_s`.
+        """
+        hit = self._recent.get(hashlib.sha256(credential.encode()).digest())
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        return hit[0]
+
+    def _remember(self, credential: str, principal: Principal, expires: datetime | None) -> None:
+        if self.remember_s <= 0:
+            return
+        left = self.remember_s
+        if expires is not None:
+            left = min(left, (expires - datetime.now(UTC)).total_seconds())
+        if left <= 0:
+            return
+        if len(self._recent) >= REMEMBER_MAX:
+            self._recent.clear()
+        digest = hashlib.sha256(credential.encode()).digest()
+        self._recent[digest] = (principal, time.monotonic() + left)
+
+    def forget_credentials(self) -> None:
+        """Forget every remembered credential (after a change to users or keys)."""
+        self._recent.clear()
 
     # -- users ----------------------------------------------------------------------------
 
@@ -131,6 +169,7 @@ class IdentityService:
                 if not passwords.verify_password(user.password_hash, password):
                     user.password_hash = passwords.hash_password(password)
                     user.token_version += 1
+                    self.forget_credentials()
                     audit(s, "system", "user.password_reset", username)
                 for r in sorted(role_set - {Role(x) for x in user.role_names}):
                     user.roles.append(UserRole(role=r.value))
@@ -184,6 +223,7 @@ class IdentityService:
                 raise NotFound(f"no user {username!r}")
             user.active = active
             user.token_version += 1
+            self.forget_credentials()
             audit(s, actor, "user.activate" if active else "user.deactivate", username)
             return _view(user)
 
@@ -220,7 +260,9 @@ class IdentityService:
                 raise Unauthorized("a calendar feed token is not an access token")
             if claims.purpose == "display":
                 roles = frozenset({Role.DISPLAY}) & roles
-            return Principal(user.username, roles, user.work_unit, "user")
+            principal = Principal(user.username, roles, user.work_unit, "user")
+        self._remember(token, principal, claims.expires)
+        return principal
 
     def feed_token(self, username: str) -> str:
         """A long-lived token for a calendar application's feed URL (it can read calendars
@@ -297,6 +339,7 @@ class IdentityService:
                 raise NotFound(f"no API key {key_id}")
             if key.revoked_at is None:
                 key.revoked_at = datetime.now(UTC)
+                self.forget_credentials()
                 audit(s, actor, "api_key.revoke", key.name)
             return _key_view(key)
 
@@ -314,9 +357,12 @@ class IdentityService:
                 raise Unauthorized("API key revoked or expired")
             if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
                 key.last_used_at = now  # coarse, so a busy terminal doesn't write every call
-            return Principal(
+            principal = Principal(
                 f"key:{key.name}", frozenset({Role(key.role)}), key.work_unit, "api_key"
             )
+            expires = key.expires_at
+        self._remember(raw, principal, expires)
+        return principal
 
 
 def _key_view(key: ApiKey) -> dict[str, Any]:

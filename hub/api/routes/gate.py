@@ -3,8 +3,6 @@ key), reviews, overrides, the roster, counts and plate lists (security)."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,6 +14,7 @@ from hub.api.qr import qr_data_url
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.gate import passes
+from hub.services.gate.queue import Presented
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitorIn, VisitService
 
@@ -160,17 +159,8 @@ def visitor_pass(ctx: Ctx, visitor_id: int, who: Person, request: Request) -> di
 async def decide(ctx: Ctx, body: DecideBody, terminal: Terminal) -> dict[str, Any]:
     """One call, one decision: `allow`, `deny` or `review` (a guard looks) with the reason;
     logged with what was presented and the evidence, and shown live on the wall."""
-    gate = gate_of(ctx)
-    job = functools.partial(
-        gate.decide,
-        terminal.name,
-        body.gate_id,
-        body.direction,
-        qr=body.qr,
-        plate=body.plate,
-        terminal_ts=body.ts,
-    )
-    return await asyncio.get_running_loop().run_in_executor(gate.executor, job)
+    presented = Presented(terminal.name, body.gate_id, body.direction, body.qr, body.plate, body.ts)
+    return await gate_of(ctx).queue.decide(presented)
 
 
 @router.get("/gate/pass-key", summary="The public key passes verify with")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from hub.services.alarms import AlarmService
 from hub.services.booking.txn import Serialised
 from hub.services.gate import passes
 from hub.services.gate.plates import PlateError, Registry, normalise, parse
+from hub.services.gate.queue import DecisionQueue, Presented
 from hub.services.gate.visits import VisitService, mask
 from hub.storage.audit import record
 from hub.storage.models import GateDecision, PlateListEntry, Visit, Visitor
@@ -63,9 +63,8 @@ class GateService:
         self.write = Serialised(self._db)
         self._index: _Index | None = None
         visits.listeners.append(self._invalidate)
-        # Decisions are serialised (anti-passback); one thread of their own spares the
-        # request threads from queueing on the lock.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
+        # what terminals present, decided in batches on a thread of their own
+        self.queue = DecisionQueue(self.decide_many)
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -88,51 +87,92 @@ class GateService:
         terminal_ts: datetime | None = None,
     ) -> dict[str, Any]:
         """Allow, deny or review what a terminal presents (exactly one of `qr` and `plate`)."""
-        if gate_id not in self.gates:
-            raise Invalid(f"no gate {gate_id!r}", field="gate_id")
-        if direction not in ("in", "out"):
-            raise Invalid("direction is in or out", field="direction")
-        if (qr is None) == (plate is None):
-            raise Invalid("present a qr or a plate", field="qr")
+        presented = Presented(terminal, gate_id, direction, qr, plate, terminal_ts)
+        result = self.decide_many([presented])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def decide_many(self, batch: list[Presented]) -> list[dict[str, Any] | Exception]:
+        """Decide a batch in one serialised transaction (one commit for all: group commit),
+        in order, each seeing the ones before; an invalid item gets its error and spares the
+        others. Should the transaction fail, each is retried on its own, so one cannot sink
+        the rest."""
+        results: list[dict[str, Any] | Exception] = []
+        valid: list[int] = []
+        for i, p in enumerate(batch):
+            try:
+                self._check(p)
+                results.append(NotFound("not decided"))  # replaced below
+                valid.append(i)
+            except Invalid as err:
+                results.append(err)
+        if not valid:
+            return results
         now = self.clock()
+        try:
+            with self.write("the visitor") as s:
+                done = [(i, *self._decide_in(s, batch[i], now)) for i in valid]
+        except Exception as err:
+            if len(valid) == 1:
+                results[valid[0]] = err
+                return results
+            for i in valid:  # one by one: a failure stays with its own item
+                results[i] = self.decide_many([batch[i]])[0]
+            return results
+        for i, decision, host, arrived, denials in done:
+            results[i] = decision
+            self._after(decision, host, visitor_arrived=arrived, denials=denials)
+        return results
+
+    def _check(self, p: Presented) -> None:
+        if p.gate_id not in self.gates:
+            raise Invalid(f"no gate {p.gate_id!r}", field="gate_id")
+        if p.direction not in ("in", "out"):
+            raise Invalid("direction is in or out", field="direction")
+        if (p.qr is None) == (p.plate is None):
+            raise Invalid("present a qr or a plate", field="qr")
+
+    def _decide_in(
+        self, s: Session, p: Presented, now: datetime
+    ) -> tuple[dict[str, Any], str | None, bool, int]:
+        """One decision inside the transaction: the decision, the host to tell, whether the
+        visitor just arrived, and the refusals of this credential in the alarm window."""
         evidence: dict[str, Any] = {}
-        if terminal_ts is not None:
-            skew = (terminal_ts - now).total_seconds()
+        if p.terminal_ts is not None:
+            skew = (p.terminal_ts - now).total_seconds()
             if abs(skew) > self.settings.clock_skew_s:
                 evidence["terminal_clock_off_s"] = round(skew)  # the hub's clock decides
-        with self.write("the visitor") as s:
-            if qr is not None:
-                outcome, reason, subject, visitor, presented = self._by_pass(
-                    s, qr, gate_id, direction, now, evidence
-                )
-                credential = "qr"
-            else:
-                assert plate is not None
-                outcome, reason, subject, visitor, presented = self._by_plate(
-                    s, plate, direction, now, evidence
-                )
-                credential = "plate"
-            row = GateDecision(
-                ts=now,
-                gate_id=gate_id,
-                direction=direction,
-                credential=credential,
-                presented=presented[:200],
-                terminal=terminal,
-                terminal_ts=terminal_ts,
-                outcome=outcome,
-                reason=reason,
-                visitor_id=visitor.id if visitor else None,
-                subject=subject,
-                evidence=evidence,
+        if p.qr is not None:
+            outcome, reason, subject, visitor, presented = self._by_pass(
+                s, p.qr, p.gate_id, p.direction, now, evidence
             )
-            s.add(row)
-            s.flush()
-            host = self._host(s, visitor)
-            denials = self._recent_denials(s, presented, now) if outcome == "deny" else 0
-            decision = self._public(row)
-        self._after(decision, host, visitor_arrived=evidence.get("arrived", False), denials=denials)
-        return decision
+            credential = "qr"
+        else:
+            assert p.plate is not None
+            outcome, reason, subject, visitor, presented = self._by_plate(
+                s, p.plate, p.direction, now, evidence
+            )
+            credential = "plate"
+        row = GateDecision(
+            ts=now,
+            gate_id=p.gate_id,
+            direction=p.direction,
+            credential=credential,
+            presented=presented[:200],
+            terminal=p.terminal,
+            terminal_ts=p.terminal_ts,
+            outcome=outcome,
+            reason=reason,
+            visitor_id=visitor.id if visitor else None,
+            subject=subject,
+            evidence=evidence,
+        )
+        s.add(row)
+        s.flush()
+        host = self._host(s, visitor)
+        denials = self._recent_denials(s, presented, now) if outcome == "deny" else 0
+        return self._public(row), host, bool(evidence.get("arrived")), denials
 
     def _by_pass(
         self,

@@ -5,17 +5,20 @@ the host, personal data is hashed, visible only to those who need it, and purged
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.domain import Event, GateEvent, Notice
-from hub.errors import NotFound
+from hub.errors import Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.alarms import AlarmService
 from hub.services.gate import passes
+from hub.services.gate.queue import Presented
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitorIn, VisitService
 from hub.settings import GateSettings
@@ -179,3 +182,32 @@ def test_overstay_alarms_and_tells_the_host_and_old_personal_data_is_purged(
             None,
         )
     assert visits.get(HOST, visit["id"])["visitors"][0]["purged"]
+
+
+def test_terminals_presenting_at_once_are_decided_together_with_anti_passback_kept(world) -> None:  # type: ignore[no-untyped-def]
+    """Forty scans of one pass and the visitor's car arriving together (decided in batches,
+    one commit each): one entry each, the rest refused with the reason, an invalid request
+    answered with its own error, and every decision logged."""
+    visits, gate, _, _, _ = world
+    vid = invite(visits)["visitors"][0]["id"]
+    token = visits.pass_token(HOST, vid)["token"]
+    scans = [Presented(f"t{i}", "gate-main", "in", qr=token) for i in range(40)]
+    reads = [Presented(f"cam{i}", "gate-main", "in", plate="浙A1O315") for i in range(10)]
+    wrong = Presented("t99", "gate-nowhere", "in", qr=token)
+
+    async def together() -> list[dict[str, Any] | BaseException]:
+        return await asyncio.gather(
+            *(gate.queue.decide(p) for p in [*scans, wrong, *reads]), return_exceptions=True
+        )
+
+    answers = asyncio.run(together())
+    people, (error,), cars = answers[:40], answers[40:41], answers[41:]
+    assert isinstance(error, Invalid)
+    assert "gate-nowhere" in str(error)
+    for batch in (people, cars):
+        assert [a["decision"] for a in batch].count("allow") == 1  # type: ignore[index]
+        assert {a["reason"] for a in batch if a["decision"] == "deny"} == {  # type: ignore[index]
+            "already inside: no exit since the last entry"
+        }
+    assert len(gate.decisions(limit=100)) == 50
+    assert gate.queue.batches < 50  # they were decided in batches, not one transaction each

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -116,6 +117,34 @@ def test_api_keys_work_until_revoked_and_are_stored_only_as_hashes(
         identity.principal_from_api_key(key)
     with pytest.raises(Invalid, match="machine role"):
         identity.create_api_key("someone", Role.STAFF, actor="admin")
+
+
+def test_credentials_are_remembered_briefly_and_forgotten_on_any_change(
+    identity: IdentityService, db: Database
+) -> None:
+    """A terminal calling many times a second is looked up once per few seconds; a change
+    made here takes effect at once, one made by another hub worker within `remember_s`."""
+    key, view = identity.create_api_key("gate-main-2", Role.GATE_TERMINAL, actor="admin")
+    identity.create_user("qian", GOOD_PASSWORD, [Role.DISPATCHER])
+    token = identity.login("qian", GOOD_PASSWORD)
+    assert identity.remembered(key) is None  # never checked yet
+    identity.principal_from_api_key(key)
+    identity.principal_from_token(token)
+    assert identity.remembered(key) == identity.principal_from_api_key(key)
+    assert identity.remembered(token) is not None
+    identity.revoke_api_key(view["id"], actor="admin")
+    assert identity.remembered(key) is None
+    assert identity.remembered(token) is None  # everything is forgotten, not just the key
+    # another worker's change: this one trusts what it saw for at most remember_s
+    other = IdentityService(db, SECRET)
+    identity.remember_s = 0.2
+    identity.principal_from_token(token)
+    other.set_active("qian", False, actor="admin")
+    assert identity.remembered(token) is not None
+    time.sleep(0.25)
+    assert identity.remembered(token) is None
+    with pytest.raises(Unauthorized, match="revoked"):
+        identity.principal_from_token(token)
 
 
 def test_changes_are_audited_with_actor_and_utc_time(
