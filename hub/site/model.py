@@ -421,6 +421,7 @@ class Site(Strict):
     rules: list[Item] = []  # hub/site/rules.py registers the section and its kinds
     repair_categories: list[Item] = []  # hub/site/maintenance.py registers these two
     assets: list[Item] = []
+    meters: list[Item] = []  # hub/site/energy.py registers this one
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 

@@ -41,7 +41,9 @@ import urllib3
 
 from hub.domain import Event, PositionFix, SubjectKind
 from hub.tasks import cancel
+from hub.telemetry import counters
 from hub.telemetry.aggregate import AggFn, AggRow, influxql_aggregate
+from hub.telemetry.counters import us
 from hub.telemetry.port import Latest, Sample, TelemetryError
 from hub.telemetry.schema import CODE_QUALITY, Measurement, Tags, event_line
 from hub.telemetry.spool import Spool, SpooledBatch, SpoolFull, WhenFull, pack
@@ -140,23 +142,28 @@ class InfluxHttp:
         except ApiException as err:
             raise _Refused(int(err.status or 0), str(err.body or err.reason)) from err
 
-    def query(self, q: str) -> list[dict[str, Any]]:
+    def query(self, q: str, timeout: float | None = None) -> list[dict[str, Any]]:
         """Run InfluxQL; the first statement's series."""
+        return self.query_all(q, timeout)[0]
+
+    def query_all(self, q: str, timeout: float | None = None) -> list[list[dict[str, Any]]]:
+        """Run InfluxQL statements (`;`-separated); each one's series, in order."""
         params = {"db": self.config.database, "q": q, "epoch": "u"}
         r = self._http.request(
             "POST",
             f"{self.config.url}/query",
             body=urlencode(params),
             headers={**self._headers, "Content-Type": "application/x-www-form-urlencoded"},
-            timeout=self.config.timeout,
+            timeout=timeout or self.config.timeout,
         )
         if r.status >= 300:
             raise _Refused(r.status, r.data.decode("utf-8", "replace"))
-        result = json.loads(r.data)["results"][0]
-        if "error" in result:
-            raise TelemetryError(f"InfluxQL error: {result['error']}")
-        series: list[dict[str, Any]] = result.get("series", [])
-        return series
+        out: list[list[dict[str, Any]]] = []
+        for result in json.loads(r.data)["results"]:
+            if "error" in result:
+                raise TelemetryError(f"InfluxQL error: {result['error']}")
+            out.append(result.get("series", []))
+        return out
 
 
 def q_str(value: str) -> str:
@@ -167,6 +174,9 @@ def q_str(value: str) -> str:
 def q_time(ts: datetime) -> str:
     """An InfluxQL time literal (integer microseconds)."""
     return f"{to_us(ts)}u"
+
+
+REPORT_TIMEOUT_S = 300.0  # a year's report reads a lot
 
 
 def point_filter(point_ids: Sequence[str]) -> str:
@@ -349,13 +359,79 @@ class InfluxTelemetryStore:
     # -- queries --------------------------------------------------------------------------
 
     async def _query(self, q: str) -> list[dict[str, Any]]:
+        return (await self._query_all(q))[0]
+
+    async def _query_all(self, q: str, timeout: float | None = None) -> list[list[dict[str, Any]]]:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._reader, self.http.query, q)
+            return await loop.run_in_executor(self._reader, self.http.query_all, q, timeout)
         except _Refused as err:
             raise TelemetryError(f"InfluxDB refused the query: {err}") from err
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise TelemetryError(f"InfluxDB unreachable: {err}") from err
+
+    async def counter_deltas(
+        self,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        *,
+        offset: timedelta = timedelta(0),
+        lookback: timedelta = timedelta(days=1),
+    ) -> list[AggRow]:
+        ids = list(point_ids)
+        if not ids:
+            return []
+        lo = to_us(start)
+        q = counters.influxql_deltas(
+            point_filter(ids), lo, to_us(end), us(every), us(offset), us(lookback)
+        )
+        out = []
+        for series in (await self._query_all(q, REPORT_TIMEOUT_S))[0]:
+            point = series.get("tags", {}).get("point", "")
+            for ts, value in series["values"]:
+                if value is not None and ts > lo:  # windows come back one microsecond late
+                    out.append(AggRow(point, from_us(ts - 1), float(value)))
+        return sorted(out, key=lambda r: (r.group, r.start))
+
+    async def counter_steps(
+        self,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        gap: timedelta,
+        *,
+        lookback: timedelta = timedelta(days=1),
+        limit: int = 10_000,
+    ) -> list[counters.Step]:
+        ids = list(point_ids)
+        if not ids:
+            return []
+        lo, hi, back = to_us(start), to_us(end), us(lookback)
+        where = point_filter(ids)
+        found: set[tuple[str, int]] = set()
+        drops = counters.influxql_drops(where, lo, hi, back)
+        gaps = counters.influxql_gaps(where, lo, hi, us(gap), back)
+        for result in await self._query_all(f"{drops}; {gaps}", REPORT_TIMEOUT_S):
+            for series in result:
+                point = series.get("tags", {}).get("point", "")
+                found.update((point, int(ts)) for ts, _ in series["values"] if ts > lo)
+        wanted = sorted(found)[:limit]
+        steps = []
+        for i in range(0, len(wanted), 50):  # the two readings around each, 50 a request
+            chunk = wanted[i : i + 50]
+            q = "; ".join(
+                counters.influxql_pair(point_filter([p]), at, lo - back) for p, at in chunk
+            )
+            for (point, _), result in zip(chunk, await self._query_all(q), strict=True):
+                values = result[0]["values"] if result else []
+                if len(values) == 2:
+                    (t2, v2), (t1, v1) = values
+                    steps.append(
+                        counters.Step(point, from_us(t1), from_us(t2), float(v1), float(v2))
+                    )
+        return steps
 
     async def latest(self, point_ids: Sequence[str] | None = None) -> dict[str, Latest]:
         out: dict[str, Latest] = {}

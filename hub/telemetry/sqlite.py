@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hub.domain import DeviceStatus, Event, PositionFix, Reading, Sighting, SubjectKind
+from hub.telemetry import counters
 from hub.telemetry.aggregate import AggFn, AggRow, check_args, sql_aggregate
+from hub.telemetry.counters import us
 from hub.telemetry.port import Latest, Sample, TelemetryError
 from hub.telemetry.schema import CODE_QUALITY, QUALITY_CODE, Tags
 
@@ -306,6 +308,49 @@ class SQLiteTelemetryStore:
             if v is not None:
                 out.append(AggRow(g or "", from_us(int(w)), float(v)))
         return out
+
+    async def counter_deltas(
+        self,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        every: timedelta,
+        *,
+        offset: timedelta = timedelta(0),
+        lookback: timedelta = timedelta(days=1),
+    ) -> list[AggRow]:
+        ids = list(point_ids)
+        if not ids:
+            return []
+        sql, params = counters.sql_deltas(
+            ids, to_us(start), to_us(end), us(every), us(offset), us(lookback)
+        )
+        return [
+            AggRow(g, from_us(int(w)), float(v))
+            for g, w, v in await self._read(sql, params)
+            if v is not None
+        ]
+
+    async def counter_steps(
+        self,
+        point_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        gap: timedelta,
+        *,
+        lookback: timedelta = timedelta(days=1),
+        limit: int = 10_000,
+    ) -> list[counters.Step]:
+        ids = list(point_ids)
+        if not ids:
+            return []
+        sql, params = counters.sql_steps(
+            ids, to_us(start), to_us(end), us(gap), us(lookback), limit
+        )
+        return [
+            counters.Step(g, from_us(int(pts)), from_us(int(ts)), float(pv), float(v))
+            for g, pts, ts, pv, v in await self._read(sql, params)
+        ]
 
     async def prune(self, before: datetime) -> int:
         cutoff = to_us(before)
