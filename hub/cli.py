@@ -31,6 +31,7 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("leader", "办公室主任 Office director (approves)", [Role.STAFF], "u-office"),
     ("driver1", "周司机 Driver", [Role.STAFF], "u-logistics"),
     ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
+    ("manager", "后勤处长 Facilities manager (reports)", [Role.MANAGER], "u-logistics"),
 ]
 
 
@@ -164,7 +165,9 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     _logging(settings.log_level)
     site = with_free_ports(_site(DEMO_SITE))
     osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings)}"
-    hub = Hub(settings, site, factories=(demo_simulators(osmand_url), adapter_components))
+    click.echo("preparing the demo's energy history (the first start takes a few seconds)")
+    counters = asyncio.run(_demo_history(settings, site))
+    hub = Hub(settings, site, factories=(demo_simulators(osmand_url, counters), adapter_components))
     hub.add_component(DemoGate(hub.ctx))  # visitors passing the main gate
     hub.migrate()
     password = os.environ.get("HUB_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
@@ -198,6 +201,22 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
         )
 
     _serve(hub.serve(on_ready=ready))
+
+
+async def _demo_history(settings: Settings, site: Site) -> dict[str, float]:
+    """Seed the demo's meter history (once); where each meter's counter stands."""
+    from datetime import UTC, datetime
+
+    from hub.demo.history import seed_energy
+    from hub.runtime import make_telemetry
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = make_telemetry(settings, site)
+    await store.start()
+    try:
+        return await seed_energy(store, site, datetime.now(UTC))
+    finally:
+        await store.close()
 
 
 def _demo_tracker_key(settings: Settings) -> str:
@@ -381,3 +400,95 @@ def key_add(name: str, role: str, work_unit: str | None) -> None:
     except HubError as err:
         raise click.ClickException(str(err)) from err
     click.echo(raw)
+
+
+@main.group()
+def report() -> None:
+    """Reports from the hub's data."""
+
+
+@report.command("energy")
+@click.option("--day", "day", default=None, help="A day, 2026-10-05.")
+@click.option("--week", "week", default=None, help="An ISO week, 2026-W41.")
+@click.option("--month", "month", default=None, help="A month, 2026-10.")
+@click.option("--year", "year", default=None, help="A year, 2026.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "xlsx", "csv", "json"]),
+    default="pdf",
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File to write.")
+@click.option(
+    "--site",
+    "site_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Site file (default: HUB_SITE_FILE, else the demo compound).",
+)
+def report_energy(
+    day: str | None,
+    week: str | None,
+    month: str | None,
+    year: str | None,
+    fmt: str,
+    lang: str,
+    out: Path | None,
+    site_file: Path | None,
+) -> None:
+    """Energy report of a period from the hub's telemetry (the hub may be running)."""
+    from zoneinfo import ZoneInfo
+
+    import orjson
+
+    from hub.runtime import load_site_for_hub, make_telemetry
+    from hub.services.energy import render
+    from hub.services.energy.periods import parse_period
+    from hub.services.energy.service import EnergyService
+    from hub.services.tables import to_csv, to_xlsx
+    from hub.storage import Database
+
+    given = [p for p in (day, week, month, year) if p]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --day, --week, --month, --year")
+    settings = _settings(site_file=site_file)
+    path = settings.site_file or DEMO_SITE
+    try:
+        site = load_site_for_hub(path)
+        period = parse_period(given[0], ZoneInfo(site.site.timezone))
+    except (SiteConfigError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    out = out or Path(f"energy-{period.label}.{fmt}")
+    stages = ["consumption", "previous period", "last year", "out-of-hours use", "demand"]
+
+    async def build() -> dict[str, Any]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        telemetry = make_telemetry(settings, site)
+        known = settings.database_url or (settings.data_dir / "hub.db").exists()
+        db = Database.from_url(settings.db_url) if known else None  # bookings: occupancy
+        await telemetry.start()
+        try:
+            with click.progressbar(
+                length=len(stages) + 1, label=f"energy {period.label}", file=sys.stderr
+            ) as bar:
+                energy = EnergyService(site, telemetry, db=db)
+                return await energy.report(period, progress=lambda _stage: bar.update(1))
+        finally:
+            await telemetry.close()
+            if db is not None:
+                db.close()
+
+    data = asyncio.run(build())
+    if fmt == "pdf":
+        out.write_bytes(render.pdf(data, lang))
+    elif fmt == "xlsx":
+        out.write_bytes(to_xlsx(render.sheets(data)))
+    elif fmt == "csv":
+        columns, rows = render.sheets(data)["summary"]
+        out.write_text(to_csv(columns, rows), encoding="utf-8")
+    else:
+        out.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    total = data["compound"].get("electricity", {}).get("total")
+    click.echo(f"{out}  ({period.label}, electricity {total} kWh)")

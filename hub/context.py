@@ -17,6 +17,8 @@ from hub.services.alarms import AlarmService
 from hub.services.booking import CheckIn, RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
 from hub.services.commands import CommandService
+from hub.services.energy.scheduled import StoredReports
+from hub.services.energy.service import EnergyService
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
 from hub.services.tickets import TicketService
@@ -87,6 +89,8 @@ class HubContext:
     vehicles: VehicleBookings | None = None
     visits: VisitService | None = None
     gate: GateService | None = None
+    energy: EnergyService | None = None
+    reports: StoredReports | None = None
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

@@ -50,6 +50,8 @@ from hub.services.booking.jobs import BookingJobs
 from hub.services.booking.trips import Fix
 from hub.services.booking.vehicles import Track, VehicleBookings
 from hub.services.commands import CommandService
+from hub.services.energy.scheduled import ScheduledReports, StoredReports
+from hub.services.energy.service import EnergyService
 from hub.services.gate import passes
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
@@ -357,6 +359,27 @@ class Hub:
             key=passes.load_or_create_key(key_file),
         )
         gate = GateService(visits, alarms=alarms, announce=self._announce)
+        e = settings.energy
+        energy = EnergyService(
+            site,
+            telemetry,
+            db=db,
+            gap=timedelta(minutes=e.gap_min),
+            offline_after=timedelta(minutes=e.offline_min),
+            lookback=timedelta(days=e.lookback_days),
+        )
+        stored = StoredReports(settings.data_dir / "reports")
+        base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+        reports = ScheduledReports(
+            energy,
+            stored,
+            kinds=e.schedule,
+            settle=timedelta(minutes=e.settle_min),
+            notify=e.notify,
+            announce=self._announce,
+            link=lambda name: f"{base}/energy.html#stored={name}",
+            lang=e.lang,
+        )
         self.ctx = HubContext(
             settings=settings,
             site=site,
@@ -374,6 +397,8 @@ class Hub:
             vehicles=vehicles,
             visits=visits,
             gate=gate,
+            energy=energy,
+            reports=stored,
             rules=HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )
@@ -400,7 +425,9 @@ class Hub:
             timezone=site.site.timezone,
             mqtt=settings.mqtt,
             recipients=lambda rule: identity.emails_for(routes.get(rule, [])),
-            people=lambda names: identity.emails_for([f"user:{n}" for n in names]),
+            people=lambda names: identity.emails_for(
+                [n if n.startswith("role:") else f"user:{n}" for n in names]
+            ),
         )
         self.pipeline.subscribe(
             "notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False
@@ -414,6 +441,7 @@ class Hub:
             ticket_jobs,
             BookingJobs(rooms, commands.write, settings.booking.sweep_s),
             Periodic("gate_jobs", settings.gate.sweep_s, gate.sweep),
+            Periodic("energy_reports", e.sweep_s, reports),
             notifier,
         ]
         for factory in factories:

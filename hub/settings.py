@@ -152,6 +152,19 @@ class GateSettings(BaseModel):
     pass_key_file: Path | None = None  # Ed25519 private key (PEM); default: in the data folder
 
 
+class EnergySettings(BaseModel):
+    """Energy reports (docs/energy.md)."""
+
+    gap_min: float = Field(15, gt=0, le=24 * 60)  # readings further apart: a gap, spread over
+    offline_min: float = Field(15, gt=0)  # a meter silent this long is listed offline
+    lookback_days: float = Field(2, gt=0, le=31)  # how far back a period's first baseline is
+    schedule: list[Literal["day", "week", "month", "year"]] = ["day", "week", "month"]
+    notify: list[str] = ["role:manager"]  # who is e-mailed a new report ("role:x", usernames)
+    settle_min: float = Field(30, ge=0, le=24 * 60)  # wait after a period ends (late data)
+    sweep_s: float = Field(600, ge=5, le=86_400)
+    lang: Literal["zh-CN", "en"] = "zh-CN"  # the stored PDFs' language
+
+
 class LiveSettings(BaseModel):
     """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
 
@@ -200,6 +213,7 @@ class Settings(BaseSettings):
     live: LiveSettings = LiveSettings()
     booking: BookingSettings = BookingSettings()
     gate: GateSettings = GateSettings()
+    energy: EnergySettings = EnergySettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from hub.api.routes import (
     alarms,
     auth,
     booking,
+    energy,
     gate,
     health,
     ingest,
@@ -100,6 +101,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     errors.install(app)
     for module in (
         health,
+        gate,  # first after health: terminals call it most, and routes match in order
         auth,
         users,
         site,
@@ -111,7 +113,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         tickets,
         booking,
         vehicles,
-        gate,
+        energy,
     ):
         app.include_router(module.router)
     check_routes(app)

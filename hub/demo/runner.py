@@ -41,18 +41,26 @@ def with_free_ports(site: Site) -> Site:
     return site.model_copy(update={"devices": devices})
 
 
-def demo_simulators(osmand_url: str | None = None) -> ComponentFactory:
+def demo_simulators(
+    osmand_url: str | None = None, counters: dict[str, float] | None = None
+) -> ComponentFactory:
     """The factory of the demo's simulators (started before the adapters that read them).
 
     With `osmand_url` (the hub's /api/osmand with a device key) guards and cars move too:
-    guard g1 walks past the plant-room checkpoint and car-3 leaves the district.
+    guard g1 walks past the plant-room checkpoint and car-3 leaves the district. Simulated
+    meters' counters start from `counters` (point id: value), where the stored history ends.
     """
 
     def build(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
         base = settings.site_file.parent if settings.site_file else None
         components: list[Component] = []
         if sims := from_site(site.devices, base):
-            components.append(ModbusSimulator(sims))
+            modbus = ModbusSimulator(sims)
+            for point, value in (counters or {}).items():
+                device, _, point_id = point.partition(".")
+                if device in modbus.devices:
+                    modbus.set_value(device, point_id, value)
+            components.append(modbus)
         if bacnet := bacnet_from_site(site.devices, base):
             components.append(BacnetSimulator(bacnet))
         if osmand_url:

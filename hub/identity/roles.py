@@ -14,6 +14,7 @@ class Role(enum.StrEnum):
     DISPATCHER = "dispatcher"  # vehicles and repair tickets
     TECHNICIAN = "technician"
     STAFF = "staff"  # any member of a work unit
+    MANAGER = "manager"  # reads reports (energy, use of rooms and cars)
     DISPLAY = "display"  # the wall display, read-only
     GATE_TERMINAL = "gate_terminal"
     DEVICE = "device"  # trackers and other machines that push data
@@ -24,7 +25,11 @@ MACHINE_ROLES = frozenset({Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.A
 
 # Groups used by routes.
 EVERYONE = frozenset(Role)
-PEOPLE = frozenset({Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN, Role.STAFF})
+PEOPLE = frozenset(
+    {Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN, Role.STAFF, Role.MANAGER}
+)
+# Who reads energy reports: managers and the facility staff who save energy.
+ENERGY_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.TECHNICIAN})
 OPERATORS = frozenset({Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN})
 VIEWERS = OPERATORS | {Role.DISPLAY}
 

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["booking"])
 
 Person = Annotated[Principal, allow(PEOPLE)]
 Viewer = Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]
-Manager = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER)]
+Manager = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER, Role.MANAGER)]
 ICS = "text/calendar; charset=utf-8"
 
 

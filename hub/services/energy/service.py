@@ -41,6 +41,33 @@ def _r(x: float) -> float:
     return round(x, 3)
 
 
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole * 100, 1) if whole > 0 else None
+
+
+COMPLETE = 0.95  # a comparison period with less of its windows metered gets no change %
+
+
+def _coverage(c: dict[str, Consumption], ms: Sequence[Meter], p: Period, every: timedelta) -> float:
+    """The share of a period's windows with data (or an estimate), for its worst meter."""
+    n = int((p.end - p.start) / every)
+    if not ms or n == 0:
+        return 0.0
+    return min(len(set(c[m.id].windows) | c[m.id].estimated) / n if m.id in c else 0.0 for m in ms)
+
+
+def _peak(ms: Sequence[Meter], demand: dict[str, Series], tz: ZoneInfo) -> dict[str, Any]:
+    """The highest 15-minute demand of these meters together, and when."""
+    summed: Series = defaultdict(float)
+    for m in ms:
+        for w, kw in demand.get(m.id, {}).items():
+            summed[w] += kw
+    if not summed:
+        return {}
+    at, kw = max(summed.items(), key=lambda kv: kv[1])
+    return {"peak_demand_kw": _r(kw), "peak_at": at.astimezone(tz).isoformat()}
+
+
 class EnergyService:
     """Builds energy reports from the site's meters and the telemetry store."""
 
@@ -162,7 +189,8 @@ class EnergyService:
             for b in self.site.buildings
             for x in self.tree.measures()
         }
-        top_meters = list({m.id: m for ms in tops.values() for m in ms}.values())
+        compound_tops = [m for x in self.tree.measures() for m in self.tree.tops(x)]
+        top_meters = list({m.id: m for ms in (*tops.values(), compound_tops) for m in ms}.values())
         say("out-of-hours use")
         hourly = (
             now
@@ -175,13 +203,30 @@ class EnergyService:
         latest = await self.telemetry.latest([m.point for m in metered if m.point])
         say("report")
 
-        def totals(c: dict[str, Consumption]) -> dict[str, float]:
-            return {k: v.total for k, v in c.items()}
-
-        t_now, t_before, t_year = totals(now), totals(before), totals(year)
+        t_now = {k: v.total for k, v in now.items()}
         windows = [
             period.start + i * every for i in range(int((period.end - period.start) / every))
         ]
+
+        def figures(ms: list[Meter], area: float | None, people: int | None) -> dict[str, Any]:
+            total = sum(t_now.get(m.id, 0.0) for m in ms)
+            out: dict[str, Any] = {"unit": ms[0].measures.unit, "total": _r(total)}
+            for key, pct, c, p in (
+                ("previous", "change_pct", before, before_p),
+                ("last_year", "yoy_pct", year, year_p),
+            ):
+                cover = _coverage(c, ms, p, every)
+                value = sum(c[m.id].total for m in ms if m.id in c)
+                out[key] = _r(value) if cover else None
+                out[f"{key}_coverage_pct"] = round(cover * 100, 1)
+                # a comparison with a period missing data would mislead: none then
+                out[pct] = _pct(total, value) if cover >= COMPLETE else None
+            out["per_m2"] = _r(total / area) if area else None
+            out["per_person"] = _r(total / people) if people else None
+            if ms[0].measures is Measure.ELECTRICITY:
+                out.update(_peak(ms, demand, self.tz))
+            return out
+
         buildings: list[dict[str, Any]] = []
         for b in self.site.buildings:
             measures: dict[str, Any] = {}
@@ -189,41 +234,19 @@ class EnergyService:
                 ms = tops[(b.id, x)]
                 if not ms:
                     continue
-                total = sum(t_now.get(m.id, 0.0) for m in ms)
-                prev = sum(t_before.get(m.id, 0.0) for m in ms) if before else None
-                last = sum(t_year.get(m.id, 0.0) for m in ms) if year else None
+                entry = figures(ms, b.area_m2, b.occupants)
                 ooh = sum(
                     v
                     for m in ms
                     for w, v in hourly.get(m.id, Consumption()).windows.items()
                     if not self._occupied(b.id, w, meetings)
                 )
-                series = [
+                entry["out_of_hours"] = _r(ooh)
+                entry["out_of_hours_pct"] = _share(ooh, entry["total"])
+                entry["series"] = [
                     _r(sum(now[m.id].windows.get(w, 0.0) for m in ms if m.id in now))
                     for w in windows
                 ]
-                entry: dict[str, Any] = {
-                    "unit": x.unit,
-                    "total": _r(total),
-                    "previous": _r(prev) if prev else None,
-                    "last_year": _r(last) if last else None,
-                    "change_pct": _pct(total, prev),
-                    "yoy_pct": _pct(total, last),
-                    "per_m2": _r(total / b.area_m2) if b.area_m2 else None,
-                    "per_person": _r(total / b.occupants) if b.occupants else None,
-                    "out_of_hours": _r(ooh),
-                    "out_of_hours_pct": round(ooh / total * 100, 1) if total > 0 else None,
-                    "series": series,
-                }
-                if x is Measure.ELECTRICITY:
-                    summed: dict[datetime, float] = defaultdict(float)
-                    for m in ms:
-                        for w, kw in demand.get(m.id, {}).items():
-                            summed[w] += kw
-                    if summed:
-                        at, kw = max(summed.items(), key=lambda kv: kv[1])
-                        entry["peak_demand_kw"] = _r(kw)
-                        entry["peak_at"] = at.astimezone(self.tz).isoformat()
                 measures[x.value] = entry
             if measures:
                 buildings.append(
@@ -241,26 +264,17 @@ class EnergyService:
         people = sum(b.occupants or 0 for b in self.site.buildings)
         for x in self.tree.measures():
             ms = self.tree.tops(x)
-            total = sum(t_now.get(m.id, 0.0) for m in ms)
-            prev = sum(t_before.get(m.id, 0.0) for m in ms) if before else 0.0
-            last = sum(t_year.get(m.id, 0.0) for m in ms) if year else 0.0
+            if not ms:
+                continue
+            entry = figures(ms, area, people)
             ooh = sum(
                 bd["measures"][x.value]["out_of_hours"]
                 for bd in buildings
                 if x.value in bd["measures"]
             )
-            compound[x.value] = {
-                "unit": x.unit,
-                "total": _r(total),
-                "previous": _r(prev) or None,
-                "last_year": _r(last) or None,
-                "change_pct": _pct(total, prev),
-                "yoy_pct": _pct(total, last),
-                "per_m2": _r(total / area) if area else None,
-                "per_person": _r(total / people) if people else None,
-                "out_of_hours": _r(ooh),
-                "out_of_hours_pct": round(ooh / total * 100, 1) if total > 0 else None,
-            }
+            entry["out_of_hours"] = _r(ooh)
+            entry["out_of_hours_pct"] = _share(ooh, entry["total"])
+            compound[x.value] = entry
         meters = []
         for m in self.tree.meters.values():
             c = now.get(m.id)

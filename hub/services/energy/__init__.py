@@ -1,0 +1,1 @@
+"""Energy reports: meters, consumption, the report, its files and its schedule."""

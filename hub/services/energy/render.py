@@ -1,0 +1,319 @@
+"""An energy report as tables (CSV / XLSX sheets) and as a PDF with charts (matplotlib), in
+Chinese or English."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.backends.backend_pdf import PdfPages
+
+from hub.services.tables import Rows
+
+log = logging.getLogger(__name__)
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "weight normal" noise
+
+# Debian's fonts-wqy-zenhei (installed by scripts/setup.sh) draws the Chinese text.
+CJK_FONTS = [
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+]
+
+TEXT = {
+    "zh-CN": {
+        "title": "能耗报告",
+        "period": "统计期",
+        "building": "建筑",
+        "measure": "能源",
+        "total": "用量",
+        "previous": "上期",
+        "change": "环比 %",
+        "last_year": "去年同期",
+        "yoy": "同比 %",
+        "per_m2": "单位面积",
+        "per_person": "人均",
+        "ooh": "非工作时间用量",
+        "ooh_pct": "非工作时间 %",
+        "peak": "最大需量 kW",
+        "by_window": "逐日用量",
+        "by_building": "各建筑用量",
+        "quality": "数据质量",
+        "flags": "计数器复位 / 翻转 / 数据缺口",
+        "estimated": "估算时段",
+        "missing": "无数据时段",
+        "offline": "离线电表",
+        "none": "无",
+        "compound": "全院",
+        "electricity": "电",
+        "water": "水",
+        "gas": "燃气",
+        "generated": "生成时间",
+    },
+    "en": {
+        "title": "Energy report",
+        "period": "Period",
+        "building": "Building",
+        "measure": "Energy",
+        "total": "Use",
+        "previous": "Previous",
+        "change": "Change %",
+        "last_year": "Last year",
+        "yoy": "YoY %",
+        "per_m2": "Per m²",
+        "per_person": "Per person",
+        "ooh": "Out of hours",
+        "ooh_pct": "Out of hours %",
+        "peak": "Peak demand kW",
+        "by_window": "Use per window",
+        "by_building": "Use per building",
+        "quality": "Data quality",
+        "flags": "Counter resets / rollovers / gaps",
+        "estimated": "Estimated windows",
+        "missing": "Windows without data",
+        "offline": "Meters offline",
+        "none": "none",
+        "compound": "Compound",
+        "electricity": "Electricity",
+        "water": "Water",
+        "gas": "Gas",
+        "generated": "Generated",
+    },
+}
+
+SUMMARY_COLUMNS = [
+    "building",
+    "measure",
+    "unit",
+    "total",
+    "previous",
+    "change_pct",
+    "last_year",
+    "yoy_pct",
+    "per_m2",
+    "per_person",
+    "out_of_hours",
+    "out_of_hours_pct",
+    "peak_demand_kw",
+    "peak_at",
+]
+
+
+def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per building and measure, then the compound's."""
+    rows = []
+    for b in report["buildings"]:
+        for measure, m in b["measures"].items():
+            rows.append({"building": b["id"], "measure": measure, **m})
+    for measure, m in report["compound"].items():
+        rows.append({"building": "compound", "measure": measure, **m})
+    return rows
+
+
+def series_rows(report: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Consumption per window (rows) and building / measure (columns)."""
+    columns = ["window"]
+    rows: list[dict[str, Any]] = [{"window": w} for w in report["period"]["windows"]]
+    for b in report["buildings"]:
+        for measure, m in b["measures"].items():
+            key = f"{b['id']} {measure} ({m['unit']})"
+            columns.append(key)
+            for row, v in zip(rows, m["series"], strict=True):
+                row[key] = v
+    return columns, rows
+
+
+def quality_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every flag, estimated and missing window and offline meter, one per row."""
+    q = report["quality"]
+    rows: list[dict[str, Any]] = [
+        {
+            "meter": f["meter"],
+            "kind": f["kind"],
+            "from": f["from"],
+            "to": f["to"],
+            "amount": f["amount"],
+        }
+        for f in q["flags"]
+    ]
+    rows += [
+        {"meter": m, "kind": "estimated", "from": w} for m, ws in q["estimated"].items() for w in ws
+    ]
+    rows += [
+        {"meter": m, "kind": "missing", "from": w} for m, ws in q["missing"].items() for w in ws
+    ]
+    rows += [{"meter": o["meter"], "kind": "offline", "from": o["last_seen"]} for o in q["offline"]]
+    return rows
+
+
+def sheets(report: dict[str, Any]) -> dict[str, tuple[Sequence[str], Rows]]:
+    """The report as spreadsheet sheets: summary first (the CSV), then series and quality."""
+    columns, rows = series_rows(report)
+    return {
+        "summary": (SUMMARY_COLUMNS, summary_rows(report)),
+        "series": (columns, rows),
+        "quality": (["meter", "kind", "from", "to", "amount"], quality_rows(report)),
+    }
+
+
+def _font() -> str | None:
+    for path in CJK_FONTS:
+        if path.exists():
+            font_manager.fontManager.addfont(str(path))
+            return font_manager.FontProperties(fname=str(path)).get_name()
+    return None
+
+
+def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
+    """The report as a PDF: a summary table, consumption per window and per building, and
+    the data quality. Chinese needs a CJK font; without one the report is in English."""
+    family = _font()
+    if lang == "zh-CN" and family is None:
+        log.warning("no CJK font installed (fonts-wqy-zenhei): the PDF is in English")
+        lang = "en"
+    t = TEXT[lang]
+    zh = lang == "zh-CN"
+    rc: Any = {
+        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
+    site = report["site"] if zh else report.get("site_en") or report["site"]
+    period = report["period"]
+    buf = io.BytesIO()
+    with plt.rc_context(rc), PdfPages(buf) as doc:
+        # page 1: summary table and the compound's figures
+        fig = plt.figure(figsize=(11.69, 8.27))  # A4 landscape
+        fig.suptitle(f"{site} · {t['title']} · {period['label']}", fontsize=16)
+        fig.text(0.05, 0.9, f"{t['period']}: {period['first']} – {period['last']}", fontsize=10)
+        cols = [
+            "building",
+            "measure",
+            "total",
+            "previous",
+            "change",
+            "last_year",
+            "yoy",
+            "per_m2",
+            "per_person",
+            "ooh",
+            "ooh_pct",
+            "peak",
+        ]
+        keys = [
+            None,
+            None,
+            "total",
+            "previous",
+            "change_pct",
+            "last_year",
+            "yoy_pct",
+            "per_m2",
+            "per_person",
+            "out_of_hours",
+            "out_of_hours_pct",
+            "peak_demand_kw",
+        ]
+        body = []
+        names = {
+            b["id"]: (b["name"] if zh else b.get("name_en") or b["name"])
+            for b in report["buildings"]
+        }
+        names["compound"] = t["compound"]
+        for row in summary_rows(report):
+            cells = [
+                names.get(row["building"], row["building"]),
+                f"{t[row['measure']]} ({row['unit']})",
+            ]
+            cells += [_fmt(row.get(k)) for k in keys[2:] if k]
+            body.append(cells)
+        ax = fig.add_axes((0.03, 0.35, 0.94, 0.5))
+        ax.axis("off")
+        table = ax.table(
+            cellText=body, colLabels=[t[c] for c in cols], loc="upper center", cellLoc="right"
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        table.scale(1, 1.4)
+        ax2 = fig.add_axes((0.08, 0.06, 0.4, 0.25))
+        _by_building(ax2, report, names, t)
+        fig.text(0.55, 0.25, f"{t['generated']}: {report['generated_at'][:19]}", fontsize=8)
+        doc.savefig(fig)
+        plt.close(fig)
+        # page 2: per window
+        fig, ax = plt.subplots(figsize=(11.69, 8.27))
+        _by_window(ax, report, names, t)
+        doc.savefig(fig)
+        plt.close(fig)
+        # page 3: quality
+        fig = plt.figure(figsize=(11.69, 8.27))
+        fig.suptitle(t["quality"], fontsize=14)
+        lines = _quality_lines(report, t)
+        fig.text(0.05, 0.9, "\n".join(lines[:60]), fontsize=8, va="top", family=rc["font.family"])
+        doc.savefig(fig)
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return str(v)
+
+
+def _by_building(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[str, str]) -> None:
+    labels, values = [], []
+    for b in report["buildings"]:
+        e = b["measures"].get("electricity")
+        if e:
+            labels.append(names[b["id"]])
+            values.append(e["total"])
+    ax.barh(labels, values, color="#2b7bb9")
+    ax.set_title(f"{t['by_building']} ({t['electricity']}, kWh)", fontsize=10)
+    ax.tick_params(labelsize=8)
+
+
+def _by_window(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[str, str]) -> None:
+    windows = [datetime.fromisoformat(w) for w in report["period"]["windows"]]
+    labels = [
+        w.strftime("%H:%M" if report["period"]["every"] == "hour" else "%m-%d") for w in windows
+    ]
+    bottom = [0.0] * len(windows)
+    for b in report["buildings"]:
+        e = b["measures"].get("electricity")
+        if not e:
+            continue
+        ax.bar(labels, e["series"], bottom=bottom, label=names[b["id"]])
+        bottom = [x + y for x, y in zip(bottom, e["series"], strict=True)]
+    ax.set_title(f"{t['by_window']} ({t['electricity']}, kWh)")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+
+
+def _quality_lines(report: dict[str, Any], t: dict[str, str]) -> list[str]:
+    q = report["quality"]
+    lines = [f"{t['flags']}:"]
+    lines += [
+        f"  {f['meter']}  {f['kind']}  {f['from'][:16]} → {f['to'][:16]}  {f['amount']}"
+        for f in q["flags"]
+    ] or [f"  {t['none']}"]
+    lines.append(f"{t['estimated']}:")
+    lines += [f"  {m}: {len(ws)}" for m, ws in q["estimated"].items()] or [f"  {t['none']}"]
+    lines.append(f"{t['missing']}:")
+    lines += [f"  {m}: {len(ws)}" for m, ws in q["missing"].items()] or [f"  {t['none']}"]
+    lines.append(f"{t['offline']}:")
+    lines += [f"  {o['meter']} ({o['last_seen'] or '–'})" for o in q["offline"]] or [
+        f"  {t['none']}"
+    ]
+    return lines
