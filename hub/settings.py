@@ -194,7 +194,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite in data_dir
     telemetry_backend: Literal["sqlite", "influxdb"] = "sqlite"
     influx: InfluxSettings = InfluxSettings()
-    telemetry_retention_days: int = Field(400, ge=1)
+    # energy reports compare a year with the year before: two years and a month are kept
+    telemetry_retention_days: int = Field(800, ge=1)
     secret_key: SecretStr | None = None
     admin_username: str = "admin"
     admin_password: SecretStr | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -250,6 +251,9 @@ class RuleEngine:
                     self._by_kind.setdefault(kind, []).append(running)
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # Cancelling a task awaiting to_thread() leaves its thread running: stop()'s final
+        # save could otherwise run beside a tick's (both inserting a new rule's row).
+        self._save_lock = threading.Lock()
         self._loaded = False
         self.evaluated = 0
         self.raised = 0
@@ -521,12 +525,13 @@ class RuleEngine:
         """Persist the changed rule states (at most every `save_every_s` unless forced)."""
         if not force and time.monotonic() - self._saved_at < self._save_every:
             return
-        dirty = {rid: r.stored for rid, r in self._rules.items() if r.dirty}
-        if dirty:
-            self._store.save(dirty)
-            for r in dirty:
-                self._rules[r].dirty = False
-        self._saved_at = time.monotonic()
+        with self._save_lock:
+            dirty = {rid: r.stored for rid, r in self._rules.items() if r.dirty}
+            if dirty:
+                self._store.save(dirty)
+                for r in dirty:
+                    self._rules[r].dirty = False
+            self._saved_at = time.monotonic()
 
     async def enable(self, rule_id: str) -> None:
         """Re-enable a rule that disabled itself; its state starts afresh."""
