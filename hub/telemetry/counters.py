@@ -1,26 +1,42 @@
-"""Counters (energy, water, gas registers) pushed down to each backend, for energy reports.
+"""Counters (energy, water, gas registers) for energy reports, pushed down to each backend.
 
-- **Deltas**: per point and window, the sum of the non-negative differences between
-  consecutive good readings (`q` < 2). Windows are *interval ending* — right-closed, as meter
-  interval data is: a reading at exactly midnight closes the day before, so a day's figure is
-  the reading at its end minus the reading at its start. The reading before the window (up to
-  `lookback` earlier) is the first difference's baseline. InfluxQL: SUM over
-  NON_NEGATIVE_DIFFERENCE, windows offset by one microsecond to be right-closed.
-- **Steps**: the few differences that need a decision instead of a sum — a counter that went
-  down (reset, replacement, rollover) or readings further apart than `gap` (the consumption
-  across the gap is spread over it, and the windows it touches are estimates). InfluxQL finds
-  them with DIFFERENCE and ELAPSED in subqueries filtered on their result, then reads the two
-  readings around each.
+The store answers one cheap aggregate query per period: for each point and window, the
+count of good readings (`q` < 2) and their last, lowest and highest values. Windows are
+*interval ending* — right-closed, as meter interval data is: a reading at exactly midnight
+closes the day before. From those rows (`profile()`):
+
+- a window is **regular** when the window before it has readings, its own readings are as
+  many as usual, none is below the previous window's last reading and its last reading is
+  its highest: it used `last − previous last`, with no reading pulled;
+- any other window (a counter that went down, readings missing, the first one) is computed
+  exactly from its raw readings, which are fetched for it alone: the sum of the non-negative
+  differences between consecutive readings, each counted in the window of the later one, and
+  the **steps** that need a decision — a counter that went down (reset, replacement,
+  rollover) or readings further apart than `gap` — for `hub.services.energy.counting`.
+
+A reading that went down and came back up within one window without going below the window's
+first reading or above its last is not seen as a step (the Modbus adapter marks such glitches
+BAD, and BAD readings are left out of everything).
+
+InfluxQL: COUNT, LAST, MIN, MAX grouped by time and point, windows offset by a microsecond to
+be right-closed. SQL: GROUP BY on the (sid, ts) key, the last value joined back by key.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hub.telemetry.aggregate import AggRow
 from hub.telemetry.schema import Measurement
 
 US = 1_000_000
+USUAL = 0.8  # a window with fewer readings than this share of the point's most is checked
+RAW_AT_ONCE = 8  # raw fetches in flight
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,110 +50,130 @@ class Step:
     value: float
 
 
+@dataclass(frozen=True, slots=True)
+class CounterWindow:
+    """A point's good readings in a right-closed window (start, start + every]."""
+
+    point: str
+    start: datetime
+    count: int
+    last: float
+    low: float
+    high: float
+    clean: bool = True  # False: BAD readings are in these figures (the window is recomputed)
+
+
 def us(td: timedelta) -> int:
     """Whole microseconds."""
     return (td.days * 86_400 + td.seconds) * US + td.microseconds
 
 
-def window_start(ts_us: int, every_us: int, offset_us: int) -> int:
-    """The start of the right-closed window (start, start + every] holding `ts_us`."""
-    return ((ts_us - 1 - offset_us) // every_us) * every_us + offset_us
-
-
-def _base_sql(n: int) -> str:
-    marks = ",".join("?" * n)
-    return (
-        "FROM readings r JOIN series s ON s.sid = r.sid "
-        f"WHERE s.point_id IN ({marks}) AND r.ts > ? AND r.ts <= ? AND r.quality < 2"
-    )
-
-
-def sql_deltas(
-    point_ids: list[str],
-    start_us: int,
-    end_us: int,
-    every_us: int,
-    offset_us: int,
-    lookback_us: int,
+def sql_windows(
+    point_ids: list[str], lo_us: int, hi_us: int, every_us: int, offset_us: int
 ) -> tuple[str, list[object]]:
-    """SQLite: (point, window start, sum of non-negative differences)."""
+    """SQLite: (point, window start, count, last, min, max) per point and window."""
+    marks = ",".join("?" * len(point_ids))
     sql = (
-        "WITH d AS (SELECT s.point_id AS g, r.ts AS ts, "
-        "r.value - LAG(r.value) OVER (PARTITION BY r.sid ORDER BY r.ts) AS d "
-        f"{_base_sql(len(point_ids))}) "
-        "SELECT g, ((ts - 1 - ?) / ?) * ? + ? AS w, SUM(d) FROM d "
-        "WHERE ts > ? AND d IS NOT NULL AND d >= 0 GROUP BY g, w ORDER BY g, w"
+        "WITH g AS (SELECT r.sid AS sid, ((r.ts - 1 - ?) / ?) * ? + ? AS w, COUNT(*) AS n, "
+        "MAX(r.ts) AS lt, MIN(r.value) AS lo, MAX(r.value) AS hi FROM readings r "
+        f"WHERE r.sid IN (SELECT sid FROM series WHERE point_id IN ({marks})) "
+        "AND r.ts > ? AND r.ts <= ? AND r.quality < 2 GROUP BY r.sid, w) "
+        "SELECT s.point_id, g.w, g.n, r.value, g.lo, g.hi FROM g "
+        "JOIN readings r ON r.sid = g.sid AND r.ts = g.lt JOIN series s ON s.sid = g.sid "
+        "ORDER BY s.point_id, g.w"
     )
-    params: list[object] = [*point_ids, start_us - lookback_us, end_us]
-    params += [offset_us, every_us, every_us, offset_us, start_us]
+    params: list[object] = [offset_us, every_us, every_us, offset_us, *point_ids, lo_us, hi_us]
     return sql, params
 
 
-def sql_steps(
-    point_ids: list[str], start_us: int, end_us: int, gap_us: int, lookback_us: int, limit: int
-) -> tuple[str, list[object]]:
-    """SQLite: (point, previous ts, ts, previous value, value) of each step."""
-    sql = (
-        "WITH d AS (SELECT s.point_id AS g, r.ts AS ts, r.value AS v, "
-        "LAG(r.ts) OVER w AS pts, LAG(r.value) OVER w AS pv "
-        f"{_base_sql(len(point_ids))} WINDOW w AS (PARTITION BY r.sid ORDER BY r.ts)) "
-        "SELECT g, pts, ts, pv, v FROM d WHERE ts > ? AND pts IS NOT NULL "
-        "AND (v < pv OR ts - pts > ?) ORDER BY g, ts LIMIT ?"
-    )
-    return sql, [*point_ids, start_us - lookback_us, end_us, start_us, gap_us, limit]
-
-
-def _inner(where_points: str, start_us: int, end_us: int, lookback_us: int) -> str:
-    return (
-        f'FROM "{Measurement.READING}" WHERE ({where_points}) AND "q" < 2 '
-        f"AND time > {start_us - lookback_us}u AND time <= {end_us}u GROUP BY *"
-    )
-
-
-# InfluxDB narrows a subquery's time range to the outer query's, so the outer range starts
-# `lookback` early too (else the first difference loses its baseline); the caller drops what
-# falls before the start.
-
-
-def influxql_deltas(
-    where_points: str, start_us: int, end_us: int, every_us: int, offset_us: int, lookback_us: int
+def influxql_windows(
+    where_points: str, lo_us: int, hi_us: int, every_us: int, offset_us: int, *, bad: bool
 ) -> str:
-    """InfluxQL for the deltas; the windows it reports start one microsecond late, and
-    windows before `start_us` come back too."""
+    """InfluxQL: count, last, min, max per point and window of every reading (a filter on
+    the quality field would double the work), or with `bad` the count of BAD ones (windows
+    with any are recomputed from their good readings). Windows come back a microsecond
+    late."""
+    fields = 'COUNT("value")'
+    if not bad:
+        fields += ', LAST("value"), MIN("value"), MAX("value")'
+    quality = '"q" = 2 AND ' if bad else ""
     return (
-        'SELECT SUM("d") FROM (SELECT NON_NEGATIVE_DIFFERENCE("value") AS "d" '
-        f"{_inner(where_points, start_us, end_us, lookback_us)}) "
-        f"WHERE time > {start_us - lookback_us}u AND time <= {end_us}u "
+        f'SELECT {fields} FROM "{Measurement.READING}" WHERE ({where_points}) AND {quality}'
+        f"time > {lo_us}u AND time <= {hi_us}u "
         f'GROUP BY time({every_us}u, {(offset_us + 1) % every_us}u), "point" fill(none)'
     )
 
 
-def influxql_drops(where_points: str, start_us: int, end_us: int, lookback_us: int) -> str:
-    """InfluxQL: the readings lower than the one before (from `start_us - lookback_us`)."""
-    return (
-        'SELECT "d" FROM (SELECT DIFFERENCE("value") AS "d" '
-        f"{_inner(where_points, start_us, end_us, lookback_us)}) "
-        f"WHERE time > {start_us - lookback_us}u AND time <= {end_us}u "
-        'AND "d" < 0 GROUP BY "point"'
-    )
+Windows = Callable[
+    [Sequence[str], datetime, datetime, timedelta, timedelta], Awaitable[list[CounterWindow]]
+]
+Raw = Callable[[str, datetime, datetime], Awaitable[list[tuple[datetime, float]]]]
 
 
-def influxql_gaps(
-    where_points: str, start_us: int, end_us: int, gap_us: int, lookback_us: int
-) -> str:
-    """InfluxQL: the readings more than `gap` after the one before (from
-    `start_us - lookback_us`)."""
-    return (
-        'SELECT "e" FROM (SELECT ELAPSED("value", 1u) AS "e" '
-        f"{_inner(where_points, start_us, end_us, lookback_us)}) "
-        f"WHERE time > {start_us - lookback_us}u AND time <= {end_us}u "
-        f'AND "e" > {gap_us} GROUP BY "point"'
-    )
+async def profile(
+    windows: Windows,
+    raw: Raw,
+    point_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    every: timedelta,
+    *,
+    offset: timedelta = timedelta(0),
+    gap: timedelta = timedelta(minutes=15),
+    lookback: timedelta = timedelta(days=2),
+) -> tuple[list[AggRow], list[Step]]:
+    """Each point's increase per window of (start, end] and its steps (see the module).
 
+    `windows(points, lo, hi, every, offset)` aggregates (lo, hi]; `raw(point, lo, hi)` gives
+    a point's good readings in (lo, hi], oldest first."""
+    rows = await windows(point_ids, start - lookback, end, every, offset)
+    by_point: dict[str, list[CounterWindow]] = defaultdict(list)
+    for r in rows:
+        by_point[r.point].append(r)
+    deltas: list[AggRow] = []
+    todo: list[tuple[str, datetime, datetime, set[datetime]]] = []  # raw ranges to compute
+    for point, ws in by_point.items():
+        ws.sort(key=lambda w: w.start)
+        usual = max(w.count for w in ws) * USUAL
+        prev: CounterWindow | None = None
+        for w in ws:
+            if w.start >= start:
+                regular = (
+                    prev is not None
+                    and prev.clean
+                    and w.clean
+                    and prev.start + every == w.start
+                    and w.count >= usual
+                    and w.low >= prev.last
+                    and w.high == w.last
+                )
+                if regular:
+                    assert prev is not None
+                    deltas.append(AggRow(point, w.start, w.last - prev.last))
+                else:  # exactly, from its readings and the one before them
+                    lo = prev.start if prev is not None else w.start
+                    if todo and todo[-1][0] == point and todo[-1][2] >= lo:
+                        todo[-1] = (point, todo[-1][1], w.start + every, todo[-1][3] | {w.start})
+                    else:
+                        todo.append((point, lo, w.start + every, {w.start}))
+            prev = w
+    steps: list[Step] = []
+    limit = asyncio.Semaphore(RAW_AT_ONCE)
 
-def influxql_pair(point_filter: str, at_us: int, since_us: int) -> str:
-    """InfluxQL: a reading and the good one before it."""
-    return (
-        f'SELECT "value" FROM "{Measurement.READING}" WHERE ({point_filter}) AND "q" < 2 '
-        f"AND time > {since_us}u AND time <= {at_us}u ORDER BY time DESC LIMIT 2"
-    )
+    async def exact(point: str, lo: datetime, hi: datetime, which: set[datetime]) -> None:
+        async with limit:
+            readings = await raw(point, lo, hi)
+        sums: dict[datetime, float] = defaultdict(float)
+        for (t1, v1), (t2, v2) in itertools.pairwise(readings):
+            w = start + -((start - t2) // every) * every - every  # window of t2
+            if w not in which:
+                continue
+            sums[w] += max(0.0, v2 - v1)
+            if v2 < v1 or t2 - t1 > gap:
+                steps.append(Step(point, t1, t2, v1, v2))
+        deltas.extend(AggRow(point, w, v) for w, v in sorted(sums.items()))
+
+    await asyncio.gather(*(exact(*t) for t in todo))
+    deltas.sort(key=lambda r: (r.group, r.start))
+    steps.sort(key=lambda s: (s.point, s.at))
+    return deltas, steps

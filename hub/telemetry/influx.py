@@ -177,6 +177,7 @@ def q_time(ts: datetime) -> str:
 
 
 REPORT_TIMEOUT_S = 300.0  # a year's report reads a lot
+WINDOW_QUERIES = 2  # counter windows are asked for in this many queries at once
 
 
 def point_filter(point_ids: Sequence[str]) -> str:
@@ -212,7 +213,7 @@ class InfluxTelemetryStore:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self._spooler = ThreadPoolExecutor(1, thread_name_prefix="influx-spool")
         self._sender = ThreadPoolExecutor(1, thread_name_prefix="influx-send")
-        self._reader = ThreadPoolExecutor(2, thread_name_prefix="influx-query")
+        self._reader = ThreadPoolExecutor(3, thread_name_prefix="influx-query")
         self._wake = asyncio.Event()
         self._shipper: asyncio.Task[None] | None = None
         # figures for health and metrics
@@ -370,68 +371,51 @@ class InfluxTelemetryStore:
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise TelemetryError(f"InfluxDB unreachable: {err}") from err
 
-    async def counter_deltas(
+    async def counter_windows(
         self,
         point_ids: Sequence[str],
         start: datetime,
         end: datetime,
         every: timedelta,
-        *,
         offset: timedelta = timedelta(0),
-        lookback: timedelta = timedelta(days=1),
-    ) -> list[AggRow]:
+    ) -> list[counters.CounterWindow]:
         ids = list(point_ids)
         if not ids:
             return []
-        lo = to_us(start)
-        q = counters.influxql_deltas(
-            point_filter(ids), lo, to_us(end), us(every), us(offset), us(lookback)
+        lo, hi, step, off = to_us(start), to_us(end), us(every), us(offset)
+        # a few queries at once: influxd works on each with a core of its own
+        parts = [ids[i::WINDOW_QUERIES] for i in range(min(WINDOW_QUERIES, len(ids)))]
+        queries = [
+            counters.influxql_windows(point_filter(p), lo, hi, step, off, bad=False) for p in parts
+        ]
+        queries.append(counters.influxql_windows(point_filter(ids), lo, hi, step, off, bad=True))
+        *parts_out, bad_out = await asyncio.gather(
+            *(self._query_all(q, REPORT_TIMEOUT_S) for q in queries)
         )
+        unclean = {
+            (series.get("tags", {}).get("point", ""), ts)
+            for series in bad_out[0]
+            for ts, n in series["values"]
+            if n
+        }
         out = []
-        for series in (await self._query_all(q, REPORT_TIMEOUT_S))[0]:
-            point = series.get("tags", {}).get("point", "")
-            for ts, value in series["values"]:
-                if value is not None and ts > lo:  # windows come back one microsecond late
-                    out.append(AggRow(point, from_us(ts - 1), float(value)))
-        return sorted(out, key=lambda r: (r.group, r.start))
-
-    async def counter_steps(
-        self,
-        point_ids: Sequence[str],
-        start: datetime,
-        end: datetime,
-        gap: timedelta,
-        *,
-        lookback: timedelta = timedelta(days=1),
-        limit: int = 10_000,
-    ) -> list[counters.Step]:
-        ids = list(point_ids)
-        if not ids:
-            return []
-        lo, hi, back = to_us(start), to_us(end), us(lookback)
-        where = point_filter(ids)
-        found: set[tuple[str, int]] = set()
-        drops = counters.influxql_drops(where, lo, hi, back)
-        gaps = counters.influxql_gaps(where, lo, hi, us(gap), back)
-        for result in await self._query_all(f"{drops}; {gaps}", REPORT_TIMEOUT_S):
-            for series in result:
+        for result in parts_out:
+            for series in result[0]:
                 point = series.get("tags", {}).get("point", "")
-                found.update((point, int(ts)) for ts, _ in series["values"] if ts > lo)
-        wanted = sorted(found)[:limit]
-        steps = []
-        for i in range(0, len(wanted), 50):  # the two readings around each, 50 a request
-            chunk = wanted[i : i + 50]
-            q = "; ".join(
-                counters.influxql_pair(point_filter([p]), at, lo - back) for p, at in chunk
-            )
-            for (point, _), result in zip(chunk, await self._query_all(q), strict=True):
-                values = result[0]["values"] if result else []
-                if len(values) == 2:
-                    (t2, v2), (t1, v1) = values
-                    steps.append(
-                        counters.Step(point, from_us(t1), from_us(t2), float(v1), float(v2))
-                    )
-        return steps
+                for ts, n, last, low, high in series["values"]:
+                    if n:  # windows come back one microsecond late
+                        out.append(
+                            counters.CounterWindow(
+                                point,
+                                from_us(ts - 1),
+                                int(n),
+                                float(last),
+                                float(low),
+                                float(high),
+                                clean=(point, ts) not in unclean,
+                            )
+                        )
+        return out
 
     async def latest(self, point_ids: Sequence[str] | None = None) -> dict[str, Latest]:
         out: dict[str, Latest] = {}

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from hub.domain import Event, PositionFix, Quality
 from hub.telemetry.aggregate import AggFn, AggRow
-from hub.telemetry.counters import Step
+from hub.telemetry.counters import CounterWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,30 +79,16 @@ class TelemetryStore(Protocol):
         """Windowed aggregates, computed by the store (see hub.telemetry.aggregate)."""
         ...
 
-    async def counter_deltas(
+    async def counter_windows(
         self,
         point_ids: Sequence[str],
         start: datetime,
         end: datetime,
         every: timedelta,
-        *,
         offset: timedelta = timedelta(0),
-        lookback: timedelta = timedelta(days=1),
-    ) -> list[AggRow]:
-        """Counters' increase per point and right-closed window (hub.telemetry.counters)."""
-        ...
-
-    async def counter_steps(
-        self,
-        point_ids: Sequence[str],
-        start: datetime,
-        end: datetime,
-        gap: timedelta,
-        *,
-        lookback: timedelta = timedelta(days=1),
-        limit: int = 10_000,
-    ) -> list[Step]:
-        """Counters' drops and gaps in (start, end] (hub.telemetry.counters)."""
+    ) -> list[CounterWindow]:
+        """Count, last, lowest and highest good reading per point and right-closed window of
+        (start, end] (hub.telemetry.counters)."""
         ...
 
     async def prune(self, before: datetime) -> int:

@@ -309,47 +309,21 @@ class SQLiteTelemetryStore:
                 out.append(AggRow(g or "", from_us(int(w)), float(v)))
         return out
 
-    async def counter_deltas(
+    async def counter_windows(
         self,
         point_ids: Sequence[str],
         start: datetime,
         end: datetime,
         every: timedelta,
-        *,
         offset: timedelta = timedelta(0),
-        lookback: timedelta = timedelta(days=1),
-    ) -> list[AggRow]:
+    ) -> list[counters.CounterWindow]:
         ids = list(point_ids)
         if not ids:
             return []
-        sql, params = counters.sql_deltas(
-            ids, to_us(start), to_us(end), us(every), us(offset), us(lookback)
-        )
+        sql, params = counters.sql_windows(ids, to_us(start), to_us(end), us(every), us(offset))
         return [
-            AggRow(g, from_us(int(w)), float(v))
-            for g, w, v in await self._read(sql, params)
-            if v is not None
-        ]
-
-    async def counter_steps(
-        self,
-        point_ids: Sequence[str],
-        start: datetime,
-        end: datetime,
-        gap: timedelta,
-        *,
-        lookback: timedelta = timedelta(days=1),
-        limit: int = 10_000,
-    ) -> list[counters.Step]:
-        ids = list(point_ids)
-        if not ids:
-            return []
-        sql, params = counters.sql_steps(
-            ids, to_us(start), to_us(end), us(gap), us(lookback), limit
-        )
-        return [
-            counters.Step(g, from_us(int(pts)), from_us(int(ts)), float(pv), float(v))
-            for g, pts, ts, pv, v in await self._read(sql, params)
+            counters.CounterWindow(p, from_us(int(w)), int(n), float(last), float(lo), float(hi))
+            for p, w, n, last, lo, hi in await self._read(sql, params)
         ]
 
     async def prune(self, before: datetime) -> int:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from hub.domain import Quality
 from hub.services.energy.counting import Consumption, consumption
 from hub.services.energy.meters import MeterTree
 from hub.services.energy.periods import Period
@@ -22,11 +23,13 @@ from hub.site.calendar import BusinessCalendar
 from hub.site.energy import Measure, Meter, meters_of
 from hub.storage import Database
 from hub.storage.models import Booking
+from hub.telemetry import counters
 from hub.telemetry.aggregate import AggFn
 from hub.telemetry.counters import us
 from hub.telemetry.port import TelemetryStore
 
 HOUR, DAY, QUARTER = timedelta(hours=1), timedelta(days=1), timedelta(minutes=15)
+RAW_LIMIT = 1_000_000  # readings of one irregular stretch of one meter
 MEETING = ("confirmed", "checked_in")  # bookings that occupy their room
 Progress = Callable[[str], None]
 Series = dict[datetime, float]
@@ -54,6 +57,16 @@ def _coverage(c: dict[str, Consumption], ms: Sequence[Meter], p: Period, every: 
     if not ms or n == 0:
         return 0.0
     return min(len(set(c[m.id].windows) | c[m.id].estimated) / n if m.id in c else 0.0 for m in ms)
+
+
+def roll(c: Consumption, start: datetime, every: timedelta) -> Consumption:
+    """Fine windows added up into the report's windows (which hold whole fine windows)."""
+    out = Consumption(flags=c.flags)
+    for w, v in c.windows.items():
+        k = start + ((w - start) // every) * every
+        out.windows[k] = out.windows.get(k, 0.0) + v
+    out.estimated = {start + ((w - start) // every) * every for w in c.estimated}
+    return out
 
 
 def _peak(ms: Sequence[Meter], demand: dict[str, Series], tz: ZoneInfo) -> dict[str, Any]:
@@ -103,13 +116,16 @@ class EnergyService:
         if not by_point:
             return {}
         offset = timedelta(microseconds=us(start - datetime(1970, 1, 1, tzinfo=UTC)) % us(every))
-        deltas, steps = await asyncio.gather(
-            self.telemetry.counter_deltas(
-                list(by_point), start, end, every, offset=offset, lookback=self.lookback
-            ),
-            self.telemetry.counter_steps(
-                list(by_point), start, end, self.gap, lookback=self.lookback
-            ),
+        deltas, steps = await counters.profile(
+            self.telemetry.counter_windows,
+            self._raw,
+            list(by_point),
+            start,
+            end,
+            every,
+            offset=offset,
+            gap=self.gap,
+            lookback=self.lookback,
         )
         rows: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         for r in deltas:
@@ -130,6 +146,12 @@ class EnergyService:
             )
             for p, m in by_point.items()
         }
+
+    async def _raw(self, point: str, lo: datetime, hi: datetime) -> list[tuple[datetime, float]]:
+        """A point's good readings in (lo, hi], oldest first."""
+        tick = timedelta(microseconds=1)
+        samples = await self.telemetry.history(point, lo + tick, hi + tick, limit=RAW_LIMIT)
+        return [(x.ts, x.value) for x in samples if x.quality is not Quality.BAD]
 
     async def _demand(
         self, meters: Sequence[Meter], period: Period
@@ -175,15 +197,18 @@ class EnergyService:
         """The energy report of a period (JSON-ready)."""
         say = progress or (lambda _: None)
         metered = self.tree.metered
-        every = HOUR if period.kind == "day" else DAY
+        every = HOUR if period.kind == "day" else DAY  # the report's windows
+        grain = DAY if period.kind == "year" else HOUR  # what is read (and checked) from the store
         say("consumption")
-        now = await self.consumption(metered, period.start, period.end, every)
+        fine = await self.consumption(metered, period.start, period.end, grain)
+        now = {k: roll(c, period.start, every) for k, c in fine.items()}
         say("previous period")
         before_p = period.previous()
-        before = await self.consumption(metered, before_p.start, before_p.end, every)
+        coarse = HOUR if period.kind in ("day", "week") else DAY  # comparisons need totals
+        before = await self.consumption(metered, before_p.start, before_p.end, coarse)
         say("last year")
         year_p = period.last_year()
-        year = await self.consumption(metered, year_p.start, year_p.end, every)
+        year = await self.consumption(metered, year_p.start, year_p.end, coarse)
         tops = {
             (b.id, x): self.tree.tops(x, b.id)
             for b in self.site.buildings
@@ -193,8 +218,8 @@ class EnergyService:
         top_meters = list({m.id: m for ms in (*tops.values(), compound_tops) for m in ms}.values())
         say("out-of-hours use")
         hourly = (
-            now
-            if every == HOUR
+            fine
+            if grain == HOUR
             else await self.consumption(top_meters, period.start, period.end, HOUR)
         )
         meetings = await asyncio.to_thread(self._meetings, period.start, period.end)
@@ -215,7 +240,7 @@ class EnergyService:
                 ("previous", "change_pct", before, before_p),
                 ("last_year", "yoy_pct", year, year_p),
             ):
-                cover = _coverage(c, ms, p, every)
+                cover = _coverage(c, ms, p, coarse)
                 value = sum(c[m.id].total for m in ms if m.id in c)
                 out[key] = _r(value) if cover else None
                 out[f"{key}_coverage_pct"] = round(cover * 100, 1)
