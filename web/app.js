@@ -69,7 +69,7 @@ const Hub = (() => {
     const res = await fetch(path, { ...options, headers });
     if (res.status === 401) { signIn(); throw new Error("signed out"); }
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(body.detail || `HTTP ${res.status}`);
+    if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status });
     return body;
   }
 

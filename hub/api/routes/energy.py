@@ -4,6 +4,7 @@ reports; the meters."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -36,10 +37,12 @@ async def report(
     period: Annotated[str, Query(description="2026-10-05, 2026-W41, 2026-10 or 2026")],
     format: Literal["json", "csv", "xlsx", "pdf"] = "json",
     lang: Literal["zh-CN", "en"] = "zh-CN",
+    charts: bool = False,
 ) -> Any:
     """Consumption per building and measure beside the previous period and the same period
     last year, intensity, out-of-hours use, peak demand, the series per hour (a day) or per
-    day, and the data's quality. CSV is the summary; XLSX adds the series and the quality."""
+    day, and the data's quality. CSV is the summary; XLSX adds the series and the quality.
+    With `charts`, the JSON carries the charts as PNG data URLs (the report page shows them)."""
     energy = need(ctx.energy, "energy reports")
     try:
         p = parse_period(period, energy.tz)
@@ -54,6 +57,11 @@ async def report(
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+    if charts and format == "json":
+        images = await asyncio.to_thread(render.charts, data, lang)
+        data["charts"] = {
+            k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in images.items()
+        }
     return table_response(data, format, f"energy-{p.kind}-{p.label}", render.sheets(data))
 
 

@@ -264,6 +264,35 @@ def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
     return buf.getvalue()
 
 
+def charts(report: dict[str, Any], lang: str = "zh-CN") -> dict[str, bytes]:
+    """The report's two charts as PNG images: use per window, use per building."""
+    family = _font()
+    if family is None:
+        lang = "en"
+    t = TEXT[lang]
+    zh = lang == "zh-CN"
+    names = {
+        b["id"]: (b["name"] if zh else b.get("name_en") or b["name"]) for b in report["buildings"]
+    }
+    rc: Any = {
+        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
+    out = {}
+    with plt.rc_context(rc):
+        for name, draw, size in (
+            ("windows", _by_window, (10, 4.2)),
+            ("buildings", _by_building, (5, 3.2)),
+        ):
+            fig, ax = plt.subplots(figsize=size, layout="constrained")
+            draw(ax, report, names, t)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            plt.close(fig)
+            out[name] = buf.getvalue()
+    return out
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "–"
