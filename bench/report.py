@@ -11,7 +11,7 @@ month (`history()`) and computes the same daily consumption in Python; its figur
 checked equal to the report's. Goals: >= 10x faster than the naive path; the month's report
 in under 10 s.
 
-    python bench/report.py [--quick]      (--quick: 7 days instead of a month)
+    python bench/report.py [--quick]      (--quick: 5 days instead of a month)
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ async def run_influx(site: Site, tmp: Path, days: int) -> dict[str, float]:
 
 def main() -> None:
     args = parse(__doc__.splitlines()[0])
-    days = 7 if args.quick else 31
+    days = 5 if args.quick else 31
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))
     site = bench_site(tmp)
     sq = asyncio.run(run_sqlite(site, tmp / "sqlite", days))
@@ -222,13 +222,14 @@ def main() -> None:
         f"raw points ({fx['naive_s'] / fx['pushed_s']:.1f}x)",
         file=sys.stderr,
     )
-    worst = min(sq["naive_s"] / sq["pushed_s"], fx["naive_s"] / fx["pushed_s"])
-    slowest = max(sq["pushed_s"], fx["pushed_s"])
+    # the headline is the backend with the smaller gain; both are in the extra fields
+    worst = min((sq, fx), key=lambda r: r["naive_s"] / r["pushed_s"])
+    name = "sqlite" if worst is sq else "influxdb"
     result(
         "report",
-        1 / slowest,
-        "reports/s (the slower backend; 200 meters, 1-minute data)",
-        1 / max(sq["naive_s"], fx["naive_s"]) if worst else 0.0,
+        1 / worst["pushed_s"],
+        f"reports/s ({days} days, 200 meters, pushed down; {name}, the smaller gain)",
+        1 / worst["naive_s"],
         10,
         days=days,
         meters=METERS,

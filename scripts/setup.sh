@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up dayuan hub on a Debian 12 machine: system packages (only when missing), a virtualenv
 # in .venv and the project installed into it. Idempotent and quick on a warm machine.
-#   scripts/setup.sh          what the demo needs (Python packages, Leaflet from npm)
+#   scripts/setup.sh          what the demo needs (Python packages, Leaflet from npm, a CJK font)
 #   scripts/setup.sh --test   plus the servers the tests start (Mosquitto, InfluxDB, PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,12 +34,12 @@ if command -v "$PY" >/dev/null 2>&1 && ! "$PY" -c 'import ensurepip, venv' >/dev
   need+=(python3-venv)
 fi
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Leaflet for the map, from npm
+[ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-zenhei)  # Chinese in energy reports' PDFs
 if [ $want_test -eq 1 ]; then
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
   command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright drives it)
-  [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-zenhei)  # Chinese text in screenshots
 fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 

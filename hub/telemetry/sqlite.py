@@ -320,10 +320,15 @@ class SQLiteTelemetryStore:
         ids = list(point_ids)
         if not ids:
             return []
-        sql, params = counters.sql_windows(ids, to_us(start), to_us(end), us(every), us(offset))
+        lo, hi, step, off = to_us(start), to_us(end), us(every), us(offset)
+        parts = [ids[i::2] for i in range(min(2, len(ids)))]  # both reader threads at once
+        results = await asyncio.gather(
+            *(self._read(*counters.sql_windows(part, lo, hi, step, off)) for part in parts)
+        )
         return [
-            counters.CounterWindow(p, from_us(int(w)), int(n), float(last), float(lo), float(hi))
-            for p, w, n, last, lo, hi in await self._read(sql, params)
+            counters.CounterWindow(p, from_us(int(w)), int(n), float(last), float(low), float(high))
+            for rows in results
+            for p, w, n, last, low, high in rows
         ]
 
     async def prune(self, before: datetime) -> int:
