@@ -17,11 +17,11 @@ in under 10 s.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,7 +128,7 @@ def naive_daily(samples: list[tuple[datetime, float]], start: datetime, days: in
             if overlap > 0:
                 out[k] += amount * overlap / total
 
-    for (t1, v1), (t2, v2) in zip(samples, samples[1:], strict=False):
+    for (t1, v1), (t2, v2) in itertools.pairwise(samples):
         add(t1, t2, v2 - v1 if v2 >= v1 else v2)
     return out
 
