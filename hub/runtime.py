@@ -50,6 +50,7 @@ from hub.services.booking.jobs import BookingJobs
 from hub.services.booking.trips import Fix
 from hub.services.booking.vehicles import Track, VehicleBookings
 from hub.services.commands import CommandService
+from hub.services.energy.meters import MeterTree, MeterTreeError
 from hub.services.energy.scheduled import ScheduledReports, StoredReports
 from hub.services.energy.service import EnergyService
 from hub.services.gate import passes
@@ -62,7 +63,8 @@ from hub.services.tickets import TicketService
 from hub.services.tickets.jobs import TicketJobs
 from hub.services.wall import WallSummary
 from hub.settings import Settings
-from hub.site import Site, load_site
+from hub.site import Site, SiteConfigError, SiteProblem, load_site
+from hub.site.energy import meters_of
 from hub.site.loader import DeviceHook, check_rules_text
 from hub.site.locate import map_locator
 from hub.site.rules import SilenceRule, ThresholdRule
@@ -87,8 +89,15 @@ SITE_HOOKS: dict[str, DeviceHook] = {"modbus": modbus_site_hook, "bacnet": bacne
 
 
 def load_site_for_hub(path: str | Path) -> Site:
-    """Load a site file with every adapter's checks (what `hub check` and `hub run` use)."""
-    return load_site(path, SITE_HOOKS)
+    """Load a site file with every adapter's checks and the meter hierarchy's (what
+    `hub check` and `hub run` use)."""
+    site = load_site(path, SITE_HOOKS)
+    try:
+        MeterTree(meters_of(site))
+    except MeterTreeError as err:
+        problems = [SiteProblem("meters", msg) for msg in str(err).split("; ")]
+        raise SiteConfigError(str(path), problems) from err
+    return site
 
 
 def site_dir(settings: Settings) -> Path | None:

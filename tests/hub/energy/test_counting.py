@@ -3,16 +3,22 @@ periods."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
+from hub.runtime import load_site_for_hub
 from hub.services.energy.counting import consumption, window_of
 from hub.services.energy.meters import MeterTree, MeterTreeError
 from hub.services.energy.periods import last_complete, parse_period
+from hub.site import SiteConfigError
 from hub.site.energy import Meter
 from hub.telemetry.counters import Step
+from tests.conftest import DEMO_SITE
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -106,3 +112,17 @@ def test_periods_and_what_they_are_compared_with() -> None:
     for bad in ("2026-13", "2026-W60", "yesterday", "2026-02-30"):
         with pytest.raises(ValueError, match="period"):
             parse_period(bad, tz)
+
+
+def test_hub_check_lists_a_broken_meter_hierarchy(tmp_path: Path) -> None:
+    raw = yaml.safe_load(DEMO_SITE.read_text(encoding="utf-8"))
+    shutil.copytree(DEMO_SITE.parent / "plans", tmp_path / "plans")
+    raw["meters"][0]["parent"] = "m-b2"
+    raw["meters"][1]["parent"] = "m-b1"
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SiteConfigError) as err:
+        load_site_for_hub(tmp_path / "site.yaml")
+    assert {p.message for p in err.value.problems} == {
+        "meter 'm-b1': its parents form a cycle",
+        "meter 'm-b2': its parents form a cycle",
+    }
