@@ -109,6 +109,21 @@ SUMMARY_COLUMNS = [
 ]
 
 
+# The PDF's summary table: (report key, label) after the building and the measure.
+PDF_COLUMNS = [
+    ("total", "total"),
+    ("previous", "previous"),
+    ("change_pct", "change"),
+    ("last_year", "last_year"),
+    ("yoy_pct", "yoy"),
+    ("per_m2", "per_m2"),
+    ("per_person", "per_person"),
+    ("out_of_hours", "ooh"),
+    ("out_of_hours_pct", "ooh_pct"),
+    ("peak_demand_kw", "peak"),
+]
+
+
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per building and measure, then the compound's."""
     rows = []
@@ -177,16 +192,8 @@ def _font() -> str | None:
 def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
     """The report as a PDF: a summary table, consumption per window and per building, and
     the data quality. Chinese needs a CJK font; without one the report is in English."""
-    family = _font()
-    if lang == "zh-CN" and family is None:
-        log.warning("no CJK font installed (fonts-wqy-zenhei): the PDF is in English")
-        lang = "en"
-    t = TEXT[lang]
+    lang, t, names, rc = _style(report, lang)
     zh = lang == "zh-CN"
-    rc: Any = {
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-    }
     site = report["site"] if zh else report.get("site_en") or report["site"]
     period = report["period"]
     buf = io.BytesIO()
@@ -195,47 +202,15 @@ def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
         fig = plt.figure(figsize=(11.69, 8.27))  # A4 landscape
         fig.suptitle(f"{site} · {t['title']} · {period['label']}", fontsize=16)
         fig.text(0.05, 0.9, f"{t['period']}: {period['first']} – {period['last']}", fontsize=10)
-        cols = [
-            "building",
-            "measure",
-            "total",
-            "previous",
-            "change",
-            "last_year",
-            "yoy",
-            "per_m2",
-            "per_person",
-            "ooh",
-            "ooh_pct",
-            "peak",
-        ]
-        keys = [
-            None,
-            None,
-            "total",
-            "previous",
-            "change_pct",
-            "last_year",
-            "yoy_pct",
-            "per_m2",
-            "per_person",
-            "out_of_hours",
-            "out_of_hours_pct",
-            "peak_demand_kw",
-        ]
-        body = []
-        names = {
-            b["id"]: (b["name"] if zh else b.get("name_en") or b["name"])
-            for b in report["buildings"]
-        }
-        names["compound"] = t["compound"]
-        for row in summary_rows(report):
-            cells = [
+        body = [
+            [
                 names.get(row["building"], row["building"]),
                 f"{t[row['measure']]} ({row['unit']})",
+                *(_fmt(row.get(key)) for key, _ in PDF_COLUMNS),
             ]
-            cells += [_fmt(row.get(k)) for k in keys[2:] if k]
-            body.append(cells)
+            for row in summary_rows(report)
+        ]
+        cols = ["building", "measure", *(label for _, label in PDF_COLUMNS)]
         ax = fig.add_axes((0.03, 0.35, 0.94, 0.5))
         ax.axis("off")
         table = ax.table(
@@ -266,18 +241,7 @@ def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
 
 def charts(report: dict[str, Any], lang: str = "zh-CN") -> dict[str, bytes]:
     """The report's two charts as PNG images: use per window, use per building."""
-    family = _font()
-    if family is None:
-        lang = "en"
-    t = TEXT[lang]
-    zh = lang == "zh-CN"
-    names = {
-        b["id"]: (b["name"] if zh else b.get("name_en") or b["name"]) for b in report["buildings"]
-    }
-    rc: Any = {
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-    }
+    _, t, names, rc = _style(report, lang)
     out = {}
     with plt.rc_context(rc):
         for name, draw, size in (
@@ -291,6 +255,26 @@ def charts(report: dict[str, Any], lang: str = "zh-CN") -> dict[str, bytes]:
             plt.close(fig)
             out[name] = buf.getvalue()
     return out
+
+
+def _style(report: dict[str, Any], lang: str) -> tuple[str, dict[str, str], dict[str, str], Any]:
+    """The language actually used (English without a CJK font), its texts, the buildings'
+    names in it, and matplotlib's settings."""
+    family = _font()
+    if lang == "zh-CN" and family is None:
+        log.warning("no CJK font installed (fonts-wqy-zenhei): the report is in English")
+        lang = "en"
+    t = TEXT[lang]
+    names = {
+        b["id"]: (b["name"] if lang == "zh-CN" else b.get("name_en") or b["name"])
+        for b in report["buildings"]
+    }
+    names["compound"] = t["compound"]
+    rc = {
+        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
+    return lang, t, names, rc
 
 
 def _fmt(v: Any) -> str:
