@@ -40,7 +40,17 @@ class Severity(enum.StrEnum):
 
 # The roles of hub.identity (the site model may not import it; a test keeps them equal).
 ROLE_NAMES = frozenset(
-    {"admin", "security", "dispatcher", "technician", "staff", "display", "gate_terminal", "device"}
+    {
+        "admin",
+        "security",
+        "dispatcher",
+        "technician",
+        "staff",
+        "manager",
+        "display",
+        "gate_terminal",
+        "device",
+    }
 )
 
 
