@@ -9,14 +9,14 @@ Hub.translate({
     ooh: "非工作时间", peak: "最大需量 kW", compound: "全院", none: "数据完整，无异常",
     electricity: "电", water: "水", gas: "燃气",
     flag: { reset: "计数器复位", rollover: "计数器翻转", gap: "数据缺口", "reset+gap": "复位且缺数", "rollover+gap": "翻转且缺数" },
-    estimated: "估算时段", missing: "无数据时段", offline: "离线", forbidden: "只有管理人员和后勤人员可以查看能耗报告" },
+    estimated: "估算时段", missing: "无数据时段", offline: "离线", forbidden: "只有管理人员和后勤人员可以查看能耗报告", ongoing: "统计期尚未结束" },
   en: { title: "Energy reports", kind: "Period", day: "Day", week: "Week", month: "Month", year: "Year", period: "Period",
     show: "Show", quality: "Data quality", stored: "Stored reports", loading: "Computing…", building: "Building", total: "Use",
     previous: "Previous", change: "Change", last_year: "Last year", yoy: "YoY", per_m2: "Per m²", per_person: "Per person",
     ooh: "Out of hours", peak: "Peak kW", compound: "Compound", none: "complete, nothing unusual",
     electricity: "Electricity", water: "Water", gas: "Gas",
     flag: { reset: "counter reset", rollover: "counter rollover", gap: "gap", "reset+gap": "reset and gap", "rollover+gap": "rollover and gap" },
-    estimated: "estimated windows", missing: "windows without data", offline: "offline", forbidden: "Energy reports are for managers and facility staff" },
+    estimated: "estimated windows", missing: "windows without data", offline: "offline", forbidden: "Energy reports are for managers and facility staff", ongoing: "still under way" },
 });
 
 const { el } = Hub;
@@ -78,7 +78,8 @@ async function show() {
   try {
     const report = await Hub.api(`/api/energy/report?period=${encodeURIComponent(form.period.value)}&charts=true&lang=${Hub.lang}`);
     const site = (Hub.lang === "en" && report.site_en) || report.site;
-    $("#heading").textContent = `${site} · ${report.period.label} (${report.period.first} – ${report.period.last})`;
+    $("#heading").textContent = `${site} · ${report.period.label} (${report.period.first} – ${report.period.last})`
+      + (report.period.complete ? "" : ` · ${Hub.t("ongoing")}`);
     summary(report);
     $("#chart-windows").src = report.charts.windows;
     $("#chart-buildings").src = report.charts.buildings;

@@ -229,6 +229,7 @@ class EnergyService:
         say("report")
 
         t_now = {k: v.total for k, v in now.items()}
+        complete = self.clock() >= period.end
         windows = [
             period.start + i * every for i in range(int((period.end - period.start) / every))
         ]
@@ -245,7 +246,8 @@ class EnergyService:
                 out[key] = _r(value) if cover else None
                 out[f"{key}_coverage_pct"] = round(cover * 100, 1)
                 # a comparison with a period missing data would mislead: none then
-                out[pct] = _pct(total, value) if cover >= COMPLETE else None
+                # nor with a period still under way
+                out[pct] = _pct(total, value) if cover >= COMPLETE and complete else None
             out["per_m2"] = _r(total / area) if area else None
             out["per_person"] = _r(total / people) if people else None
             if ms[0].measures is Measure.ELECTRICITY:
@@ -330,6 +332,7 @@ class EnergyService:
                 "previous": before_p.label,
                 "last_year": year_p.label,
                 "every": "hour" if every == HOUR else "day",
+                "complete": complete,  # False: the period is still under way
                 "windows": [w.astimezone(self.tz).isoformat() for w in windows],
             },
             "compound": compound,

@@ -140,3 +140,15 @@ async def test_a_day_is_reported_by_the_hour_beside_the_day_before(
     assert b1["last_year"] is None
     b2 = next(b for b in report["buildings"] if b["id"] == "b2")["measures"]["electricity"]
     assert b2["series"][0] == 30.0  # (00:00, 01:00]: half of the gap's hour-long share
+
+
+async def test_a_day_still_under_way_is_not_compared(
+    store: TelemetryStore, demo_site: Site
+) -> None:
+    midday = DAY0 + timedelta(days=1, hours=12)
+    energy = EnergyService(demo_site, store, clock=lambda: midday)
+    report = await energy.report(period_at("day", date(2026, 10, 1), TZ))
+    assert report["period"]["complete"] is False
+    b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
+    assert b1["previous"] == 1440.0
+    assert b1["change_pct"] is None  # half a day against a whole one would mislead
