@@ -50,6 +50,10 @@ class Periodic:
         self.name = name
         self._every = every_s
         self._job = job
+        # a coroutine function, or an object whose __call__ is one, runs on the loop
+        self._async = inspect.iscoroutinefunction(job) or inspect.iscoroutinefunction(
+            getattr(job, "__call__", None)  # noqa: B004 - the method, not callable()
+        )
         self._at_start = at_start
         self._task: asyncio.Task[None] | None = None
         self.changed = 0
@@ -66,8 +70,8 @@ class Periodic:
             await asyncio.sleep(self._every)
         while True:
             try:
-                if inspect.iscoroutinefunction(self._job):
-                    self.changed += await self._job()
+                if self._async:
+                    self.changed += await self._job()  # type: ignore[misc]
                 else:
                     self.changed += await asyncio.to_thread(self._job)  # type: ignore[arg-type]
                 self.last_run, self.last_error = datetime.now(UTC), ""

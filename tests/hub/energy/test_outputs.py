@@ -26,6 +26,7 @@ from hub.services.energy.periods import last_complete
 from hub.services.energy.scheduled import ScheduledReports
 from hub.settings import Settings
 from hub.site import Site
+from tests.support.mail import smtp_inbox
 from tests.support.web import ARTIFACTS
 
 PASSWORD = "test password 123"
@@ -169,3 +170,32 @@ def test_the_command_line_writes_the_months_pdf(
     wrong = CliRunner().invoke(main, ["report", "energy", "--month", "2026-13"])
     assert wrong.exit_code != 0
     assert "no such period" in wrong.output
+
+
+def test_the_managers_are_emailed_when_a_day_has_ended(tmp_path: Path, demo_site: Site) -> None:
+    """The hub's own schedule (a real SMTP server receives the mail)."""
+    with smtp_inbox() as inbox:
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key="k" * 48,
+            site_file=Path("site.yaml"),
+            public_url="https://hub.example",
+            notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
+            energy={"schedule": ["day"], "sweep_s": 5, "settle_min": 0},
+        )
+        hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+        with TestClient(hub.app()):
+            hub.ctx.identity.ensure_user(
+                "boss", PASSWORD, [Role.MANAGER], email="boss@x.gov.cn", work_unit="u-office"
+            )
+            hub.ctx.identity.ensure_user(
+                "clerk", PASSWORD, [Role.STAFF], email="clerk@x.gov.cn", work_unit="u-office"
+            )
+            inbox.wait(1, timeout=60)
+        (to, mail), *_ = inbox.mails
+        yesterday = last_complete("day", datetime.now(UTC), TZ).label
+        assert to == ["boss@x.gov.cn"]
+        assert yesterday in mail["Subject"]
+        link = f"https://hub.example/energy.html#stored=energy-day-{yesterday}.pdf"
+        assert link in mail.get_content()
+        assert (tmp_path / "reports" / f"energy-day-{yesterday}.pdf").exists()

@@ -18,6 +18,8 @@ from hub.services.energy.periods import parse_period, period_at
 from hub.services.energy.service import EnergyService
 from hub.settings import Settings
 from hub.site import Site
+from hub.storage import Database
+from hub.storage.models import Booking
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.port import TelemetryStore
 from hub.telemetry.schema import series_meta
@@ -152,3 +154,30 @@ async def test_a_day_still_under_way_is_not_compared(
     b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
     assert b1["previous"] == 1440.0
     assert b1["change_pct"] is None  # half a day against a whole one would mislead
+
+
+async def test_an_evening_meeting_is_use_not_waste(
+    store: TelemetryStore, demo_site: Site, db: Database
+) -> None:
+    """Hours booked for a meeting in a building's room are not counted out of hours (a
+    released or cancelled booking does not count)."""
+    evening = DAY0 + timedelta(hours=19)
+    with db.session() as s:
+        for status in ("confirmed", "released"):
+            s.add(
+                Booking(
+                    room_id="r-b3-2",
+                    organiser="staff",
+                    title="夜间培训",
+                    start=evening.astimezone(UTC),
+                    end=(evening + timedelta(hours=2)).astimezone(UTC),
+                    busy_until=(evening + timedelta(hours=2)).astimezone(UTC),
+                    status=status,
+                )
+            )
+    energy = EnergyService(demo_site, store, db=db, clock=lambda: NOW)
+    report = await energy.report(parse_period("2026-W40", TZ))
+    b3 = next(b for b in report["buildings"] if b["id"] == "b3")["measures"]["electricity"]
+    assert b3["out_of_hours"] == (3 * 14 - 2) * 60 * 0.25
+    b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
+    assert b1["out_of_hours"] == 3 * 14 * 60 * 1.0  # the meeting was in another building
