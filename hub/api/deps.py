@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, WebSocket
+from fastapi import Depends, Path, Request, WebSocket
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +39,9 @@ async def get_ctx(request: Request) -> HubContext:
 
 
 Ctx = Annotated[HubContext, Depends(get_ctx)]
+
+# A row's number in a path: what the databases can hold (a bigger one is a 422, not a 500)
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def authenticate(ctx: HubContext, bearer: str | None, api_key: str | None) -> Principal:

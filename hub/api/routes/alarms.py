@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, RowId, allow
 from hub.errors import NotFound
 from hub.identity.roles import OPERATORS, Principal, Role
 
@@ -63,13 +63,13 @@ def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", summary="One alarm and its history")
-def get_alarm(ctx: Ctx, alarm_id: int, _: Viewer) -> dict[str, Any]:
+def get_alarm(ctx: Ctx, alarm_id: RowId, _: Viewer) -> dict[str, Any]:
     """The alarm with every raise, repeat, acknowledgement, assignment, shelving and clear."""
     return ctx.alarms.get(alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an alarm")
-def ack_alarm(ctx: Ctx, alarm_id: int, body: AckBody, who: Handler) -> dict[str, Any]:
+def ack_alarm(ctx: Ctx, alarm_id: RowId, body: AckBody, who: Handler) -> dict[str, Any]:
     """409 if it is already acknowledged."""
     return ctx.alarms.acknowledge(alarm_id, who.name, body.comment)
 
@@ -81,13 +81,13 @@ class CommentBody(BaseModel):
 
 
 @router.post("/alarms/{alarm_id}/comment", summary="Comment on an alarm")
-def comment_alarm(ctx: Ctx, alarm_id: int, body: CommentBody, who: Handler) -> dict[str, Any]:
+def comment_alarm(ctx: Ctx, alarm_id: RowId, body: CommentBody, who: Handler) -> dict[str, Any]:
     """Recorded in the alarm's history and the audit log; the alarm's state is unchanged."""
     return ctx.alarms.comment(alarm_id, who.name, body.comment)
 
 
 @router.post("/alarms/{alarm_id}/assign", summary="Assign an alarm")
-def assign_alarm(ctx: Ctx, alarm_id: int, body: AssignBody, who: Handler) -> dict[str, Any]:
+def assign_alarm(ctx: Ctx, alarm_id: RowId, body: AssignBody, who: Handler) -> dict[str, Any]:
     """Give the alarm to a user (by username)."""
     if body.assignee is not None:
         ctx.identity.get_user(body.assignee)  # 404 for an unknown user
@@ -95,7 +95,7 @@ def assign_alarm(ctx: Ctx, alarm_id: int, body: AssignBody, who: Handler) -> dic
 
 
 @router.post("/alarms/{alarm_id}/shelve", summary="Shelve an alarm for a while")
-def shelve_alarm(ctx: Ctx, alarm_id: int, body: ShelveBody, who: Handler) -> dict[str, Any]:
+def shelve_alarm(ctx: Ctx, alarm_id: RowId, body: ShelveBody, who: Handler) -> dict[str, Any]:
     """Hidden from `include_shelved=false` lists until then."""
     return ctx.alarms.shelve(alarm_id, who.name, body.minutes)
 

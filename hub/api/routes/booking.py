@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, allow, need
+from hub.api.deps import PUBLIC, Ctx, RowId, allow, need
 from hub.api.qr import qr_data_url
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -151,13 +151,13 @@ def report(
 
 
 @router.get("/bookings/{booking_id}", summary="One booking")
-def booking(ctx: Ctx, booking_id: int, _: Viewer) -> dict[str, Any]:
+def booking(ctx: Ctx, booking_id: RowId, _: Viewer) -> dict[str, Any]:
     """The meeting and its state."""
     return rooms_of(ctx).get(booking_id)
 
 
 @router.patch("/bookings/{booking_id}", summary="Change a booking (or it and the following)")
-def change(ctx: Ctx, booking_id: int, body: BookingChange, who: Person) -> list[dict[str, Any]]:
+def change(ctx: Ctx, booking_id: RowId, body: BookingChange, who: Person) -> list[dict[str, Any]]:
     """The organiser moves, resizes or retitles; checked like a new booking."""
     return rooms_of(ctx).change(
         who,
@@ -173,7 +173,7 @@ def change(ctx: Ctx, booking_id: int, body: BookingChange, who: Person) -> list[
 @router.delete("/bookings/{booking_id}", summary="Cancel a booking")
 def cancel(
     ctx: Ctx,
-    booking_id: int,
+    booking_id: RowId,
     who: Person,
     scope: Literal["this", "following", "series"] = "this",
 ) -> list[dict[str, Any]]:
@@ -183,19 +183,21 @@ def cancel(
 
 
 @router.post("/bookings/{booking_id}/approve", summary="Approve a pending booking")
-def approve(ctx: Ctx, booking_id: int, who: Person) -> dict[str, Any]:
+def approve(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The owning unit's approvers only (403 for anyone else)."""
     return rooms_of(ctx).decide(who, booking_id, approve=True)
 
 
 @router.post("/bookings/{booking_id}/reject", summary="Reject a pending booking")
-def reject(ctx: Ctx, booking_id: int, who: Person) -> dict[str, Any]:
+def reject(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The owning unit's approvers only; the room is free again."""
     return rooms_of(ctx).decide(who, booking_id, approve=False)
 
 
 @router.post("/booking-series/{series_id}/range", summary="Change a series over some dates")
-def change_range(ctx: Ctx, series_id: int, body: RangeChange, who: Person) -> list[dict[str, Any]]:
+def change_range(
+    ctx: Ctx, series_id: RowId, body: RangeChange, who: Person
+) -> list[dict[str, Any]]:
     """Cancel (holidays), retitle or re-time the series' meetings between two dates."""
     if (body.start_time is None) != (body.end_time is None):
         raise Invalid("give start_time and end_time together", field="start_time")
@@ -212,7 +214,7 @@ def wait(ctx: Ctx, body: WaitBody, who: Person) -> dict[str, Any]:
 
 
 @router.get("/bookings/{booking_id}/attendance", summary="Who came to a meeting")
-def attendance(ctx: Ctx, booking_id: int, who: Person) -> dict[str, Any]:
+def attendance(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The organiser, administrators and dispatchers see the sign-ins."""
     data = door_of(ctx).attendance(booking_id)
     if data["organiser"] != who.name and not who.roles & {Role.ADMIN, Role.DISPATCHER}:

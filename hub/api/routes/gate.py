@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow, need
+from hub.api.deps import Ctx, RowId, allow, need
 from hub.api.qr import qr_data_url
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -115,37 +115,37 @@ def list_visits(ctx: Ctx, who: Person, since: AwareDatetime | None = None) -> li
 
 
 @router.get("/visits/{visit_id}", summary="One visit")
-def get_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+def get_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """404 also for a visit you may not see."""
     return visits_of(ctx).get(who, visit_id)
 
 
 @router.post("/visits/{visit_id}/approve", summary="Approve a visit (the unit's approvers)")
-def approve_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+def approve_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone else."""
     return visits_of(ctx).decide(who, visit_id, True)
 
 
 @router.post("/visits/{visit_id}/refuse", summary="Refuse a visit (the unit's approvers)")
-def refuse_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+def refuse_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone else."""
     return visits_of(ctx).decide(who, visit_id, False)
 
 
 @router.post("/visits/{visit_id}/cancel", summary="Cancel a visit (every pass revoked)")
-def cancel_visit(ctx: Ctx, visit_id: int, who: Person) -> dict[str, Any]:
+def cancel_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """The host or security."""
     return visits_of(ctx).cancel(who, visit_id)
 
 
 @router.post("/visitors/{visitor_id}/revoke", summary="Revoke a visitor's pass")
-def revoke(ctx: Ctx, visitor_id: int, who: Person) -> dict[str, Any]:
+def revoke(ctx: Ctx, visitor_id: RowId, who: Person) -> dict[str, Any]:
     """The host or security."""
     return visits_of(ctx).revoke(who, visitor_id)
 
 
 @router.get("/visitors/{visitor_id}/pass", summary="A visitor's pass: token, link, QR code")
-def visitor_pass(ctx: Ctx, visitor_id: int, who: Person, request: Request) -> dict[str, Any]:
+def visitor_pass(ctx: Ctx, visitor_id: RowId, who: Person, request: Request) -> dict[str, Any]:
     """For the host to send on: the link opens a page with the QR code to show at the gate."""
     out = visits_of(ctx).pass_token(who, visitor_id)
     base = (ctx.settings.public_url or str(request.base_url)).rstrip("/")
@@ -185,7 +185,7 @@ def reviews(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
 
 
 @router.post("/gate/reviews/{decision_id}", summary="Decide a case in the review queue")
-def review(ctx: Ctx, decision_id: int, body: ReviewBody, who: Guard) -> dict[str, Any]:
+def review(ctx: Ctx, decision_id: RowId, body: ReviewBody, who: Guard) -> dict[str, Any]:
     """Audited; shown live."""
     return gate_of(ctx).review(who, decision_id, body.allow, body.note)
 

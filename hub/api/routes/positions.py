@@ -50,11 +50,14 @@ def unknown(ctx: Ctx, _: Annotated[Principal, allow(Role.ADMIN)]) -> list[dict[s
     return ctx.location.unknown_devices()
 
 
-@router.api_route(
-    "/api/osmand",
-    methods=["GET", "POST"],
-    summary="Traccar OsmAnd protocol (trackers, Traccar Client)",
-    response_class=PlainTextResponse,
+OSMAND = "Traccar OsmAnd protocol (trackers, Traccar Client)"
+
+
+@router.get(
+    "/api/osmand", summary=OSMAND, response_class=PlainTextResponse, operation_id="osmand_get"
+)
+@router.post(
+    "/api/osmand", summary=OSMAND, response_class=PlainTextResponse, operation_id="osmand_post"
 )
 async def osmand(
     ctx: Ctx,

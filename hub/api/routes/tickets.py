@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow, need
+from hub.api.deps import Ctx, RowId, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -151,69 +151,69 @@ def list_technicians(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
 
 
 @router.get("/tickets/{ticket_id}", summary="One ticket and its history")
-def get_ticket(ctx: Ctx, ticket_id: int, who: Reader) -> dict[str, Any]:
+def get_ticket(ctx: Ctx, ticket_id: RowId, who: Reader) -> dict[str, Any]:
     """404 also for a ticket the asker may not see."""
     return service(ctx).get(ticket_id, who)
 
 
 @router.get("/tickets/{ticket_id}/photo", summary="A ticket's photo")
-def ticket_photo(ctx: Ctx, ticket_id: int, who: Reader) -> FileResponse:
+def ticket_photo(ctx: Ctx, ticket_id: RowId, who: Reader) -> FileResponse:
     """The image the reporter attached."""
     return FileResponse(service(ctx).photo(ticket_id, who))
 
 
 @router.post("/tickets/{ticket_id}/assign", summary="Assign or reassign (dispatchers)")
-def assign(ctx: Ctx, ticket_id: int, body: AssignBody, who: Manager) -> dict[str, Any]:
+def assign(ctx: Ctx, ticket_id: RowId, body: AssignBody, who: Manager) -> dict[str, Any]:
     """To a technician of the site, or back to the queue."""
     return service(ctx).assign(ticket_id, who, body.technician)
 
 
 @router.post("/tickets/{ticket_id}/accept", summary="Accept (the assigned technician)")
-def accept(ctx: Ctx, ticket_id: int, who: Person) -> dict[str, Any]:
+def accept(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone but the assignee; 409 unless the ticket is assigned."""
     return service(ctx).accept(ticket_id, who)
 
 
 @router.post("/tickets/{ticket_id}/start", summary="Start or resume work")
-def start(ctx: Ctx, ticket_id: int, who: Person) -> dict[str, Any]:
+def start(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """From accepted or on hold."""
     return service(ctx).start(ticket_id, who)
 
 
 @router.post("/tickets/{ticket_id}/hold", summary="Put on hold (waiting for parts)")
-def hold(ctx: Ctx, ticket_id: int, body: ReasonBody, who: Person) -> dict[str, Any]:
+def hold(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """The resolution clock stops until work resumes."""
     return service(ctx).hold(ticket_id, who, body.reason)
 
 
 @router.post("/tickets/{ticket_id}/resolve", summary="Resolve with notes and parts")
-def resolve(ctx: Ctx, ticket_id: int, body: ResolveBody, who: Person) -> dict[str, Any]:
+def resolve(ctx: Ctx, ticket_id: RowId, body: ResolveBody, who: Person) -> dict[str, Any]:
     """403 for anyone but the assignee."""
     parts = [p.model_dump() for p in body.parts]
     return service(ctx).resolve(ticket_id, who, body.notes, parts)
 
 
 @router.post("/tickets/{ticket_id}/confirm", summary="Confirm the repair (the reporter)")
-def confirm(ctx: Ctx, ticket_id: int, who: Person) -> dict[str, Any]:
+def confirm(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """Closes a resolved ticket."""
     return service(ctx).confirm(ticket_id, who)
 
 
 @router.post("/tickets/{ticket_id}/reopen", summary="Not fixed: reopen (the reporter)")
-def reopen(ctx: Ctx, ticket_id: int, body: ReasonBody, who: Person) -> dict[str, Any]:
+def reopen(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """Back to the same technician."""
     return service(ctx).reopen(ticket_id, who, body.reason)
 
 
 @router.post("/tickets/{ticket_id}/rate", summary="Rate the repair 1-5 (the reporter, once)")
-def rate(ctx: Ctx, ticket_id: int, body: RateBody, who: Person) -> dict[str, Any]:
+def rate(ctx: Ctx, ticket_id: RowId, body: RateBody, who: Person) -> dict[str, Any]:
     """409 before resolution or when already rated; 403 for anyone but the reporter
     (dispatchers rate the tickets equipment opened)."""
     return service(ctx).rate(ticket_id, who, body.rating, body.comment)
 
 
 @router.post("/tickets/{ticket_id}/comment", summary="Add a note")
-def comment(ctx: Ctx, ticket_id: int, body: ReasonBody, who: Person) -> dict[str, Any]:
+def comment(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """Kept in the ticket's history."""
     svc = service(ctx)
     svc.get(ticket_id, who)  # 404 unless the asker may see it

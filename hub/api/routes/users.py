@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, RowId, allow
 from hub.api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -82,7 +82,7 @@ def create_api_key(ctx: Ctx, body: ApiKeyCreate, admin: Admin) -> ApiKeyCreated:
 
 
 @router.delete("/api-keys/{key_id}", summary="Revoke an API key")
-def revoke_api_key(ctx: Ctx, key_id: int, admin: Admin) -> ApiKeyPublic:
+def revoke_api_key(ctx: Ctx, key_id: RowId, admin: Admin) -> ApiKeyPublic:
     """Revoke a key; it stops working at once."""
     return ApiKeyPublic.model_validate(ctx.identity.revoke_api_key(key_id, actor=admin.name))
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, allow, need
+from hub.api.deps import Ctx, RowId, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -92,50 +92,50 @@ def requests(
 
 
 @router.get("/vehicle-requests/{request_id}", summary="One vehicle request")
-def get(ctx: Ctx, request_id: int, _: Person) -> dict[str, Any]:
+def get(ctx: Ctx, request_id: RowId, _: Person) -> dict[str, Any]:
     """The request and where it is."""
     return service(ctx).get(request_id)
 
 
 @router.post("/vehicle-requests/{request_id}/approve", summary="Approve (the next approver)")
-def approve(ctx: Ctx, request_id: int, body: Decision, who: Person) -> dict[str, Any]:
+def approve(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str, Any]:
     """403 unless you are the unit's next approver."""
     return service(ctx).decide(who, request_id, True, body.note)
 
 
 @router.post("/vehicle-requests/{request_id}/reject", summary="Reject (the next approver)")
-def reject(ctx: Ctx, request_id: int, body: Decision, who: Person) -> dict[str, Any]:
+def reject(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str, Any]:
     """403 unless you are the unit's next approver."""
     return service(ctx).decide(who, request_id, False, body.note)
 
 
 @router.get("/vehicle-requests/{request_id}/options", summary="Free cars and drivers")
-def options(ctx: Ctx, request_id: int, _: Dispatcher) -> dict[str, Any]:
+def options(ctx: Ctx, request_id: RowId, _: Dispatcher) -> dict[str, Any]:
     """For the dispatcher: cars with seats enough and drivers free for the trip's time."""
     return service(ctx).options(request_id)
 
 
 @router.post("/vehicle-requests/{request_id}/dispatch", summary="Dispatch a car and a driver")
-def dispatch(ctx: Ctx, request_id: int, body: DispatchBody, who: Dispatcher) -> dict[str, Any]:
+def dispatch(ctx: Ctx, request_id: RowId, body: DispatchBody, who: Dispatcher) -> dict[str, Any]:
     """409 if the car or the driver is taken then (buffers included)."""
     return service(ctx).dispatch(who, request_id, body.vehicle_id, body.driver_id)
 
 
 @router.post("/vehicle-requests/{request_id}/depart", summary="The car leaves")
-def depart(ctx: Ctx, request_id: int, body: OdometerBody, who: Person) -> dict[str, Any]:
+def depart(ctx: Ctx, request_id: RowId, body: OdometerBody, who: Person) -> dict[str, Any]:
     """The trip's driver or a dispatcher, with the odometer's reading."""
     return service(ctx).depart(who, request_id, body.odometer_km, body.at)
 
 
 @router.post("/vehicle-requests/{request_id}/return", summary="The car is back")
-async def return_(ctx: Ctx, request_id: int, body: ReturnBody, who: Person) -> dict[str, Any]:
+async def return_(ctx: Ctx, request_id: RowId, body: ReturnBody, who: Person) -> dict[str, Any]:
     """Kilometres from the GPS track (jumps left out) beside the odometer's, and the cost."""
     extras: dict[str, float] = {str(k): float(v) for k, v in body.extras.items()}
     return await service(ctx).return_(who, request_id, body.odometer_km, extras, body.at)
 
 
 @router.post("/vehicle-requests/{request_id}/cancel", summary="Call a trip off")
-def cancel(ctx: Ctx, request_id: int, who: Person) -> dict[str, Any]:
+def cancel(ctx: Ctx, request_id: RowId, who: Person) -> dict[str, Any]:
     """The requester or a dispatcher, before departure."""
     return service(ctx).cancel(who, request_id)
 
