@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from hub.errors import HubError
 from hub.identity.roles import Role
@@ -46,6 +47,9 @@ def _settings(**overrides: Any) -> Settings:
                 f"  - {where + ': ' if where else ''}{e['msg'].removeprefix('Value error, ')}"
             )
         raise click.ClickException("invalid settings:\n" + "\n".join(lines)) from err
+    except SettingsError as err:  # a HUB_* value that isn't the JSON a list or a table needs
+        cause = f" ({err.__cause__})" if err.__cause__ else ""
+        raise click.ClickException(f"invalid settings: {err}{cause}") from err
 
 
 def _site(path: Path) -> Site:
