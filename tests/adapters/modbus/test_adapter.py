@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.modbus import RegisterMap
-from adapters.modbus_sim import Fault
+from adapters.modbus import ModbusAdapter, RegisterMap
+from adapters.modbus_sim import Fault, ModbusSimulator, SimulatedDevice
 from hub.domain import Command, Quality
-from tests.adapters.modbus.conftest import EVERY_TYPE
+from hub.pipeline import Pipeline
+from tests.adapters.modbus.conftest import EVERY_TYPE, Recorder, Rig, device
 from tests.support.servers import free_port
 
 VALUES = {
@@ -168,3 +169,77 @@ async def test_counter_glitches_are_marked_bad(rigs, port, sdm630) -> None:  # t
     await rig.wait_for(lambda: rig.seen.last("m.total_energy").quality is Quality.BAD)
     assert rig.adapter.pollers["m"].health()["counter_backwards"] >= 1
     await asyncio.sleep(0)
+
+
+async def test_a_storm_of_a_thousand_timeouts_costs_nothing_else_and_passes(
+    sdm630: RegisterMap, ahu: RegisterMap
+) -> None:
+    """Ten gateways that accept connections and never answer, five units behind each, time
+    out over and over while one live meter keeps its cadence; every silent unit is reported
+    offline once; no task or connection piles up; and when the gateways answer again every
+    unit comes back by itself."""
+    held: list[asyncio.StreamWriter] = []
+    open_links: set[asyncio.StreamWriter] = set()  # the hub has not closed them
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        open_links.add(writer)
+        try:
+            while await reader.read(1024):
+                pass  # swallow the requests, answer nothing
+        finally:
+            open_links.discard(writer)
+            writer.close()
+
+    silent_ports = [free_port() for _ in range(10)]
+    servers = [await asyncio.start_server(silent, "127.0.0.1", p) for p in silent_ports]
+    live_port = free_port()
+    units = [(f"u{p}-{u}", p, u) for p in silent_ports for u in range(1, 6)]
+    live = ModbusSimulator([SimulatedDevice("live", live_port, 1, sdm630)])
+    await live.start()
+    pipeline, seen = Pipeline(), Recorder()
+    pipeline.subscribe("recorder", seen)
+    await pipeline.start()
+    adapter = ModbusAdapter(
+        [device("live", live_port, 1, sdm630)]
+        + [device(d, p, u, ahu, timeout_s=0.05, backoff_max_s=0.2) for d, p, u in units],
+        pipeline,
+    )
+    await adapter.start()
+    back = ModbusSimulator([SimulatedDevice(d, p, u, ahu) for d, p, u in units])
+    rig = Rig(live, adapter, pipeline, seen)
+    try:
+
+        def timeouts() -> int:
+            return int(adapter.health()["link_errors"])
+
+        await rig.wait_for(lambda: timeouts() >= 200, timeout=60)
+        tasks_then = len(asyncio.all_tasks())
+        live_then = seen.count("live.total_power")
+        await rig.wait_for(lambda: timeouts() >= 1000, timeout=120)
+        assert seen.count("live.total_power") > live_then + 5  # the live meter kept polling
+        # 800 more timeouts, and no more tasks than a reconnect per gateway could add
+        assert len(asyncio.all_tasks()) <= tasks_then + len(silent_ports)
+        # a link that timed out is closed and opened afresh (a late answer must not be taken
+        # for the next request's), and the old one is gone: one open link per gateway
+        await asyncio.sleep(0.1)
+        assert len(held) > len(silent_ports)
+        assert len(open_links) <= len(silent_ports)
+        offline = [s.device_id for s in seen.statuses if not s.online]
+        assert sorted(offline) == sorted(d for d, _, _ in units)  # once each
+        assert adapter.health()["status"] == "degraded"
+
+        for server in servers:
+            server.close()
+        for w in held:
+            w.close()
+        for server in servers:
+            await server.wait_closed()
+        await back.start()  # the gateways answer again
+        await rig.wait_for(lambda: adapter.health()["online"] == len(units) + 1, timeout=60)
+        assert adapter.health()["status"] == "ok"
+    finally:
+        await adapter.stop()
+        await pipeline.stop()
+        await live.stop()
+        await back.stop()
