@@ -4,6 +4,9 @@ An energy counter that reads less than before, or more than its `max_rate` allow
 last good value, is marked BAD (stored for diagnosis, left out of aggregates and energy) and
 does not move the counter's baseline. A counter that reads lower and then keeps counting up
 from there `RESET_CONFIRM` times in a row was reset or replaced: the new level is accepted.
+When the wall clock goes back (an NTP step), the rate can't be judged for that reading; the
+next ones are judged from it (otherwise every reading would look like a jump until the clock
+caught up again, and an hour of energy would be lost).
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ def check(
             return Quality.GOOD, "counter_reset"
         return Quality.BAD, "counter_backwards"
     state.below.clear()
+    if state.last_ts is not None and ts <= state.last_ts:
+        # the wall clock went back (an NTP step): no rate to judge; carry on from here
+        state.last, state.last_ts = value, ts
+        return Quality.GOOD, None
     if spec.max_rate is not None and state.last_ts is not None:
         hours = max(ts - state.last_ts, 1e-3) / 3600
         if (value - state.last) / hours > spec.max_rate:

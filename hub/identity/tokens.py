@@ -59,7 +59,9 @@ def read_token(secret: str, token: str) -> TokenClaims:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"]},
+            # iat is not checked against the clock: a clock stepped back (NTP) would sign
+            # everyone out until it caught up again; exp bounds a token's life
+            options={"require": ["exp", "iat", "sub", "iss"], "verify_iat": False},
         )
     except jwt.PyJWTError as err:
         raise TokenError(str(err)) from err

@@ -37,3 +37,16 @@ def test_a_reset_is_accepted_once_the_new_level_keeps_counting() -> None:
 
 def test_out_of_range_values_are_bad() -> None:
     assert run([(0, -5.0)]) == [(Quality.BAD, "out_of_range")]
+
+
+def test_a_wall_clock_stepped_back_costs_no_readings() -> None:
+    """An NTP step of an hour back: the readings keep counting and stay good (before the fix
+    every one looked like a jump until the clock caught up: an hour of energy lost), and a
+    real jump after it is still caught."""
+    t0 = 10_000.0
+    seq = [(t0, 100.0), (t0 + 60, 101.0)]  # then the clock steps back an hour
+    seq += [(t0 + 120 - 3600 + 60 * i, 102.0 + i) for i in range(5)]
+    seq += [(t0 + 120 - 3600 + 300, 900.0)]  # 800 kWh in a minute
+    out = run(seq)
+    assert [q for q, _ in out[:-1]] == [Quality.GOOD] * 7
+    assert out[-1] == (Quality.BAD, "counter_jump")
