@@ -77,4 +77,8 @@ async def seed_energy(store: TelemetryStore, site: Site, now: datetime) -> dict[
             batch = []
         t += STEP
     await store.write(batch)
-    return {m.point: counters[m.id] for m in meters if m.point}
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        await flush()
+    stored = await store.latest([m.point for m in meters if m.point])
+    return {p: v.value for p, v in stored.items()}  # what was stored, not a hair above it

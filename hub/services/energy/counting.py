@@ -3,7 +3,8 @@ differences, corrected for the steps it found.
 
 - A counter that went down was reset or replaced (it restarted from zero: the new reading is
   what it counted since) or rolled over (a meter with `rollover` R: value + R − previous).
-  The negative difference itself is never counted; each such step is flagged.
+  The negative difference itself is never counted; each such step is flagged. A drop smaller
+  than `NOISE` of the register is the register's own precision and counts nothing.
 - Two readings further apart than the gap threshold: the increase between them (already in
   the window of the later reading) is spread evenly over the time between them, and each
   window it touches is marked estimated.
@@ -20,6 +21,9 @@ from datetime import datetime, timedelta
 from hub.telemetry.counters import Step
 
 ROLLOVER_NEAR = 0.9  # a drop from above 90 % of the rollover value is a rollover, not a reset
+# A drop this small against the register is its own noise (a float32 register reads 0.02 low at
+# 280,000 kWh), not a reset: it counts nothing. Counting it as a reset would count the register.
+NOISE = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +59,8 @@ def window_of(ts: datetime, origin: datetime, every: timedelta) -> datetime:
 
 def step_amount(step: Step, rollover: float | None) -> tuple[float, str | None]:
     """What a step counts, and how it is flagged (None: an ordinary difference)."""
-    if step.value >= step.prev:
-        return step.value - step.prev, None
+    if step.value >= step.prev - NOISE * abs(step.prev):
+        return max(0.0, step.value - step.prev), None
     if rollover is not None and step.prev >= ROLLOVER_NEAR * rollover:
         return step.value + rollover - step.prev, "rollover"
     return step.value, "reset"

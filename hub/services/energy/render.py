@@ -47,6 +47,8 @@ TEXT = {
         "ooh_pct": "非工作时间 %",
         "peak": "最大需量 kW",
         "by_window": "逐日用量",
+        "by_hour": "逐时用量",
+        "by_month": "逐月用量",
         "by_building": "各建筑用量",
         "quality": "数据质量",
         "flags": "计数器复位 / 翻转 / 数据缺口",
@@ -75,7 +77,9 @@ TEXT = {
         "ooh": "Out of hours",
         "ooh_pct": "Out of hours %",
         "peak": "Peak demand kW",
-        "by_window": "Use per window",
+        "by_window": "Use per day",
+        "by_hour": "Use per hour",
+        "by_month": "Use per month",
         "by_building": "Use per building",
         "quality": "Data quality",
         "flags": "Counter resets / rollovers / gaps",
@@ -299,17 +303,23 @@ def _by_building(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict
 
 def _by_window(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[str, str]) -> None:
     windows = [datetime.fromisoformat(w) for w in report["period"]["windows"]]
-    labels = [
-        w.strftime("%H:%M" if report["period"]["every"] == "hour" else "%m-%d") for w in windows
-    ]
-    bottom = [0.0] * len(windows)
+    hourly = report["period"]["every"] == "hour"
+    monthly = len(windows) > 62  # a year: a bar a month, not 365 unreadable ones
+    form = "%H:%M" if hourly else ("%Y-%m" if monthly else "%m-%d")
+    labels = list(dict.fromkeys(w.strftime(form) for w in windows))
+    slot = {lab: i for i, lab in enumerate(labels)}
+    bottom = [0.0] * len(labels)
     for b in report["buildings"]:
         e = b["measures"].get("electricity")
         if not e:
             continue
-        ax.bar(labels, e["series"], bottom=bottom, label=names[b["id"]])
-        bottom = [x + y for x, y in zip(bottom, e["series"], strict=True)]
-    ax.set_title(f"{t['by_window']} ({t['electricity']}, kWh)")
+        bars = [0.0] * len(labels)
+        for w, v in zip(windows, e["series"], strict=True):
+            bars[slot[w.strftime(form)]] += v
+        ax.bar(labels, bars, bottom=bottom, label=names[b["id"]])
+        bottom = [x + y for x, y in zip(bottom, bars, strict=True)]
+    title = t["by_month"] if monthly else (t["by_hour"] if hourly else t["by_window"])
+    ax.set_title(f"{title} ({t['electricity']}, kWh)")
     ax.legend(fontsize=8)
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
 

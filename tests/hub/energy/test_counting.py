@@ -126,3 +126,14 @@ def test_hub_check_lists_a_broken_meter_hierarchy(tmp_path: Path) -> None:
         "meter 'm-b1': its parents form a cycle",
         "meter 'm-b2': its parents form a cycle",
     }
+
+
+def test_a_register_reading_a_hair_lower_is_noise_not_a_reset() -> None:
+    """A float32 register continuing a float64 history reads 0.02 kWh low at 281,806 kWh:
+    that is nothing, not a reset that would count the whole register."""
+    hair = Step("m", T0 + timedelta(minutes=15), T0 + timedelta(minutes=19), 281_806.36, 281_806.34)
+    c = consumption(
+        "m", [(T0, 5.0)], [hair], start=T0, end=T0 + H, every=H, gap=timedelta(minutes=15)
+    )
+    assert c.windows == {T0: 5.0}
+    assert c.flags == []
