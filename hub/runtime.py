@@ -41,6 +41,7 @@ from hub.domain import (
 )
 from hub.errors import Invalid
 from hub.identity import IdentityService
+from hub.leadership import Leadership
 from hub.live import LiveHub, to_message
 from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
@@ -164,12 +165,16 @@ class RetentionJob:
         self.last_run: datetime | None = None
         self.last_deleted = 0
         self.last_error: str | None = None
+        self.leads: Callable[[], bool] = lambda: True  # only the leading worker prunes
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="job:retention")
 
     async def _loop(self) -> None:
         while True:
+            if not self.leads():
+                await asyncio.sleep(min(60.0, self.every.total_seconds()))
+                continue
             try:
                 cutoff = datetime.now(UTC) - timedelta(days=self.days)
                 self.last_deleted = await self.store.prune(cutoff)
@@ -442,15 +447,23 @@ class Hub:
             "notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False
         )
         # first: rule state loads before data arrives
-        self.components: list[Component] = [
-            self.rules,
-            live,
-            wall,
+        self.leadership = Leadership(db, every_s=settings.leader_check_s)
+        # jobs one process runs when several hub workers share the database
+        singletons: list[Periodic] = [
             AlarmSweeper(alarms),
             ticket_jobs,
             BookingJobs(rooms, commands.write, settings.booking.sweep_s),
             Periodic("gate_jobs", settings.gate.sweep_s, gate.sweep),
             Periodic("energy_reports", e.sweep_s, reports),
+        ]
+        for job in singletons:
+            job.leads = self.leadership.is_leader
+        self.components: list[Component] = [
+            self.leadership,
+            self.rules,
+            live,
+            wall,
+            *singletons,
             notifier,
         ]
         for factory in factories:
@@ -458,9 +471,9 @@ class Hub:
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
         if broker is not None and notifier.mqtt is not None:  # the embedded one's port
             notifier.mqtt.port = broker.port  # type: ignore[attr-defined]
-        self.components.append(
-            RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)
-        )
+        retention = RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)
+        retention.leads = self.leadership.is_leader
+        self.components.append(retention)
         for c in self.components:
             self.ctx.components[c.name] = c.health
             if isinstance(c, CommandHandler):

@@ -204,6 +204,8 @@ class Settings(BaseSettings):
     # a checked token or API key is trusted this long without a database lookup; a change
     # made on another hub worker (a revoked key, a disabled user) takes effect within it
     credential_cache_s: float = Field(5.0, ge=0, le=60)
+    # several hub workers on one PostgreSQL: how often a standby tries to take the lead
+    leader_check_s: float = Field(5.0, ge=0.1, le=300)
     pipeline_queue: int = Field(10_000, ge=100)
     mqtt: MqttSettings = MqttSettings()
     notify: NotifySettings = NotifySettings()

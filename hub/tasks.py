@@ -55,6 +55,8 @@ class Periodic:
             getattr(job, "__call__", None)  # noqa: B004 - the method, not callable()
         )
         self._at_start = at_start
+        # set by the composition root for jobs only the leading hub process may run
+        self.leads: Callable[[], bool] = lambda: True
         self._task: asyncio.Task[None] | None = None
         self.changed = 0
         self.failures = 0
@@ -69,6 +71,9 @@ class Periodic:
         if not self._at_start:
             await asyncio.sleep(self._every)
         while True:
+            if not self.leads():  # another hub worker runs this job
+                await asyncio.sleep(self._every)
+                continue
             try:
                 if self._async:
                     self.changed += await self._job()  # type: ignore[misc]
@@ -91,6 +96,7 @@ class Periodic:
         alive = self._task is None or not self._task.done()
         return {
             "status": "down" if not alive else ("degraded" if self.last_error else "ok"),
+            **({} if self.leads() else {"standby": True}),
             "changed": self.changed,
             "failures": self.failures,
             "last_run": self.last_run.isoformat() if self.last_run else None,

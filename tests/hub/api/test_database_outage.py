@@ -4,6 +4,7 @@ once the database is back."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,11 @@ def test_a_database_restart_gives_503s_then_the_hub_serves_again(
     pg: PostgresServer, tmp_path: Path, demo_site: Site
 ) -> None:
     settings = Settings(
-        data_dir=tmp_path, secret_key="k" * 48, site_file=DEMO_SITE, database_url=pg.url
+        data_dir=tmp_path,
+        secret_key="k" * 48,
+        site_file=DEMO_SITE,
+        database_url=pg.url,
+        leader_check_s=0.2,
     )
     hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
     with TestClient(hub.app()) as client:
@@ -70,3 +75,8 @@ def test_a_database_restart_gives_503s_then_the_hub_serves_again(
         assert book(11) == 201  # the pool reconnects by itself
         titles = [b["title"] for b in client.get("/api/bookings?mine=true", headers=auth).json()]
         assert titles == ["9 点的会", "11 点的会"]  # the refused one changed nothing
+        # the lock that made this hub the leader went with the server; it takes it again
+        deadline = time.monotonic() + 20
+        while not client.get("/api/health").json()["components"]["leadership"]["leader"]:
+            assert time.monotonic() < deadline, client.get("/api/health").json()
+            time.sleep(0.1)
