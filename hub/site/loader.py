@@ -210,11 +210,11 @@ def check_site_data(
                         )
                     )
 
-    known["floors"] = {
+    known["floors"] = {  # from whatever is well-formed: the rest is reported already
         f"{b['id']}/{f['id']}"
-        for b in (data.get("buildings") or [])
-        if isinstance(b, dict)
-        for f in (b.get("floors") or [])
+        for b in _list(data.get("buildings"))
+        if isinstance(b, dict) and "id" in b
+        for f in _list(b.get("floors"))
         if isinstance(f, dict) and "id" in f
     }
     if device_hooks:
@@ -260,6 +260,11 @@ def _run_device_hooks(
         devices.append(device)
     items["devices"] = devices
     return problems
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` if it is a list, else nothing (its own problem is reported elsewhere)."""
+    return value if isinstance(value, list) else []
 
 
 def _unvalidated(model: type[Item], raw: dict[str, Any]) -> Item | None:

@@ -8,17 +8,18 @@ import csv
 import io
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.bacnet.points import ListError, parse_list
 from adapters.modbus.points import MapError, parse_map
+from tests.support.fuzz import fuzz
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILLER = (ROOT / "adapters/modbus/maps/generic_chiller.csv").read_text(encoding="utf-8")
 SDM630 = (ROOT / "adapters/modbus/maps/eastron_sdm630.yaml").read_text(encoding="utf-8")
 AHU_LIST = (ROOT / "adapters/bacnet/lists/ahu_controller.yaml").read_text(encoding="utf-8")
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = fuzz(200)
 cells = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", "0x", "0xFFFFFFFF", "-1", "1e999", "nan", "true", "float128", "|", "#"]),

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from hub.identity import Role
 from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
+from tests.support.fuzz import fuzz
 from tests.support.web import serve
 
 PASSWORD = "fuzzing password 123"
@@ -35,12 +36,7 @@ def test_no_input_makes_a_server_error(tmp_path: Path, demo_site: Site) -> None:
         for operation in operations:
 
             @given(case=operation.as_strategy())
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
+            @fuzz(EXAMPLES)
             def call(case: Any) -> None:
                 response = case.call(headers=headers)
                 assert response.status_code < 500, (

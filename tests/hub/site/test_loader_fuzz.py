@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.cli import _settings
@@ -17,9 +17,10 @@ from hub.runtime import SITE_HOOKS
 from hub.settings import Settings
 from hub.site import check_site_text
 from tests.conftest import DEMO_SITE
+from tests.support.fuzz import fuzz
 
 DEMO = yaml.safe_load(DEMO_SITE.read_text(encoding="utf-8"))
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = fuzz(150)
 
 scalars = st.one_of(
     st.none(),
