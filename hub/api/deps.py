@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date as _date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request, WebSocket
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from pydantic import AfterValidator, AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from hub.context import HubContext
@@ -42,6 +44,17 @@ Ctx = Annotated[HubContext, Depends(get_ctx)]
 
 # A row's number in a path: what the databases can hold (a bigger one is a 422, not a 500)
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _plausible(t: _date) -> _date:
+    if not 2000 <= t.year <= 2199:  # year 1 or 9999 would overflow the arithmetic on it: 422
+        raise ValueError("a time between the years 2000 and 2199")
+    return t
+
+
+# Times and days people and pages send (query parameters, request bodies): aware, plausible
+When = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Day = Annotated[_date, AfterValidator(_plausible)]
 
 
 def authenticate(ctx: HubContext, bearer: str | None, api_key: str | None) -> Principal:

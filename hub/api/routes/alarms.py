@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from hub.api.deps import Ctx, RowId, allow
+from hub.api.deps import Ctx, RowId, When, allow
 from hub.errors import NotFound
 from hub.identity.roles import OPERATORS, Principal, Role
 
@@ -110,8 +110,8 @@ class DryRunBody(BaseModel):
     """Rules to try (YAML: a list, or `rules:` and a list) and the recorded stretch."""
 
     rules: str = Field(max_length=200_000)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
     tick_s: float = Field(10.0, ge=1, le=3600)
 
 

@@ -3,13 +3,13 @@ waitlist, the door display and check-in, attendance, calendar feeds."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, RowId, allow, need
+from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, need
 from hub.api.qr import qr_data_url
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -42,12 +42,12 @@ class BookingCreate(BaseModel):
     from `start`, leaving out `exdates` (dates, or the starts to skip)."""
 
     room_id: str = Field(max_length=64)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
     title: str = Field(min_length=1, max_length=200)
     attendees: int = Field(0, ge=0, le=5000)
     rrule: str | None = Field(None, max_length=500)
-    exdates: list[date | AwareDatetime] = Field(default_factory=list, max_length=500)
+    exdates: list[Day | When] = Field(default_factory=list, max_length=500)
 
 
 class BookingChange(BaseModel):
@@ -55,8 +55,8 @@ class BookingChange(BaseModel):
     (`following`: each moved by the same amount)."""
 
     scope: Literal["this", "following"] = "this"
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: When | None = None
+    end: When | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     attendees: int | None = Field(None, ge=0, le=5000)
 
@@ -65,8 +65,8 @@ class RangeChange(BaseModel):
     """Cancel, retitle or re-time the meetings of a series between two dates (inclusive);
     `start_time` and `end_time` are local times of day, given together."""
 
-    first: date
-    last: date
+    first: Day
+    last: Day
     cancel: bool = False
     title: str | None = Field(None, min_length=1, max_length=200)
     start_time: time | None = None
@@ -77,8 +77,8 @@ class WaitBody(BaseModel):
     """The room and time to wait for."""
 
     room_id: str = Field(max_length=64)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
     title: str = Field(min_length=1, max_length=200)
 
 
@@ -89,7 +89,7 @@ class CodeBody(BaseModel):
 
 
 @router.get("/rooms", summary="Rooms and a day's bookings")
-def rooms(ctx: Ctx, _: Viewer, day: date | None = None) -> list[dict[str, Any]]:
+def rooms(ctx: Ctx, _: Viewer, day: Day | None = None) -> list[dict[str, Any]]:
     """Every room (capacity, equipment, owner, hours, buffer) with the day's meetings (site
     time; default today), shared by all units in real time."""
     svc = rooms_of(ctx)
@@ -119,8 +119,8 @@ def bookings(
     who: Viewer,
     room_id: str | None = None,
     mine: bool = False,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: When | None = None,
+    end: When | None = None,
 ) -> list[dict[str, Any]]:
     """Meetings holding rooms in [start, end) (default: from now on), oldest first."""
     return rooms_of(ctx).find(
@@ -135,8 +135,8 @@ def bookings(
 def report(
     ctx: Ctx,
     _: Manager,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: When | None = None,
+    end: When | None = None,
     format: Format = "json",
 ) -> Any:
     """Per meeting (who signed in) and per unit (hours booked and used, no-shows) for

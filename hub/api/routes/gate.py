@@ -3,13 +3,13 @@ key), reviews, overrides, the roster, counts and plate lists (security)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hub.api.deps import Ctx, RowId, allow, need
+from hub.api.deps import Ctx, Day, RowId, When, allow, need
 from hub.api.qr import qr_data_url
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -50,8 +50,8 @@ class VisitBody(BaseModel):
     """Who comes, why, when, through which gates (empty: any), how many entries each."""
 
     purpose: str = Field(min_length=1, max_length=200)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
     gates: list[str] = Field(default_factory=list, max_length=20)
     entries: int = Field(1, ge=1, le=100)
     visitors: list[VisitorBody] = Field(min_length=1, max_length=500)
@@ -109,7 +109,7 @@ def register(ctx: Ctx, body: VisitBody, who: Person) -> dict[str, Any]:
 
 
 @router.get("/visits", summary="Visits you may see")
-def list_visits(ctx: Ctx, who: Person, since: AwareDatetime | None = None) -> list[dict[str, Any]]:
+def list_visits(ctx: Ctx, who: Person, since: When | None = None) -> list[dict[str, Any]]:
     """Your own; your unit's as its approver; all for security."""
     return visits_of(ctx).find(who, day_from=since)
 
@@ -203,7 +203,7 @@ def roster(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
 
 
 @router.get("/gate/counts", summary="Passages on a day")
-def counts(ctx: Ctx, _: Guard, day: date | None = None) -> dict[str, Any]:
+def counts(ctx: Ctx, _: Guard, day: Day | None = None) -> dict[str, Any]:
     """People and cars in and out, per gate, and refusals (site time; default today)."""
     gate = gate_of(ctx)
     return gate.counts(day or datetime.now(gate.tz).date())

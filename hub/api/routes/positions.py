@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, When, allow
 from hub.errors import Invalid
 from hub.identity.roles import VIEWERS, Principal, Role
 from hub.live import to_message
@@ -29,8 +29,8 @@ async def track(
     ctx: Ctx,
     subject_id: str,
     _: Viewer,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: When | None = None,
+    end: When | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> list[dict[str, Any]]:
     """Fixes in [start, end), oldest first; defaults to the last 24 hours."""

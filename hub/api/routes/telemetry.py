@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hub.api.deps import Ctx, allow
+from hub.api.deps import Ctx, When, allow
 from hub.api.schemas import CommandPublic, LatestPublic, SamplePublic, WriteRequest
 from hub.errors import Invalid, NotFound
 from hub.identity.roles import VIEWERS, Principal, Role
@@ -49,8 +49,8 @@ async def history(
     ctx: Ctx,
     point_id: str,
     _: Viewer,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: When | None = None,
+    end: When | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> list[SamplePublic]:
     """Values in [start, end), oldest first; defaults to the last 24 hours."""

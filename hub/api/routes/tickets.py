@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from hub.api.deps import Ctx, RowId, allow, need
+from hub.api.deps import Ctx, RowId, When, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -115,8 +115,8 @@ def list_tickets(
 def ticket_figures(
     ctx: Ctx,
     _: Manager,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: When | None = None,
+    end: When | None = None,
     format: Format = "json",
 ) -> Any:
     """Time to acknowledge and to repair (target minutes), SLA hit rates and satisfaction per

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from hub.api.deps import Ctx, RowId, allow, need
+from hub.api.deps import Ctx, RowId, When, allow, need
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -31,8 +31,8 @@ class RequestCreate(BaseModel):
     purpose: str = Field(min_length=1, max_length=200)
     destination: str = Field(min_length=1, max_length=200)
     passengers: int = Field(1, ge=1, le=80)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: When
+    end: When
     note: str = Field("", max_length=2000)
 
 
@@ -53,7 +53,7 @@ class OdometerBody(BaseModel):
     """The odometer's reading; `at` when recorded after the fact (default now)."""
 
     odometer_km: float = Field(ge=0, le=10_000_000)
-    at: AwareDatetime | None = None
+    at: When | None = None
 
 
 class ReturnBody(OdometerBody):

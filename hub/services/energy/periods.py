@@ -90,9 +90,14 @@ def period_at(kind: str, day: date, tz: ZoneInfo) -> Period:
     raise ValueError(f"a period is one of {', '.join(KINDS)}")
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2199  # beyond, comparisons a year back and forth overflow
+
+
 def parse_period(text: str, tz: ZoneInfo) -> Period:
     """2026-10-05 (a day), 2026-W41 (an ISO week), 2026-10 (a month), 2026 (a year)."""
     text = text.strip()
+    if text[:4].isdigit() and not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        raise ValueError(f"no such period {text!r} (years {FIRST_YEAR}–{LAST_YEAR})")
     for kind, form in _FORMS.items():
         m = form.match(text)
         if not m:
