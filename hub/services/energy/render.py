@@ -3,6 +3,7 @@ Chinese or English."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from collections.abc import Sequence
@@ -185,7 +186,10 @@ def sheets(report: dict[str, Any]) -> dict[str, tuple[Sequence[str], Rows]]:
     }
 
 
+@functools.cache
 def _font() -> str | None:
+    """The CJK font's family name, registered with matplotlib once per process (each
+    `addfont` appends to matplotlib's font list)."""
     for path in CJK_FONTS:
         if path.exists():
             font_manager.fontManager.addfont(str(path))
