@@ -75,6 +75,17 @@ const Hub = (() => {
 
   const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body || {}) });
 
+  // Save what a signed-in request returns (a PDF, a spreadsheet) as the file `name`; an error
+  // carries the HTTP status like api()'s.
+  async function download(path, name) {
+    const res = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
+    const a = el("a", { href: URL.createObjectURL(await res.blob()), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
   // The live feed. `handlers.snapshot(msg)` replaces all state, `handlers.changes(list)` applies
   // a frame's changes, `handlers.status("live" | "connecting" | "offline")` shows the link.
   function live(handlers) {
@@ -129,5 +140,5 @@ const Hub = (() => {
     return node;
   }
 
-  return { get socket() { return socket; }, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, live, time, datetime, el, signIn };
+  return { get socket() { return socket; }, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, el, signIn };
 })();

@@ -89,13 +89,8 @@ async function show() {
   } catch (err) { say(err.status === 403 ? Hub.t("forbidden") : String(err.message || err), false); }
 }
 
-async function fetchFile(url, name) {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${Hub.token()}` } });
-  if (!res.ok) { say(`HTTP ${res.status}`, false); return; }
-  const a = el("a", { href: URL.createObjectURL(await res.blob()), download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
+function fetchFile(url, name) {
+  return Hub.download(url, name).catch((err) => say(String(err.message || err), false));
 }
 
 async function stored() {

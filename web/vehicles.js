@@ -89,14 +89,10 @@ async function load() {
   }
 }
 
-async function download(format) {
+function download(format) {
   const month = $("#month").value;
-  const res = await fetch(`/api/vehicle-settlements/${month}?format=${format}`, { headers: { Authorization: `Bearer ${Hub.token()}` } });
-  if (!res.ok) { say(`HTTP ${res.status}`, false); return; }
-  const a = el("a", { href: URL.createObjectURL(await res.blob()), download: `vehicles-${month}.${format}` });
-  document.body.append(a);
-  a.click();
-  a.remove();
+  return Hub.download(`/api/vehicle-settlements/${month}?format=${format}`, `vehicles-${month}.${format}`)
+    .catch((err) => say(String(err.message || err), false));
 }
 
 $("#ask").addEventListener("submit", async (ev) => {
