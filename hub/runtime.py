@@ -70,7 +70,7 @@ from hub.site.loader import DeviceHook, check_rules_text
 from hub.site.locate import map_locator
 from hub.site.rules import SilenceRule, ThresholdRule
 from hub.storage import Database, upgrade
-from hub.tasks import Periodic, cancel
+from hub.tasks import Periodic
 from hub.telemetry import TELEMETRY_KINDS, SQLiteTelemetryStore, TelemetrySink, TelemetryStore
 from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.schema import series_meta
@@ -146,11 +146,9 @@ def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[
     return components
 
 
-class RetentionJob:
+class RetentionJob(Periodic):
     """Deletes telemetry (and journaled statuses and sightings) older than the retention
-    period, hourly."""
-
-    name = "retention"
+    period: at start, then hourly."""
 
     def __init__(
         self,
@@ -159,47 +157,21 @@ class RetentionJob:
         every: timedelta = timedelta(hours=1),
         journal: EventJournal | None = None,
     ):
-        self.store, self.days, self.every = store, days, every
-        self.journal = journal
-        self._task: asyncio.Task[None] | None = None
-        self.last_run: datetime | None = None
+        super().__init__("retention", every.total_seconds(), self._prune, at_start=True)
+        self.store, self.days, self.journal = store, days, journal
         self.last_deleted = 0
-        self.last_error: str | None = None
-        self.leads: Callable[[], bool] = lambda: True  # only the leading worker prunes
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="job:retention")
-
-    async def _loop(self) -> None:
-        while True:
-            if not self.leads():
-                await asyncio.sleep(min(60.0, self.every.total_seconds()))
-                continue
-            try:
-                cutoff = datetime.now(UTC) - timedelta(days=self.days)
-                self.last_deleted = await self.store.prune(cutoff)
-                if self.journal is not None:
-                    self.last_deleted += await asyncio.to_thread(self.journal.prune, cutoff)
-                self.last_error = None
-            except Exception as err:  # keep the job alive; report in health
-                log.exception("telemetry retention failed")
-                self.last_error = str(err)
-            self.last_run = datetime.now(UTC)
-            await asyncio.sleep(self.every.total_seconds())
-
-    async def stop(self) -> None:
-        if self._task:
-            await cancel([self._task])
+    async def _prune(self) -> int:
+        cutoff = datetime.now(UTC) - timedelta(days=self.days)
+        deleted = await self.store.prune(cutoff)
+        if self.journal is not None:
+            deleted += await asyncio.to_thread(self.journal.prune, cutoff)
+        self.last_deleted = deleted
+        return deleted
 
     def health(self) -> dict[str, object]:
-        alive = self._task is not None and not self._task.done()
-        return {
-            "status": "ok" if alive and not self.last_error else "degraded",
-            "retention_days": self.days,
-            "last_run": self.last_run.isoformat() if self.last_run else None,
-            "last_deleted": self.last_deleted,
-            **({"error": self.last_error} if self.last_error else {}),
-        }
+        """The job's health, the retention and what the last pass deleted."""
+        return {**super().health(), "retention_days": self.days, "last_deleted": self.last_deleted}
 
 
 def make_telemetry(settings: Settings, site: Site) -> TelemetryStore:
