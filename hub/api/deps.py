@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from datetime import date as _date
 from typing import Annotated, Any, TypeVar
 
@@ -134,6 +135,14 @@ class WsGuard:
         if not principal.has_any(self.roles):
             return WsAuth(None, Forbidden("your role may not do this"))
         return WsAuth(principal, None)
+
+
+def recent(
+    start: datetime | None, end: datetime | None, days: int = 30
+) -> tuple[datetime, datetime]:
+    """A report's [start, end): what was asked, by default the `days` up to now."""
+    end = end or datetime.now(UTC)
+    return start or end - timedelta(days=days), end
 
 
 def need(service: T | None, what: str) -> T:

@@ -3,13 +3,13 @@ waitlist, the door display and check-in, attendance, calendar feeds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, need
+from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, need, recent
 from hub.api.qr import qr_data_url
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -141,8 +141,7 @@ def report(
 ) -> Any:
     """Per meeting (who signed in) and per unit (hours booked and used, no-shows) for
     meetings starting in [start, end) (default: the last 30 days); CSV has the units."""
-    end = end or datetime.now(UTC)
-    data = door_of(ctx).report(start or end - timedelta(days=30), end)
+    data = door_of(ctx).report(*recent(start, end))
     sheets = {
         "units": (UNIT_COLUMNS, data["units"]),
         "meetings": (MEETING_COLUMNS, data["meetings"]),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from hub.api.deps import Ctx, RowId, When, allow, need
+from hub.api.deps import Ctx, RowId, When, allow, need, recent
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -122,9 +121,7 @@ def ticket_figures(
     """Time to acknowledge and to repair (target minutes), SLA hit rates and satisfaction per
     category, technician and work unit, for tickets opened in [start, end) (default: the
     last 30 days)."""
-    end = end or datetime.now(UTC)
-    start = start or end - timedelta(days=30)
-    data = figures(service(ctx), start, end)
+    data = figures(service(ctx), *recent(start, end))
     rows = [data["total"], *data["rows"]]
     return table_response(data, format, "repairs", {"repairs": (COLUMNS, rows)})
 
