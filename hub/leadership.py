@@ -1,6 +1,6 @@
-"""Which hub process leads: the one that runs the jobs only one process may run (reminders,
-SLA sweeps, booking and gate sweeps, scheduled reports, retention) when several hub workers
-share one PostgreSQL database.
+"""Which hub process leads: the one that runs what only one process may run (the rules engine,
+the pollers of Modbus and BACnet devices, reminders, SLA sweeps, booking and gate sweeps,
+scheduled reports, retention) when several hub workers share one PostgreSQL database.
 
 Leadership is a PostgreSQL session advisory lock held on a connection of its own: the server
 releases it when that connection ends (the process died, the network went), and another
@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from hub.domain import Command, CommandHandler, CommandResult, Component
 from hub.storage import Database
 from hub.tasks import cancel
 
@@ -109,3 +111,78 @@ class Leadership:
             "changes": self.changes,
             **({"error": self.last_error} if self.last_error else {}),
         }
+
+
+class WhileLeading:
+    """Runs a component only while this worker leads: the pollers (Modbus, BACnet), which
+    two workers must not both run (each reading twice, each device asked twice). Checks the
+    lead every `every_s`; the component is built afresh for each term (`make`), so nothing of
+    a stopped one is reused."""
+
+    def __init__(
+        self, name: str, make: Callable[[], Component], leadership: Leadership, every_s: float
+    ) -> None:
+        self.name = name
+        self.make = make
+        self.leadership = leadership
+        self.every_s = every_s
+        self.current: Component | None = None
+        self._next: Component | None = make()  # built now: it says which points it owns
+        self._owner: Component = self._next
+        self.terms = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the component now if this worker leads; then follow the lead."""
+        await self._follow()
+        self._task = asyncio.create_task(self._loop(), name=f"while-leading:{self.name}")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.every_s)
+            try:
+                await self._follow()
+            except Exception:  # the loop boundary: try again at the next check
+                log.exception("starting or stopping %s failed", self.name)
+
+    async def _follow(self) -> None:
+        leads = self.leadership.is_leader()
+        if leads and self.current is None:
+            component, self._next = self._next or self.make(), None
+            self._owner = component
+            await component.start()
+            self.current = component
+            self.terms += 1
+            log.info("%s started: this worker leads", self.name)
+        elif not leads and self.current is not None:
+            component, self.current = self.current, None
+            await component.stop()
+            log.info("%s stopped: another worker leads", self.name)
+
+    async def stop(self) -> None:
+        """Stop following the lead, and the component."""
+        if self._task is not None:
+            await cancel([self._task])
+        if self.current is not None:
+            component, self.current = self.current, None
+            await component.stop()
+
+    def owns(self, point_id: str) -> bool:
+        """Whether the component's equipment has the point (a CommandHandler)."""
+        c = self._owner
+        return isinstance(c, CommandHandler) and c.owns(point_id)
+
+    async def execute(self, command: Command) -> CommandResult:
+        """Carry a command out while leading; a standby says the leading worker does."""
+        c = self.current
+        if not isinstance(c, CommandHandler):
+            return CommandResult(
+                False, detail="another hub worker drives this equipment now", error="unreachable"
+            )
+        return await c.execute(command)
+
+    def health(self) -> dict[str, object]:
+        """The running component's health, or standby."""
+        if self.current is None:
+            return {"status": "ok", "standby": True}
+        return {**self.current.health(), "standby": False}

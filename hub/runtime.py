@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +26,8 @@ from adapters.bacnet import site_hook as bacnet_site_hook
 from adapters.location import decode_osmand
 from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
-from adapters.mqtt import MqttIngest, MqttOptions
+from adapters.mqtt import ClusterRelay, MqttIngest, MqttOptions
+from adapters.mqtt.relay import KINDS as RELAYED_KINDS
 from hub.api import create_app
 from hub.context import HubContext
 from hub.domain import (
@@ -41,7 +43,7 @@ from hub.domain import (
 )
 from hub.errors import Invalid
 from hub.identity import IdentityService
-from hub.leadership import Leadership
+from hub.leadership import Leadership, WhileLeading
 from hub.live import LiveHub, to_message
 from hub.location import LocationStage
 from hub.pipeline import Pipeline, PipelineClosed
@@ -63,7 +65,7 @@ from hub.services.notify import Notifier
 from hub.services.tickets import TicketService
 from hub.services.tickets.jobs import TicketJobs
 from hub.services.wall import WallSummary
-from hub.settings import Settings
+from hub.settings import MqttSettings, Settings
 from hub.site import Site, SiteConfigError, SiteProblem, load_site
 from hub.site.energy import meters_of
 from hub.site.loader import DeviceHook, check_rules_text
@@ -81,6 +83,7 @@ log = logging.getLogger(__name__)
 
 # Builds the components a hub runs besides its core (adapters, simulators) from its site.
 ComponentFactory = Callable[[Settings, Site, EventSink], Sequence[Component]]
+PollerFactory = Callable[[Settings, Site, EventSink], Component]
 
 # Each protocol's check of a device in the site file (connection, register map).
 # What the rules engine consumes (alarms and commands are its output and others').
@@ -106,6 +109,43 @@ def site_dir(settings: Settings) -> Path | None:
     return settings.site_file.parent if settings.site_file else None
 
 
+def mqtt_options(m: MqttSettings) -> MqttOptions:
+    """The MQTT client's options from the hub's settings."""
+    return MqttOptions(
+        host=m.host,
+        port=m.port,
+        client_id=m.client_id,
+        username=m.username,
+        password=m.password.get_secret_value() if m.password else None,
+        tls=m.tls,
+        ca_file=m.ca_file,
+        protocol=m.protocol,
+        session_expiry_s=m.session_expiry_s,
+        shared_group=m.shared_group,
+    )
+
+
+def _modbus(settings: Settings, site: Site, sink: EventSink) -> Component:
+    return ModbusAdapter.from_site(site.devices, sink, site_dir(settings))
+
+
+def _bacnet(settings: Settings, site: Site, sink: EventSink) -> Component:
+    b = settings.bacnet
+    link = BacnetLink(
+        b.address,
+        b.device_instance,
+        bbmd=b.bbmd,
+        ttl_s=b.ttl_s,
+        apdu_timeout_ms=b.apdu_timeout_ms,
+        retries=b.retries,
+    )
+    return BacnetAdapter.from_site(site.devices, sink, link, site_dir(settings))
+
+
+# The adapters that poll devices: with several workers only the leader runs them.
+POLLERS: dict[str, PollerFactory] = {"modbus": _modbus, "bacnet": _bacnet}
+
+
 def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[Component]:
     """The protocol adapters the site's devices need (each adapter registers here)."""
     components: list[Component] = []
@@ -117,32 +157,10 @@ def adapter_components(settings: Settings, site: Site, sink: EventSink) -> list[
         components.append(broker)
         m = m.model_copy(update={"port": broker.port, "protocol": 311})  # amqtt: MQTT 3.1.1
     if m.ingest:
-        options = MqttOptions(
-            host=m.host,
-            port=m.port,
-            client_id=m.client_id,
-            username=m.username,
-            password=m.password.get_secret_value() if m.password else None,
-            tls=m.tls,
-            ca_file=m.ca_file,
-            protocol=m.protocol,
-            session_expiry_s=m.session_expiry_s,
-            shared_group=m.shared_group,
-        )
-        components.append(MqttIngest(options, sink))
-    if any(d.protocol == "modbus" for d in site.devices):
-        components.append(ModbusAdapter.from_site(site.devices, sink, site_dir(settings)))
-    if any(d.protocol == "bacnet" for d in site.devices):
-        b = settings.bacnet
-        link = BacnetLink(
-            b.address,
-            b.device_instance,
-            bbmd=b.bbmd,
-            ttl_s=b.ttl_s,
-            apdu_timeout_ms=b.apdu_timeout_ms,
-            retries=b.retries,
-        )
-        components.append(BacnetAdapter.from_site(site.devices, sink, link, site_dir(settings)))
+        components.append(MqttIngest(mqtt_options(m), sink))
+    for protocol, build in POLLERS.items():
+        if any(d.protocol == protocol for d in site.devices):
+            components.append(build(settings, site, sink))
     return components
 
 
@@ -301,6 +319,7 @@ class Hub:
         self.site = site
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database.from_url(settings.db_url)
+        self.leadership = Leadership(db, every_s=settings.leader_check_s)
         location = LocationStage(site)
         self.pipeline = Pipeline(maxsize=settings.pipeline_queue, stages=[location])
         telemetry = make_telemetry(settings, site)
@@ -334,7 +353,12 @@ class Hub:
         commands = CommandService(db)
         vehicles = VehicleBookings(db, site, settings.booking, track=_track_of(telemetry))
         self.rules = RuleEngine(
-            site, SqlRuleStateStore(db), alarms, save_every_s=1.0, trips=vehicles
+            site,
+            SqlRuleStateStore(db),
+            alarms,
+            save_every_s=1.0,
+            trips=vehicles,
+            leads=self.leadership.is_leader,
         )
         key_file = settings.gate.pass_key_file or settings.data_dir / "pass_ed25519.pem"
         visits = VisitService(
@@ -389,8 +413,9 @@ class Hub:
             decoders={"osmand": decode_osmand},
         )
         self.pipeline.subscribe("telemetry", TelemetrySink(telemetry), kinds=TELEMETRY_KINDS)
-        self.pipeline.subscribe("live", live, lossless=False, max_batch=200)
-        self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS)
+        # live view and rules also take what other workers accepted (the relay below)
+        self.pipeline.subscribe("live", live, lossless=False, max_batch=200, peers=True)
+        self.pipeline.subscribe("rules", self.rules, kinds=RULE_KINDS, peers=True)
         self.pipeline.subscribe("journal", journal, kinds=JOURNAL_KINDS)
         self.pipeline.subscribe("tickets", ticket_jobs, kinds=("alarm",))
         wall = WallSummary(
@@ -418,8 +443,11 @@ class Hub:
         self.pipeline.subscribe(
             "notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False
         )
-        # first: rule state loads before data arrives
-        self.leadership = Leadership(db, every_s=settings.leader_check_s)
+        relay: list[Component] = []
+        if settings.mqtt.relay and not settings.mqtt.embedded:
+            cluster = ClusterRelay(mqtt_options(settings.mqtt), self.pipeline.relayed)
+            self.pipeline.subscribe("cluster", cluster, kinds=RELAYED_KINDS, lossless=False)
+            relay.append(cluster)
         # jobs one process runs when several hub workers share the database
         singletons: list[Periodic] = [
             AlarmSweeper(alarms),
@@ -431,7 +459,8 @@ class Hub:
         for job in singletons:
             job.leads = self.leadership.is_leader
         self.components: list[Component] = [
-            self.leadership,
+            self.leadership,  # first: the others ask it who leads
+            *relay,
             self.rules,
             live,
             wall,
@@ -439,7 +468,11 @@ class Hub:
             notifier,
         ]
         for factory in factories:
-            self.components.extend(factory(settings, site, self.pipeline))
+            for c in factory(settings, site, self.pipeline):
+                if c.name in POLLERS and db.dialect == "postgresql":  # maybe several workers
+                    make = functools.partial(POLLERS[c.name], settings, site, self.pipeline)
+                    c = WhileLeading(c.name, make, self.leadership, settings.leader_check_s)
+                self.components.append(c)
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
         if broker is not None and notifier.mqtt is not None:  # the embedded one's port
             notifier.mqtt.port = broker.port  # type: ignore[attr-defined]

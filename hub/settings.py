@@ -34,6 +34,9 @@ class MqttSettings(BaseModel):
     protocol: Literal[5, 311] = 5  # 311 for MQTT 3.1.1-only brokers
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     shared_group: str | None = None  # MQTT 5 shared subscription across hub workers
+    # Several hub workers: share accepted events (live view, rules) over the broker. Each
+    # worker needs its own client_id, which is also its name among the workers.
+    relay: bool = False
 
 
 class WebhookSettings(BaseModel):

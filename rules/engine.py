@@ -206,8 +206,10 @@ class RuleEngine:
         tick_s: float = 1.0,
         save_every_s: float = 0.0,
         trips: TripBook | None = None,
+        leads: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
+        self._leads = leads
         self._alarms = alarms
         self._clock = clock
         self._tick_s = tick_s
@@ -282,12 +284,27 @@ class RuleEngine:
         self._task = asyncio.create_task(self._ticker(), name="rules:tick")
 
     async def stop(self) -> None:
-        """Stop ticking and save every rule's state."""
+        """Stop ticking and save every rule's state (a standby has nothing of its own)."""
         if self._task is not None:
             await cancel([self._task])
             self._task = None
         async with self._lock:
-            await asyncio.to_thread(self._save, force=True)
+            if self._leads():
+                await asyncio.to_thread(self._save, force=True)
+
+    async def _leading(self) -> bool:
+        """Whether this worker runs the rules now (with several workers, only the leader
+        does: each alarm raised once). Taking over, it first loads the state the last
+        leader saved."""
+        if not self._leads():
+            if self._loaded:  # standing by: what this worker saw goes stale
+                self._loaded = False
+                for seen in (self._sides, self._sides_before, self._kinds, self._last_pos):
+                    seen.clear()
+            return False
+        if not self._loaded:
+            await asyncio.to_thread(self.load)
+        return True
 
     async def _ticker(self) -> None:
         while True:
@@ -305,6 +322,8 @@ class RuleEngine:
     async def handle(self, events: Sequence[Event]) -> None:
         """Evaluate events, then apply what the rules decided."""
         async with self._lock:
+            if not await self._leading():
+                return
             now = self._clock()
             actions = self.evaluate(events, now)
             await asyncio.to_thread(self._commit, actions, now)
@@ -446,6 +465,8 @@ class RuleEngine:
     async def tick(self) -> None:
         """Let time-driven conditions (dwell, hold, silence) mature."""
         async with self._lock:
+            if not await self._leading():
+                return
             now = self._clock()
             actions = self.tick_actions(now)
             await asyncio.to_thread(self._commit, actions, now)
@@ -565,6 +586,7 @@ class RuleEngine:
         disabled = [rid for rid, r in self._rules.items() if r.stored.disabled]
         return {
             "status": "degraded" if disabled else "ok",
+            "standby": not self._leads(),
             "rules": len(self._rules),
             "disabled": disabled,
             "evaluated": self.evaluated,

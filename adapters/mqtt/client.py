@@ -46,6 +46,7 @@ class MqttOptions:
     session_expiry_s: int = 7 * 24 * 3600
     keepalive_s: int = 30
     shared_group: str | None = None  # MQTT 5: $share/<group>/<topic> across hub workers
+    max_queued: int = 0  # messages kept to send while disconnected (0: no limit)
     topics: tuple[str, ...] = field(
         default=("owntracks/+/+", "espresense/devices/+/+", "hub/ingest/location")
     )
@@ -142,6 +143,7 @@ class MqttLink:
         if options.tls:
             self.client.tls_set(ca_certs=options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         self.client.max_inflight_messages_set(100)
+        self.client.max_queued_messages_set(options.max_queued)
         self.client.on_connect = self._connected
         self.client.on_disconnect = self._disconnected
         self.client.on_message = self._message
@@ -300,6 +302,12 @@ class MqttLink:
             self._reading = True
             if self.client.buffered():
                 self._loop.call_soon(self._read_buffered)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> bool:
+        """Send a message; while disconnected paho keeps QoS 1 ones (up to its queue limit)
+        and sends them on reconnecting. False when refused (the queue is full)."""
+        rc = self.client.publish(topic, payload, qos=qos).rc
+        return rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
 
     def ack(self, mid: int, qos: int) -> None:
         """Acknowledge a message (PUBACK for QoS 1)."""

@@ -10,6 +10,10 @@ backpressure all the way to `publish`; a *lossy* one (the live view, which only 
 newest state) drops its oldest event when full, and the drop is counted. A handler that raises
 is retried event by event so only the event that fails is lost to that consumer, and the
 failure is logged with the consumer, source and event, and counted.
+
+With several hub workers, what another worker accepted arrives through `relayed` and goes
+only to the consumers subscribed with `peers=True` (the live view, the rules engine): the
+other worker already stored it.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class _Consumer:
     lossless: bool
     max_batch: int
     queue: Buffer[Envelope]
+    peers: bool = False
     task: asyncio.Task[None] | None = None
     handled: int = 0
     errors: int = 0
@@ -80,6 +85,7 @@ class PipelineStats:
     accepted: Counter[tuple[str, str]] = field(default_factory=Counter)
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    relayed: Counter[str] = field(default_factory=Counter)  # from other workers, by kind
 
 
 class PipelineClosed(Exception):
@@ -117,8 +123,10 @@ class Pipeline:
         lossless: bool = True,
         maxsize: int = 10_000,
         max_batch: int = 500,
+        peers: bool = False,
     ) -> None:
-        """Register a consumer of the events whose `kind` is in `kinds` (all when None)."""
+        """Register a consumer of the events whose `kind` is in `kinds` (all when None);
+        with `peers`, also of the events other hub workers accepted (see `relayed`)."""
         if self._dispatcher is not None:
             raise RuntimeError("subscribe consumers before the pipeline starts")
         if any(c.name == name for c in self._consumers):
@@ -131,6 +139,7 @@ class Pipeline:
                 lossless=lossless,
                 max_batch=max_batch,
                 queue=Buffer(maxsize),
+                peers=peers,
             )
         )
 
@@ -241,6 +250,24 @@ class Pipeline:
         self._count(source, admitted)
         return ACCEPTED
 
+    async def relayed(self, source: str, events: Sequence[Event]) -> None:
+        """Deliver events another hub worker accepted (and stored) to the consumers that
+        take peers' events (the live view, the rules engine), and to no other: they were
+        validated, stored and journaled where they arrived. Waits while a lossless one is
+        full, like `publish`."""
+        if self._closed:
+            raise PipelineClosed("pipeline is stopping")
+        at = time.monotonic()
+        envs = [Envelope(source, e, at) for e in events]
+        for env in envs:
+            self.stats.relayed[env.event.kind] += 1
+        for c in self._consumers:
+            if not c.peers:
+                continue
+            mine = envs if c.kinds is None else [e for e in envs if e.event.kind in c.kinds]
+            if mine:
+                await self._deliver(c, mine)
+
     def reject(self, source: str, reason: str) -> None:
         """Count input that never became an event."""
         self.stats.rejected[(source, reason)] += 1
@@ -257,17 +284,21 @@ class Pipeline:
                         if c.kinds is None
                         else [env for env in batch if env.event.kind in c.kinds]
                     )
-                    if not mine:
-                        continue
-                    if c.lossless:
-                        await c.queue.put_many(mine)
-                        continue
-                    dropped = c.queue.put_dropping_oldest(mine)
-                    if dropped:
-                        c.dropped += dropped
-                        self.stats.dropped[(mine[-1].source, f"slow_consumer:{c.name}")] += dropped
+                    if mine:
+                        await self._deliver(c, mine)
             finally:
                 self._ingress.task_done(len(batch))
+
+    async def _deliver(self, c: _Consumer, mine: list[Envelope]) -> None:
+        """Into a consumer's queue: waiting while a lossless one is full, dropping a lossy
+        one's oldest (counted)."""
+        if c.lossless:
+            await c.queue.put_many(mine)
+            return
+        dropped = c.queue.put_dropping_oldest(mine)
+        if dropped:
+            c.dropped += dropped
+            self.stats.dropped[(mine[-1].source, f"slow_consumer:{c.name}")] += dropped
 
     async def _consume(self, c: _Consumer) -> None:
         while True:
@@ -316,6 +347,7 @@ class Pipeline:
             "accepted": sum(self.stats.accepted.values()),
             "rejected": sum(self.stats.rejected.values()),
             "dropped": sum(self.stats.dropped.values()),
+            "relayed": sum(self.stats.relayed.values()),
             "consumers": {
                 c.name: {
                     "queued": len(c.queue),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.domain import AlarmEvent, StoredRule
 from hub.errors import Conflict, Invalid, NotFound
-from hub.storage import Database
+from hub.storage import Database, again_on_conflict
 from hub.storage.audit import history, record
 from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
 from hub.tasks import Periodic
@@ -105,7 +105,23 @@ class AlarmService:
         ticket: bool,
         now: datetime,
     ) -> None:
-        """Open an alarm, or count one more occurrence of the active one."""
+        """Open an alarm, or count one more occurrence of the active one (at most one active
+        per originator and type, guarded by a unique index across hub workers)."""
+        event = again_on_conflict(
+            lambda: self._raise(rule, originator, type, severity, message, ticket, now)
+        )
+        self._notify(event)
+
+    def _raise(
+        self,
+        rule: str,
+        originator: str,
+        type: str,
+        severity: str,
+        message: str,
+        ticket: bool,
+        now: datetime,
+    ) -> AlarmEvent:
         with self._lock, self._db.session() as s:
             a = self._active(s, originator, type)
             if a is None:
@@ -132,8 +148,7 @@ class AlarmService:
                 a.message = message
                 self._log(s, a, RULES_ACTOR, "repeated", message=message, ts=now)
                 action = "repeated"
-            event = self._event(a, now, action)
-        self._notify(event)
+            return self._event(a, now, action)
 
     def clear_alarm(
         self, *, rule: str, originator: str, type: str, message: str, now: datetime
@@ -309,10 +324,12 @@ class AlarmService:
     # -- internals -------------------------------------------------------------------------
     @staticmethod
     def _active(s: Session, originator: str, type: str) -> Alarm | None:
+        # FOR UPDATE (PostgreSQL): another worker's raise or clear of the same alarm waits
+        # for this one, so no occurrence is counted over
         return s.scalars(
-            select(Alarm).where(
-                Alarm.originator == originator, Alarm.type == type, Alarm.active.is_(True)
-            )
+            select(Alarm)
+            .where(Alarm.originator == originator, Alarm.type == type, Alarm.active.is_(True))
+            .with_for_update()
         ).first()
 
     @staticmethod

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+
+def again_on_conflict(transaction: Callable[[], T]) -> T:
+    """Run a transaction; if it lost a race on a unique index (another hub worker inserted
+    the same active alarm or ticket first), run it once more: it now finds the winner's row."""
+    try:
+        return transaction()
+    except IntegrityError:
+        return transaction()
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

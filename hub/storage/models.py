@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hub.storage.types import UTCDateTime
@@ -18,6 +29,12 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# a ticket still being worked on (the statuses tickets.reading.ACTIVE names)
+OPEN_TICKET = (
+    "alarm_key IS NOT NULL AND status IN ('open', 'assigned', 'accepted', 'in_progress', 'on_hold')"
+)
 
 
 def utcnow() -> datetime:
@@ -128,6 +145,18 @@ class Alarm(Base):
     ack_comment: Mapped[str] = mapped_column(Text, default="")
     assignee: Mapped[str | None] = mapped_column(String(64), default=None)
     shelved_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    # one active alarm per originator + type, whichever hub worker raises it
+    __table_args__ = (
+        Index(
+            "uq_alarms_active_originator_type",
+            "originator",
+            "type",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
     escalations: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -214,6 +243,17 @@ class Ticket(Base):
     rated_by: Mapped[str | None] = mapped_column(String(120), default=None)
     rating_reminded_at: Mapped[datetime | None] = mapped_column(default=None)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
+
+    # one open ticket per fault (alarm key), whichever hub worker opens it
+    __table_args__ = (
+        Index(
+            "uq_tickets_open_alarm_key",
+            "alarm_key",
+            unique=True,
+            sqlite_where=text(OPEN_TICKET),
+            postgresql_where=text(OPEN_TICKET),
+        ),
+    )
 
 
 class TicketLogEntry(Base):

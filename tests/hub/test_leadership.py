@@ -5,18 +5,25 @@ SQLite the one hub leads."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from hub.domain import AlarmEvent
 from hub.runtime import Hub
+from hub.services.alarms import AlarmService
+from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database, upgrade
+from hub.storage.models import Alarm, Ticket
 
 
 def health(client: TestClient) -> dict[str, Any]:
@@ -80,10 +87,13 @@ def test_one_of_two_workers_leads_and_the_other_takes_over(
             standby = health(b)["components"]
             assert standby["leadership"]["status"] == "ok"
             assert standby["gate_jobs"]["standby"] is True  # its singleton jobs wait
+            assert standby["rules"]["standby"] is True  # and so do its rules
             assert "standby" not in health(a)["components"]["gate_jobs"]
+            assert health(a)["components"]["rules"]["standby"] is False
             a.__exit__(None, None, None)  # the leader stops (its lock's connection closes)
             wait_until(lambda: leads(b))
             assert "standby" not in health(b)["components"]["energy_reports"]
+            assert health(b)["components"]["rules"]["standby"] is False
             assert health(b)["components"]["leadership"]["changes"] == 1
 
 
@@ -92,3 +102,44 @@ def test_a_hub_on_sqlite_leads(tmp_path: Path, demo_site: Site) -> None:
     with TestClient(hub.app()) as client:
         assert leads(client)
         assert "standby" not in health(client)["components"]["alarm_reminders"]
+
+
+def test_two_workers_racing_on_one_fault_raise_one_alarm_and_open_one_ticket(
+    tmp_path: Path, demo_site: Site, pg_url: str
+) -> None:
+    """Should two workers both raise the same fault at once (a gate's repeated refusals are
+    raised where they are decided; a leader change), the database's unique indexes keep one
+    active alarm and one open ticket, and every occurrence is counted."""
+    db = Database.from_url(pg_url)
+    workers = [(AlarmService(db), TicketService(db, demo_site, photos=tmp_path)) for _ in range(2)]
+    now = datetime.now(UTC)
+    fault = AlarmEvent(
+        "1", "fault", "ahu-1", "ACTIVE_UNACK", "major", now, "故障", "raised", "f", True
+    )
+    start = threading.Barrier(8)
+
+    def race(i: int) -> None:
+        alarms, tickets = workers[i % 2]
+        start.wait()
+        alarms.raise_alarm(
+            rule="f",
+            originator="ahu-1",
+            type="fault",
+            severity="major",
+            message="故障",
+            ticket=True,
+            now=now,
+        )
+        tickets.on_alarm(fault)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session() as s:
+        active = s.scalars(select(Alarm).where(Alarm.active)).all()
+        opened = s.scalars(select(Ticket).where(Ticket.alarm_key == "ahu-1|fault")).all()
+    db.close()
+    assert [(a.originator, a.occurrences) for a in active] == [("ahu-1", 8)]
+    assert [t.occurrences for t in opened] == [8]

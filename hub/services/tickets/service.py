@@ -38,7 +38,7 @@ from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS, TicketReading
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
 from hub.site.maintenance import Asset, Priority, RepairCategory
-from hub.storage import Database
+from hub.storage import Database, again_on_conflict
 from hub.storage.audit import record
 from hub.storage.models import Ticket, TicketLogEntry
 
@@ -141,11 +141,17 @@ class TicketService(TicketReading):
 
     def _from_alarm(self, event: AlarmEvent, key: str, open_new: bool) -> None:
         """A fault occurred: one more occurrence on its open ticket, else (for a raise that
-        asks for one) a new ticket. A repeat of an alarm without a ticket stays without."""
+        asks for one) a new ticket. A repeat of an alarm without a ticket stays without.
+        One open ticket per alarm key, guarded by a unique index across hub workers."""
+        announce = again_on_conflict(lambda: self._occurred(event, key, open_new))
+        if announce is not None:
+            self._notify(announce)
+
+    def _occurred(self, event: AlarmEvent, key: str, open_new: bool) -> TicketEvent | None:
         with self._lock, self._db.session() as s:
             t = self._open_for_alarm(s, key)
             if t is None and not open_new:
-                return
+                return None
             if t is not None:
                 t.occurrences += 1
                 t.fault_active = True
@@ -170,12 +176,15 @@ class TicketService(TicketReading):
                 t.fault_active = True
                 self._log(s, t, RULES_ACTOR, "opened", event.ts, alarm=event.alarm_id)
                 announce = self._dispatch(s, t, event.ts)
-        self._notify(announce)
+        return announce
 
     @staticmethod
     def _open_for_alarm(s: Session, key: str) -> Ticket | None:
+        # FOR UPDATE: another worker's occurrence of the same fault waits for this one
         return s.scalars(
-            select(Ticket).where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
+            select(Ticket)
+            .where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
+            .with_for_update()
         ).first()
 
     def _fault_cleared(self, key: str, now: datetime) -> None:
