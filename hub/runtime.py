@@ -342,7 +342,7 @@ class Hub:
         tickets = TicketService(
             db,
             site,
-            photos=settings.data_dir / "photos",
+            photos=settings.files_dir / "photos",
             notify=self._announce,
             alarms=alarms,
             close_on_clear=settings.tickets.close_on_clear,
@@ -360,7 +360,7 @@ class Hub:
             trips=vehicles,
             leads=self.leadership.is_leader,
         )
-        key_file = settings.gate.pass_key_file or settings.data_dir / "pass_ed25519.pem"
+        key_file = settings.gate.pass_key_file or settings.files_dir / "pass_ed25519.pem"
         visits = VisitService(
             db,
             site,
@@ -378,7 +378,7 @@ class Hub:
             offline_after=timedelta(minutes=e.offline_min),
             lookback=timedelta(days=e.lookback_days),
         )
-        stored = StoredReports(settings.data_dir / "reports")
+        stored = StoredReports(settings.files_dir / "reports")
         base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
         reports = ScheduledReports(
             energy,

@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     env: Literal["development", "demo", "production"] = "development"
     site_file: Path | None = None
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("dayuan-hub"))
+    # Files every hub worker must see (ticket photos, stored reports, the visitor passes'
+    # signing key): a folder all workers mount. Default: data_dir (one hub).
+    shared_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     database_url: str | None = None  # default: SQLite in data_dir
@@ -249,6 +252,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The relational store's URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        """Where the files every worker must see live (shared_dir, else data_dir)."""
+        return self.shared_dir or self.data_dir
 
     @property
     def spool_path(self) -> Path:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -22,7 +20,7 @@ from hub.services.alarms import AlarmService
 from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
-from hub.storage import Database, upgrade
+from hub.storage import Database
 from hub.storage.models import Alarm, Ticket
 
 
@@ -40,29 +38,6 @@ def wait_until(check: Any, timeout: float = 20.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, migrated."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    name = f"lead_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    db = Database.from_url(url)
-    upgrade(db.engine)
-    db.close()
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def worker(tmp_path: Path, name: str, url: str, site: Site) -> Hub:

@@ -50,9 +50,18 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
         serialization.NoEncryption(),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written aside, then linked in (atomic, refused if there): hub workers starting together
+    # on one shared folder all end up with the one key that got there first.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return load_or_create_key(path)
+    finally:
+        tmp.unlink()
     return key
 
 

@@ -1,0 +1,230 @@
+"""Two hub processes share one compound (docs/deployment.md): Mosquitto spreads the trackers'
+messages over both (MQTT 5 shared subscription), PostgreSQL holds the relational state and
+the lead, InfluxDB the telemetry. Every fix is stored once, each worker's wall display shows
+the fixes the other took in, a car leaving the district raises one alarm which both displays
+show, and when the leading process is killed the other takes the lead and raises the next."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from websockets.sync.client import connect
+
+from tests.conftest import DEMO_SITE, ROOT
+from tests.support.servers import InfluxServer, free_port, influx_server, mosquitto_server
+
+TRACKERS = {"car-1": "860000000000001", "car-2": "860000000000002", "car-3": "860000000000003"}
+INSIDE = (30.2600, 120.1300)  # in the compound, in the district
+OUTSIDE = (30.3500, 120.1300)  # 10 km north: out of the district (gf-district)
+
+
+class Worker:
+    """One `hub run` process."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", "run", "-c", str(DEMO_SITE), "--port", str(self.port)],
+            cwd=ROOT,
+            env={**env, "HUB_MQTT__CLIENT_ID": f"hub-{name}", "HUB_DATA_DIR": env[name]},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def health(self) -> dict[str, Any]:
+        try:
+            url = f"http://127.0.0.1:{self.port}/api/health"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                body: dict[str, Any] = json.loads(r.read())
+                return body["components"]  # type: ignore[no-any-return]
+        except OSError:
+            return {}
+
+    def leads(self) -> bool:
+        return bool(self.health().get("leadership", {}).get("leader"))
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Display:
+    """A wall display's websocket on one worker, collecting every change it is sent."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.ws = connect(f"ws://127.0.0.1:{port}/ws", additional_headers={"X-API-Key": key})
+        self.seen: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.ws:
+                frame = json.loads(raw)
+                with self.lock:
+                    self.seen.extend(frame.get("changes", []))
+        except Exception:  # closed at the end of the test
+            return
+
+    def shows(self, match: Callable[[dict[str, Any]], bool]) -> bool:
+        with self.lock:
+            return any(match(m) for m in self.seen)
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.1)
+
+
+def fix(car: str, at: datetime, where: tuple[float, float]) -> bytes:
+    return json.dumps(
+        {"id": TRACKERS[car], "lat": where[0], "lon": where[1], "ts": at.isoformat()}
+    ).encode()
+
+
+@pytest.fixture
+def stack(pg_url: str) -> Iterator[tuple[dict[str, str], InfluxServer, int]]:
+    """Mosquitto, InfluxDB and a PostgreSQL database; the environment of a hub worker."""
+    with mosquitto_server() as broker, influx_server() as influx:
+        folders = {n: tempfile.mkdtemp(prefix=f"hub-worker-{n}-") for n in ("a", "b")}
+        shared = tempfile.mkdtemp(prefix="hub-shared-")
+        env = {
+            **os.environ,
+            **folders,
+            "HUB_SECRET_KEY": "k" * 48,
+            "HUB_DATABASE_URL": pg_url,
+            "HUB_SHARED_DIR": shared,
+            "HUB_TELEMETRY_BACKEND": "influxdb",
+            "HUB_INFLUX__URL": influx.url,
+            "HUB_INFLUX__DATABASE": influx.database,
+            "HUB_MQTT__PORT": str(broker.port),
+            "HUB_MQTT__SHARED_GROUP": "hub",
+            "HUB_MQTT__RELAY": "true",
+            "HUB_LEADER_CHECK_S": "0.5",
+        }
+        yield env, influx, broker.port
+
+
+def test_two_workers_share_ingest_state_and_alarms_and_one_takes_over(
+    stack: tuple[dict[str, str], InfluxServer, int],
+) -> None:
+    env, influx, mqtt_port = stack
+    key = subprocess.run(
+        [sys.executable, "-m", "hub", "key", "add", "wall", "--role", "display"],
+        cwd=ROOT,
+        env={**env, "HUB_DATA_DIR": env["a"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    a = Worker("a", env)
+    wait_until(a.leads, what="worker a leads")
+    b = Worker("b", env)
+    workers = [a, b]
+    displays: list[Display] = []
+    pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="trackers")
+    try:
+        wait_until(
+            lambda: (
+                all(w.health().get("mqtt_ingest", {}).get("connected") for w in workers)
+                and all(w.health().get("cluster_relay", {}).get("connected") for w in workers)
+            ),
+            what="both workers on the broker",
+        )
+        standby = b.health()
+        assert standby["leadership"]["leader"] is False
+        assert standby["rules"]["standby"] is True
+        assert standby["modbus"]["standby"] is True  # one worker polls the meters
+        assert a.health()["modbus"]["standby"] is False
+        displays = [Display(w.port, key) for w in workers]
+        pub.connect("127.0.0.1", mqtt_port)
+        pub.loop_start()
+
+        # 1. Ingest spreads over both workers; every fix is stored once.
+        t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+        sent = 300
+        for i in range(sent):
+            lat = INSIDE[0] + i * 1e-6
+            pub.publish("hub/ingest/location", fix("car-3", t0 + timedelta(seconds=i), (lat, INSIDE[1])), qos=1).wait_for_publish(10)  # fmt: skip
+        last = (t0 + timedelta(seconds=sent - 1)).isoformat()
+
+        def stored() -> int:
+            series = influx.query("SELECT COUNT(lat) FROM position WHERE subject = 'car-3'")
+            return int(series[0]["values"][0][1]) if series else 0  # type: ignore[index]
+
+        wait_until(lambda: stored() == sent, what="every fix stored")
+        taken = [w.health()["mqtt_ingest"]["received"] for w in workers]
+        assert sum(taken) == sent
+        assert min(taken) > 0, taken  # both took a share
+        relayed = [w.health()["cluster_relay"]["received"] for w in workers]
+        assert relayed[0].get("hub-b") == taken[1]
+        assert relayed[1].get("hub-a") == taken[0]
+
+        # 2. Each display shows the newest fix, whichever worker took it in.
+        for d in displays:
+            wait_until(
+                lambda d=d: d.shows(lambda m: m["type"] == "position" and m["ts"] == last),  # type: ignore[misc]
+                what="the newest fix on both displays",
+            )
+
+        # 3. A car leaves the district: one alarm, on both displays.
+        now = datetime.now(UTC)
+        pub.publish("hub/ingest/location", fix("car-1", now - timedelta(minutes=10), INSIDE), qos=1).wait_for_publish(10)  # fmt: skip
+        pub.publish("hub/ingest/location", fix("car-1", now - timedelta(seconds=20), OUTSIDE), qos=1).wait_for_publish(10)  # fmt: skip
+
+        def alarm(car: str) -> Callable[[dict[str, Any]], bool]:
+            return lambda m: m["type"] == "alarm" and m["originator"] == car
+
+        for d in displays:
+            wait_until(lambda d=d: d.shows(alarm("car-1")), what="car-1's alarm everywhere")  # type: ignore[misc]
+        time.sleep(2)  # ticks go on: a second alarm would show by now
+        for d in displays:
+            raised = [m for m in d.seen if alarm("car-1")(m) and m["action"] == "raised"]
+            assert len({m["alarm_id"] for m in raised}) == 1, raised
+        assert a.health()["rules"]["raised"] >= 1
+        assert b.health()["rules"]["raised"] == 0  # the standby judged nothing
+
+        # 4. The leader dies; the other takes the lead, the pollers and the rules.
+        a.kill()
+        wait_until(b.leads, what="worker b takes the lead")
+        wait_until(lambda: b.health()["modbus"]["standby"] is False, what="b polls the meters")
+        now = datetime.now(UTC)
+        pub.publish("hub/ingest/location", fix("car-2", now - timedelta(minutes=10), INSIDE), qos=1).wait_for_publish(10)  # fmt: skip
+        pub.publish("hub/ingest/location", fix("car-2", now - timedelta(seconds=20), OUTSIDE), qos=1).wait_for_publish(10)  # fmt: skip
+        wait_until(lambda: displays[1].shows(alarm("car-2")), what="the new leader raises")
+        assert b.health()["rules"]["raised"] >= 1
+    finally:
+        pub.loop_stop()
+        for d in displays:
+            d.close()
+        for w in workers:
+            w.stop()
