@@ -149,6 +149,8 @@ class InfluxHttp:
     def query_all(self, q: str, timeout: float | None = None) -> list[list[dict[str, Any]]]:
         """Run InfluxQL statements (`;`-separated); each one's series, in order."""
         params = {"db": self.config.database, "q": q, "epoch": "u"}
+        if self.config.retention_policy:  # read where the writes go, not the default policy
+            params["rp"] = self.config.retention_policy
         r = self._http.request(
             "POST",
             f"{self.config.url}/query",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
 import json
@@ -143,11 +144,14 @@ def postgres_server() -> Iterator[str]:
 class InfluxServer:
     """Debian's influxd (1.x) on loopback ports with a temporary data folder; stoppable."""
 
-    def __init__(self, root: Path, *, max_body: int = 25_000_000) -> None:
+    ADMIN = ("admin", "admin-secret")  # with auth: the first user, created at start
+
+    def __init__(self, root: Path, *, max_body: int = 25_000_000, auth: bool = False) -> None:
         self.root = root
         self.port = free_port()
         self.rpc_port = free_port()
         self.database = "hub"
+        self.auth = auth
         self.proc: subprocess.Popen[bytes] | None = None
         self.config = root / "influxdb.conf"
         self.config.write_text(
@@ -164,7 +168,7 @@ bind-address = "127.0.0.1:{self.rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{self.port}"
-  auth-enabled = false
+  auth-enabled = {"true" if auth else "false"}
   log-enabled = false
   max-body-size = {max_body}
 [logging]
@@ -195,6 +199,9 @@ bind-address = "127.0.0.1:{self.rpc_port}"
                 time.sleep(0.1)
         else:
             raise TimeoutError("influxd did not answer /ping")
+        if self.auth:  # 1.x lets anyone create the first user, an admin; then asks for it
+            user, password = self.ADMIN
+            self.query(f"CREATE USER {user} WITH PASSWORD '{password}' WITH ALL PRIVILEGES")
         self.query(f'CREATE DATABASE "{self.database}"')
 
     def stop(self) -> None:
@@ -205,7 +212,11 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         """Run InfluxQL; returns the result's series (empty when none)."""
         db = database or self.database
         data = urllib.parse.urlencode({"q": q, "db": db, "epoch": "u"}).encode()
-        with urllib.request.urlopen(f"{self.url}/query", data, timeout=30) as r:
+        request = urllib.request.Request(f"{self.url}/query", data)
+        if self.auth:
+            token = base64.b64encode(":".join(self.ADMIN).encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=30) as r:
             body = json.loads(r.read())
         result = body["results"][0]
         if "error" in result:
@@ -224,10 +235,11 @@ bind-address = "127.0.0.1:{self.rpc_port}"
 
 
 @contextlib.contextmanager
-def influx_server(*, max_body: int = 25_000_000) -> Iterator[InfluxServer]:
-    """A running InfluxDB 1.x with database "hub"; stopped and removed afterwards."""
+def influx_server(*, max_body: int = 25_000_000, auth: bool = False) -> Iterator[InfluxServer]:
+    """A running InfluxDB 1.x with database "hub" (with `auth`: authentication on, and an
+    admin user the helper's own queries use); stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="hub-influx-"))
-    server = InfluxServer(root, max_body=max_body)
+    server = InfluxServer(root, max_body=max_body, auth=auth)
     server.start()
     try:
         yield server
