@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,6 +131,8 @@ class WhileLeading:
         self._owner: Component = self._next
         self.terms = 0
         self._task: asyncio.Task[None] | None = None
+        # how a standby has a command carried out by the worker that leads (the cluster relay)
+        self.forward: Callable[[Command], Awaitable[CommandResult]] | None = None
 
     async def start(self) -> None:
         """Start the component now if this worker leads; then follow the lead."""
@@ -173,13 +175,16 @@ class WhileLeading:
         return isinstance(c, CommandHandler) and c.owns(point_id)
 
     async def execute(self, command: Command) -> CommandResult:
-        """Carry a command out while leading; a standby says the leading worker does."""
+        """Carry a command out while leading; a standby forwards it to the worker that leads
+        (or, without a way to, says that one does)."""
         c = self.current
-        if not isinstance(c, CommandHandler):
-            return CommandResult(
-                False, detail="another hub worker drives this equipment now", error="unreachable"
-            )
-        return await c.execute(command)
+        if isinstance(c, CommandHandler):
+            return await c.execute(command)
+        if self.forward is not None:
+            return await self.forward(command)
+        return CommandResult(
+            False, detail="another hub worker drives this equipment now", error="unreachable"
+        )
 
     def health(self) -> dict[str, object]:
         """The running component's health, or standby."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,9 @@ from hub.api import create_app
 from hub.context import HubContext
 from hub.domain import (
     AlarmEvent,
+    Command,
     CommandHandler,
+    CommandResult,
     Component,
     Event,
     EventSink,
@@ -444,6 +446,7 @@ class Hub:
             "notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False
         )
         relay: list[Component] = []
+        cluster: ClusterRelay | None = None
         if settings.mqtt.relay and not settings.mqtt.embedded:
             cluster = ClusterRelay(mqtt_options(settings.mqtt), self.pipeline.relayed)
             self.pipeline.subscribe("cluster", cluster, kinds=RELAYED_KINDS, lossless=False)
@@ -476,6 +479,8 @@ class Hub:
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
         if broker is not None and notifier.mqtt is not None:  # the embedded one's port
             notifier.mqtt.port = broker.port  # type: ignore[attr-defined]
+        if cluster is not None:
+            self._drive_through(cluster)
         retention = RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)
         retention.leads = self.leadership.is_leader
         self.components.append(retention)
@@ -484,6 +489,21 @@ class Hub:
             if isinstance(c, CommandHandler):
                 self.ctx.commands.handlers.append(c)
         self._started: list[Component] = []
+
+    def _drive_through(self, cluster: ClusterRelay) -> None:
+        """Commands to equipment only the leader polls: a standby forwards them through the
+        relay, and the leader carries out what it is forwarded."""
+        drivers = [c for c in self.components if isinstance(c, WhileLeading)]
+        for d in drivers:
+            d.forward = cluster.forward
+
+        def execute_here(command: Command) -> Awaitable[CommandResult] | None:
+            for d in drivers:
+                if d.current is not None and d.owns(command.target):
+                    return d.execute(command)
+            return None
+
+        cluster.execute_here = execute_here
 
     def add_component(self, component: Component) -> None:
         """Run one more component with the hub (before it starts)."""

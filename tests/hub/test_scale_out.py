@@ -2,10 +2,13 @@
 messages over both (MQTT 5 shared subscription), PostgreSQL holds the relational state and
 the lead, InfluxDB the telemetry. Every fix is stored once, each worker's wall display shows
 the fixes the other took in, a car leaving the district raises one alarm which both displays
-show, and when the leading process is killed the other takes the lead and raises the next."""
+show, a setpoint asked of the standby is written by the leader (which alone polls the
+devices), and when the leading process is killed the other takes the lead, the pollers and
+the rules, and raises the next alarm."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -24,6 +27,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from websockets.sync.client import connect
 
+from adapters.modbus_sim import ModbusSimulator, from_site
+from hub.runtime import load_site_for_hub
 from tests.conftest import DEMO_SITE, ROOT
 from tests.support.servers import InfluxServer, free_port, influx_server, mosquitto_server
 
@@ -112,6 +117,32 @@ def fix(car: str, at: datetime, where: tuple[float, float]) -> bytes:
 
 
 @pytest.fixture
+def devices() -> Iterator[ModbusSimulator]:
+    """The demo site's Modbus devices (pymodbus servers on their configured ports)."""
+    site = load_site_for_hub(DEMO_SITE)
+    sim = ModbusSimulator(from_site(site.devices, DEMO_SITE.parent))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(sim.start(), loop).result(30)
+    yield sim
+    asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def post(port: int, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        json.dumps(body).encode(),
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:
+        answer: dict[str, Any] = json.loads(r.read())
+        return answer
+
+
+@pytest.fixture
 def stack(pg_url: str) -> Iterator[tuple[dict[str, str], InfluxServer, int]]:
     """Mosquitto, InfluxDB and a PostgreSQL database; the environment of a hub worker."""
     with mosquitto_server() as broker, influx_server() as influx:
@@ -135,17 +166,21 @@ def stack(pg_url: str) -> Iterator[tuple[dict[str, str], InfluxServer, int]]:
 
 
 def test_two_workers_share_ingest_state_and_alarms_and_one_takes_over(
-    stack: tuple[dict[str, str], InfluxServer, int],
+    stack: tuple[dict[str, str], InfluxServer, int], devices: ModbusSimulator
 ) -> None:
     env, influx, mqtt_port = stack
-    key = subprocess.run(
-        [sys.executable, "-m", "hub", "key", "add", "wall", "--role", "display"],
-        cwd=ROOT,
-        env={**env, "HUB_DATA_DIR": env["a"]},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+
+    def new_key(name: str, role: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "key", "add", name, "--role", role],
+            cwd=ROOT,
+            env={**env, "HUB_DATA_DIR": env["a"]},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    key, ops = new_key("wall", "display"), new_key("ops", "admin")
     a = Worker("a", env)
     wait_until(a.leads, what="worker a leads")
     b = Worker("b", env)
@@ -213,7 +248,14 @@ def test_two_workers_share_ingest_state_and_alarms_and_one_takes_over(
         assert a.health()["rules"]["raised"] >= 1
         assert b.health()["rules"]["raised"] == 0  # the standby judged nothing
 
-        # 4. The leader dies; the other takes the lead, the pollers and the rules.
+        # 4. A setpoint asked of the standby: the leader, which drives the devices, writes it.
+        wait_until(lambda: a.health()["modbus"]["online"] >= 4, what="a polls the devices")
+        done = post(b.port, "/api/points/ahu-b2.supply_setpoint/write", {"value": 21.5}, ops)
+        assert done["ok"], done
+        assert done["value"] == pytest.approx(21.5)
+        assert devices.value("ahu-b2", "supply_setpoint") == pytest.approx(21.5)
+
+        # 5. The leader dies; the other takes the lead, the pollers and the rules.
         a.kill()
         wait_until(b.leads, what="worker b takes the lead")
         wait_until(lambda: b.health()["modbus"]["standby"] is False, what="b polls the meters")
