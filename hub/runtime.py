@@ -259,8 +259,8 @@ class HubRules:
         self.journal = journal
 
     def rules(self) -> list[dict[str, Any]]:
-        """Every running rule with its state."""
-        return self.engine.rules()
+        """Every running rule with its state (as the leading worker saved it; blocking)."""
+        return self.engine.rules(fresh=True)
 
     async def enable(self, rule_id: str) -> None:
         """Re-enable a rule that disabled itself."""

@@ -192,9 +192,14 @@ class _Running:
 
 
 class RuleEngine:
-    """Runs the site's rules; a pipeline consumer and a periodic ticker (a hub component)."""
+    """Runs the site's rules; a pipeline consumer and a periodic ticker (a hub component).
+
+    With several hub workers only the leader's engine judges (`leads`); the others stand by
+    and show the state the leader saved.
+    """
 
     name = "rules"
+    ENABLES_EVERY_S = 10.0  # how often a leader with a disabled rule looks for its re-enabling
 
     def __init__(
         self,
@@ -257,6 +262,7 @@ class RuleEngine:
         # save could otherwise run beside a tick's (both inserting a new rule's row).
         self._save_lock = threading.Lock()
         self._loaded = False
+        self._enables_seen_at = 0.0
         self.evaluated = 0
         self.raised = 0
         self.cleared = 0
@@ -470,6 +476,20 @@ class RuleEngine:
             now = self._clock()
             actions = self.tick_actions(now)
             await asyncio.to_thread(self._commit, actions, now)
+            if time.monotonic() - self._enables_seen_at >= self.ENABLES_EVERY_S:
+                self._enables_seen_at = time.monotonic()
+                if any(r.stored.disabled for r in self._rules.values()):
+                    await asyncio.to_thread(self._take_enables)
+
+    def _take_enables(self) -> None:
+        """Rules re-enabled through another hub worker's API (it saved a fresh state): take
+        them up."""
+        stored = self._store.load()
+        for rule_id, running in self._rules.items():
+            row = stored.get(rule_id)
+            if running.stored.disabled and row is not None and not row.disabled:
+                running.stored = row
+                log.info("rule %s was re-enabled (by another hub worker)", rule_id)
 
     def tick_actions(self, now: datetime) -> list[Action]:
         """Every rule's tick (no I/O): what they decide."""
@@ -565,21 +585,26 @@ class RuleEngine:
             await asyncio.to_thread(self._save, force=True)
 
     # -- inspection ------------------------------------------------------------------------
-    def rules(self) -> list[dict[str, Any]]:
-        """Every rule with its configuration and state (for the API)."""
-        return [
-            {
-                "id": rid,
-                "kind": r.config.kind,
-                "name": r.config.name,
-                "severity": r.config.severity.value,
-                "disabled": r.stored.disabled,
-                "error": r.stored.error,
-                "state": r.stored.state,
-                "config": r.config.model_dump(mode="json"),
-            }
-            for rid, r in self._rules.items()
-        ]
+    def rules(self, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """Every rule with its configuration and state (for the API). With `fresh`, a standby
+        reads the state the leader saved (blocking: call off the event loop)."""
+        stored = self._store.load() if fresh and not self._leads() else {}
+        out = []
+        for rid, r in self._rules.items():
+            state = stored.get(rid, r.stored)
+            out.append(
+                {
+                    "id": rid,
+                    "kind": r.config.kind,
+                    "name": r.config.name,
+                    "severity": r.config.severity.value,
+                    "disabled": state.disabled,
+                    "error": state.error,
+                    "state": state.state,
+                    "config": r.config.model_dump(mode="json"),
+                }
+            )
+        return out
 
     def health(self) -> dict[str, Any]:
         """Counts; degraded while a rule is disabled by a failure."""

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hub.domain import AlarmEvent
+from hub.identity import Role
 from hub.runtime import Hub
 from hub.services.alarms import AlarmService
 from hub.services.tickets import TicketService
@@ -118,3 +119,36 @@ def test_two_workers_racing_on_one_fault_raise_one_alarm_and_open_one_ticket(
     db.close()
     assert [(a.originator, a.occurrences) for a in active] == [("ahu-1", 8)]
     assert [t.occurrences for t in opened] == [8]
+
+
+def test_a_rule_re_enabled_through_the_standby_runs_again_on_the_leader(
+    tmp_path: Path, demo_site: Site, pg_url: str
+) -> None:
+    """An admin's request may land on either worker: the standby shows the rules as the
+    leader saved them, and a rule it re-enables runs again on the leader."""
+    first, second = (
+        worker(tmp_path, "a", pg_url, demo_site),
+        worker(tmp_path, "b", pg_url, demo_site),
+    )
+    first.rules.ENABLES_EVERY_S = 0.2  # type: ignore[misc]
+    with TestClient(first.app()) as a:
+        wait_until(lambda: leads(a))
+        with TestClient(second.app()) as b:
+            key, _ = second.ctx.identity.create_api_key("ops", Role.ADMIN, actor="test")
+            headers = {"X-API-Key": key}
+            running = first.rules._rules["meters-silent"]
+            running.stored.disabled, running.stored.error = True, "ValueError: test"
+            running.dirty = True
+            first.rules._save(force=True)  # what a failing rule does
+
+            def shown_by_standby() -> dict[str, Any]:
+                r = b.get("/api/rules", headers=headers)
+                return next(x for x in r.json() if x["id"] == "meters-silent")  # type: ignore[no-any-return]
+
+            assert shown_by_standby()["disabled"] is True
+            assert health(a)["components"]["rules"]["disabled"] == ["meters-silent"]
+            r = b.post("/api/rules/meters-silent/enable", headers=headers)
+            assert r.status_code == 200, r.text
+            assert r.json()["disabled"] is False
+            wait_until(lambda: health(a)["components"]["rules"]["disabled"] == [])
+            assert shown_by_standby()["disabled"] is False

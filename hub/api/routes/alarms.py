@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -132,4 +133,5 @@ async def enable_rule(ctx: Ctx, rule_id: str, _: Admin) -> dict[str, Any]:
         await ctx.rules.enable(rule_id)
     except KeyError:
         raise NotFound(f"no rule {rule_id!r}") from None
-    return next(r for r in ctx.rules.rules() if r["id"] == rule_id)
+    rules = await asyncio.to_thread(ctx.rules.rules)
+    return next(r for r in rules if r["id"] == rule_id)
