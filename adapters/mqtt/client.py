@@ -25,6 +25,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class MqttOptions:
     keepalive_s: int = 30
     shared_group: str | None = None  # MQTT 5: $share/<group>/<topic> across hub workers
     max_queued: int = 0  # messages kept to send while disconnected (0: no limit)
+    no_local: bool = False  # MQTT 5: the broker doesn't send back what this client published
     topics: tuple[str, ...] = field(
         default=("owntracks/+/+", "espresense/devices/+/+", "hub/ingest/location")
     )
@@ -330,7 +332,11 @@ class MqttLink:
         self.connected = True
         self.connects += 1
         self.last_error = None
-        client.subscribe([(t, 1) for t in self.topics()])
+        if self.options.protocol == 5 and self.options.no_local:
+            options = SubscribeOptions(qos=1, noLocal=True)
+            client.subscribe([(t, options) for t in self.topics()])
+        else:
+            client.subscribe([(t, 1) for t in self.topics()])
         log.info(
             "MQTT connected to %s:%d, subscribed to %s",
             self.options.host,

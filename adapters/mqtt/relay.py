@@ -81,6 +81,7 @@ class ClusterRelay:
                 shared_group=None,  # every worker takes every other worker's events
                 session_expiry_s=300,  # a reconnect within 5 min gets what it missed
                 max_queued=queued,
+                no_local=True,  # not our own events (on MQTT 3.1.1 they come back: skipped)
             ),
             self._arrived,
         )
