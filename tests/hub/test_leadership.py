@@ -5,6 +5,9 @@ SQLite the one hub leads."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,7 +25,9 @@ from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database
+from hub.storage.migrate import current, head
 from hub.storage.models import Alarm, Ticket
+from tests.conftest import ROOT, fresh_database
 
 
 def health(client: TestClient) -> dict[str, Any]:
@@ -152,3 +157,26 @@ def test_a_rule_re_enabled_through_the_standby_runs_again_on_the_leader(
             assert r.json()["disabled"] is False
             wait_until(lambda: health(a)["components"]["rules"]["disabled"] == [])
             assert shown_by_standby()["disabled"] is False
+
+
+def test_workers_starting_together_migrate_the_database_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Workers' first start on an empty database: one migrates, the others wait for it."""
+    with fresh_database(postgres_url) as url:
+        env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_DATA_DIR": str(tmp_path)}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "hub", "migrate"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(3)
+        ]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], outputs
+        db = Database.from_url(url)
+        assert current(db.engine) == head()
+        db.close()
