@@ -37,6 +37,7 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # Leaflet for the map, fro
 [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-zenhei)  # Chinese in energy reports' PDFs
 if [ $want_test -eq 1 ]; then
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+  command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)  # compose's broker check
   command -v influxd >/dev/null 2>&1 || [ -x /usr/bin/influxd ] || need+=(influxdb)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright drives it)

@@ -219,6 +219,18 @@ def test_the_production_broker_lets_each_device_write_only_its_own_topics(
         c.disconnect()
 
 
+def test_the_compose_health_check_of_the_broker_passes(broker: ProductionBroker) -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    check = compose["services"]["mosquitto"]["healthcheck"]["test"][1]
+    command = check.replace("$$", "$").replace("127.0.0.1", f"127.0.0.1 -p {broker.port}")
+    env = {**os.environ, "MQTT_HUB_PASSWORD": broker.USERS["hub"]}
+    done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    wrong = {**env, "MQTT_HUB_PASSWORD": "wrong"}
+    refused = subprocess.run(["sh", "-c", command], env=wrong, capture_output=True, timeout=30)
+    assert refused.returncode != 0
+
+
 def test_the_hubs_session_keeps_a_backlog_beyond_1000_across_a_broker_restart(
     broker: ProductionBroker,
 ) -> None:
