@@ -121,7 +121,7 @@ def verify(public: Ed25519PublicKey, token: str, now: datetime, leeway: timedelt
             not_before=datetime.fromtimestamp(int(body["nbf"]), now.tzinfo),
             expires=datetime.fromtimestamp(int(body["exp"]), now.tzinfo),
         )
-    except (KeyError, TypeError, ValueError, OverflowError):  # a time no date can hold
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):  # times no date can hold
         raise PassError("not a valid pass (claims)") from None
     if now > claims.expires + leeway:
         raise PassError("the pass has expired")
