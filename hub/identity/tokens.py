@@ -72,8 +72,8 @@ def read_token(secret: str, token: str) -> TokenClaims:
             purpose=str(claims.get("pur", "access")),
             expires=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
-    except (KeyError, TypeError, ValueError) as err:
-        raise TokenError("malformed claims") from err
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as err:  # OverflowError,
+        raise TokenError("malformed claims") from err  # OSError: an exp no date can hold
 
 
 @dataclass(frozen=True, slots=True)
