@@ -7,7 +7,10 @@ COPY hub ./hub
 COPY adapters ./adapters
 COPY rules ./rules
 COPY web ./web
-RUN pip install . && useradd --system --home /var/lib/hub hub && mkdir -p /var/lib/hub && chown hub /var/lib/hub
+# /var/lib/hub-shared: the folder every worker mounts (HUB_SHARED_DIR); a named volume takes
+# the owner of the image's folder on first use
+RUN pip install . && useradd --system --home /var/lib/hub hub \
+    && mkdir -p /var/lib/hub /var/lib/hub-shared && chown hub /var/lib/hub /var/lib/hub-shared
 USER hub
 ENV HUB_ENV=production HUB_DATA_DIR=/var/lib/hub HUB_HOST=0.0.0.0 HUB_WEB_DIR=/app/web
 EXPOSE 8000

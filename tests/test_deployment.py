@@ -255,3 +255,16 @@ def test_the_hubs_session_keeps_a_backlog_beyond_1000_across_a_broker_restart(
     assert len(got) == backlog
     hub.loop_stop()
     hub.disconnect()
+
+
+def test_the_image_gives_the_hub_user_every_folder_compose_mounts_for_writing() -> None:
+    """A named volume takes the owner of the image's folder on first use: a folder the image
+    lacks would be root's, and the hub (not root) could not write its spool or photos."""
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    owned = {p for m in re.finditer(r"chown hub ([^&\n]+)", dockerfile) for p in m.group(1).split()}
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ("hub", "hub-2"):
+        for volume in compose["services"][name]["volumes"]:
+            target = volume.split(":")[1]
+            if not volume.endswith(":ro"):
+                assert target in owned, (name, target)
