@@ -26,6 +26,14 @@ def demo_site() -> Site:
     return load_site_for_hub(DEMO_SITE)
 
 
+@pytest.fixture(scope="session")
+def quiet_site(demo_site: Site) -> Site:
+    """The demo site without devices and without the patrol rules, which raise "missed"
+    alarms by the wall clock: a test counting alarms or messages gets only its own."""
+    rules = [r for r in demo_site.rules if r.kind != "missed_patrol"]
+    return demo_site.model_copy(update={"devices": [], "rules": rules})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Development settings with data in a temporary folder."""

@@ -66,7 +66,7 @@ def robot() -> Iterator[Robot]:
 
 
 def test_alarms_reach_webhooks_in_their_formats_with_retries(
-    tmp_path: Path, demo_site: Site, robot: Robot
+    tmp_path: Path, quiet_site: Site, robot: Robot
 ) -> None:
     base = f"http://127.0.0.1:{robot.server_address[1]}"
     settings = Settings(
@@ -83,7 +83,7 @@ def test_alarms_reach_webhooks_in_their_formats_with_retries(
             "backoff_s": 0.05,
         },
     )
-    hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+    hub = Hub(settings, quiet_site, factories=())
     with TestClient(hub.app()):
         alarms = hub.ctx.alarms
         now = datetime.now(UTC)
@@ -131,7 +131,7 @@ def test_alarms_reach_webhooks_in_their_formats_with_retries(
 
 
 def test_alarm_changes_are_published_on_the_brokers_alarm_topic(
-    tmp_path: Path, demo_site: Site
+    tmp_path: Path, quiet_site: Site
 ) -> None:
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
@@ -154,7 +154,7 @@ def test_alarm_changes_are_published_on_the_brokers_alarm_topic(
             site_file=DEMO_SITE,
             mqtt={"port": broker.port, "ingest": False},
         )
-        hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+        hub = Hub(settings, quiet_site, factories=())
         with TestClient(hub.app()):
             deadline = time.monotonic() + 10
             while not hub.ctx.components["notifications"]()["mqtt"]["connected"]:

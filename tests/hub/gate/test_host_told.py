@@ -21,7 +21,7 @@ from tests.support.mail import smtp_inbox
 
 
 def test_the_host_is_told_of_the_arrival_and_bad_input_gets_answers_not_errors(
-    tmp_path: Path, demo_site: Site
+    tmp_path: Path, quiet_site: Site
 ) -> None:
     with smtp_inbox() as inbox:
         config = Settings(
@@ -30,7 +30,7 @@ def test_the_host_is_told_of_the_arrival_and_bad_input_gets_answers_not_errors(
             site_file=DEMO_SITE,
             notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
         )
-        hub = Hub(config, demo_site.model_copy(update={"devices": []}), factories=())
+        hub = Hub(config, quiet_site, factories=())
         with TestClient(hub.app()) as client:
             hub.ctx.identity.ensure_user(
                 "staff", "staff password 12", [Role.STAFF], email="host@x.gov.cn"

@@ -16,7 +16,7 @@ from tests.support.mail import smtp_inbox
 
 
 def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
-    tmp_path: Path, demo_site: Site
+    tmp_path: Path, quiet_site: Site
 ) -> None:
     with smtp_inbox() as inbox:
         settings = Settings(
@@ -25,7 +25,7 @@ def test_the_technician_hears_of_the_job_and_the_reporter_of_the_repair(
             site_file=DEMO_SITE,
             notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
         )
-        hub = Hub(settings, demo_site.model_copy(update={"devices": []}), factories=())
+        hub = Hub(settings, quiet_site, factories=())
         with TestClient(hub.app()):
             ids = hub.ctx.identity
             ids.ensure_user(
