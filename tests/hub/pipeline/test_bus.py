@@ -182,3 +182,20 @@ async def test_consumers_only_get_the_kinds_they_asked_for() -> None:
 def test_events_refuse_naive_timestamps() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Reading("p", 1.0, "kWh", datetime(2026, 1, 1))
+
+
+async def test_events_relayed_from_another_worker_reach_only_the_consumers_that_take_them() -> None:
+    p = make()
+    store, live = Recorder(), Recorder()
+    p.subscribe("store", store)
+    p.subscribe("live", live, lossless=False, peers=True)
+    await p.start()
+    await p.relayed("peer:hub-b", [reading("m1.energy", 1.0), reading("m1.energy", 2.0)])
+    await p.publish("modbus", reading("m1.energy", 3.0))
+    await p.stop()
+    assert store.values() == [3.0]  # stored where it arrived, not again here
+    assert live.values("peer:hub-b") == [1.0, 2.0]
+    assert live.values("modbus") == [3.0]
+    assert p.health()["relayed"] == 2
+    with pytest.raises(PipelineClosed):
+        await p.relayed("peer:hub-b", [reading("m1.energy", 4.0)])
