@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,7 +27,7 @@ from adapters.bacnet import site_hook as bacnet_site_hook
 from adapters.location import decode_osmand
 from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
-from adapters.mqtt import ClusterRelay, MqttIngest, MqttOptions
+from adapters.mqtt import ClusterRelay, MqttIngest, MqttOptions, MqttSender
 from adapters.mqtt.relay import KINDS as RELAYED_KINDS
 from hub.api import create_app
 from hub.context import HubContext
@@ -432,11 +433,18 @@ class Hub:
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
         routes.setdefault("gate", ["role:security"])  # refusals repeating, visitors overstaying
+        alarm_out = None
+        if settings.notify.mqtt_topic:
+            alarm_out = MqttSender(
+                dataclasses.replace(
+                    mqtt_options(settings.mqtt), client_id=f"{settings.mqtt.client_id}-alarms"
+                )
+            )
         notifier = Notifier(
             settings.notify,
             site=site.site.name,
             timezone=site.site.timezone,
-            mqtt=settings.mqtt,
+            mqtt=alarm_out,
             recipients=lambda rule: identity.emails_for(routes.get(rule, [])),
             people=lambda names: identity.emails_for(
                 [n if n.startswith("role:") else f"user:{n}" for n in names]
@@ -477,8 +485,12 @@ class Hub:
                     c = WhileLeading(c.name, make, self.leadership, settings.leader_check_s)
                 self.components.append(c)
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
-        if broker is not None and notifier.mqtt is not None:  # the embedded one's port
-            notifier.mqtt.port = broker.port  # type: ignore[attr-defined]
+        if broker is not None and alarm_out is not None:  # the embedded one (amqtt: 3.1.1)
+            alarm_out.options = dataclasses.replace(
+                alarm_out.options,
+                port=broker.port,  # type: ignore[attr-defined]
+                protocol=311,
+            )
         if cluster is not None:
             self._drive_through(cluster)
         retention = RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)

@@ -2,7 +2,7 @@
 and the relay that shares accepted events between hub workers."""
 
 from adapters.mqtt.adapter import MqttIngest
-from adapters.mqtt.client import MqttOptions
+from adapters.mqtt.client import MqttOptions, MqttSender
 from adapters.mqtt.relay import ClusterRelay
 
-__all__ = ["ClusterRelay", "MqttIngest", "MqttOptions"]
+__all__ = ["ClusterRelay", "MqttIngest", "MqttOptions", "MqttSender"]

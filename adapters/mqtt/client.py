@@ -361,3 +361,61 @@ class MqttLink:
     def _message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         self.received += 1
         self._on_message(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+
+
+class MqttSender:
+    """Publishes on a broker from paho's own thread, for outputs that only send (alarm
+    changes for other systems): QoS 1, paho keeps up to `max_queued` messages while the
+    broker is away and reconnects by itself (1 s to 30 s)."""
+
+    def __init__(self, options: MqttOptions) -> None:
+        self.options = options
+        self.connected = False
+        self.sent = 0
+        self.client: paho.Client | None = None
+
+    def _build(self) -> paho.Client:
+        o = self.options
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=o.client_id,
+            protocol=paho.MQTTv5 if o.protocol == 5 else paho.MQTTv311,
+        )
+        if o.username:
+            client.username_pw_set(o.username, o.password)
+        if o.tls:
+            client.tls_set(ca_certs=o.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        client.max_queued_messages_set(o.max_queued or 10_000)
+        client.reconnect_delay_set(1, 30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client
+
+    def _on_connect(self, *args: Any) -> None:
+        self.connected = True
+
+    def _on_disconnect(self, *args: Any) -> None:
+        self.connected = False
+
+    def _on_publish(self, *args: Any) -> None:
+        self.sent += 1
+
+    def start(self) -> None:
+        """Connect in the background (paho's own thread), to the options as they are now."""
+        self.client = self._build()
+        self.client.connect_async(self.options.host, self.options.port)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect."""
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Queue one message (never blocks); False when paho's queue is full."""
+        if self.client is None:
+            return False
+        rc = self.client.publish(topic, payload, qos=1).rc
+        return rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)

@@ -1,8 +1,9 @@
 """Alarm notifications to other systems: an MQTT topic and webhooks (generic JSON, WeCom and
-DingTalk group robots). A lossy pipeline consumer of alarm events: MQTT messages go to paho's
-own queue; each webhook has a bounded queue and a worker that posts with retries and
-backoff, so a slow or dead endpoint never holds up the rules engine (a full queue drops its
-oldest message, counted)."""
+DingTalk group robots). A lossy pipeline consumer of alarm events: MQTT messages go to the
+broker client's own queue (adapters.mqtt.MqttSender, handed in by the composition root); each
+webhook has a bounded queue and a worker that posts with retries and backoff, so a slow or
+dead endpoint never holds up the rules engine (a full queue drops its oldest message,
+counted)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.domain import AlarmEvent, Notice, TicketEvent
 from hub.pipeline import Envelope
-from hub.settings import EmailSettings, MqttSettings, NotifySettings, WebhookSettings
+from hub.settings import EmailSettings, NotifySettings, WebhookSettings
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -222,61 +220,23 @@ def send_mail(cfg: EmailSettings, msg: EmailMessage, timeout: float) -> None:
         raise DeliveryError(f"SMTP: {err}") from None
 
 
-class MqttPublisher:
-    """Publishes alarm changes on the hub's broker for other systems (QoS 1). paho keeps
-    what it could not send yet and reconnects by itself; counts come from its callbacks."""
+class MessageSender(Protocol):
+    """Where alarm changes go for other systems: the hub's broker (adapters.mqtt.MqttSender)."""
 
-    def __init__(self, mqtt: MqttSettings, topic: str) -> None:
-        self.topic = topic.rstrip("/")
-        self.host, self.port = mqtt.host, mqtt.port
-        self.client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"{mqtt.client_id}-alarms",
-            protocol=paho.MQTTv5 if mqtt.protocol == 5 else paho.MQTTv311,
-        )
-        if mqtt.username:
-            password = mqtt.password.get_secret_value() if mqtt.password else None
-            self.client.username_pw_set(mqtt.username, password)
-        if mqtt.tls:
-            self.client.tls_set(ca_certs=mqtt.ca_file)
-        self.client.max_queued_messages_set(10_000)
-        self.client.reconnect_delay_set(1, 30)
-        self.counts: Counter[str] = Counter()
-        self.connected = False
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_publish = self._on_publish
-
-    def _on_connect(self, *args: Any) -> None:
-        self.connected = True
-
-    def _on_disconnect(self, *args: Any) -> None:
-        self.connected = False
-
-    def _on_publish(self, *args: Any) -> None:
-        self.counts["sent"] += 1
+    connected: bool
+    sent: int
 
     def start(self) -> None:
-        """Connect in the background (paho's own thread)."""
-        self.client.connect_async(self.host, self.port)
-        self.client.loop_start()
+        """Connect in the background."""
+        ...
 
     def stop(self) -> None:
         """Disconnect."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        ...
 
-    def publish(self, event: AlarmEvent, body: dict[str, Any]) -> None:
-        """Queue one message (never blocks)."""
-        info = self.client.publish(
-            f"{self.topic}/{event.alarm_type}", json.dumps(body, ensure_ascii=False), qos=1
-        )
-        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
-            self.counts["dropped"] += 1
-
-    def health(self) -> dict[str, Any]:
-        """Connected or not, and counts."""
-        return {"topic": self.topic, "connected": self.connected, **self.counts}
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Queue one message without blocking; False when it was dropped."""
+        ...
 
 
 class Notifier:
@@ -291,7 +251,7 @@ class Notifier:
         *,
         site: str,
         timezone: str,
-        mqtt: MqttSettings | None = None,
+        mqtt: MessageSender | None = None,
         recipients: Callable[[str], list[str]] = lambda _rule: [],
         people: Callable[[Sequence[str]], list[str]] = lambda _names: [],
     ) -> None:
@@ -300,11 +260,9 @@ class Notifier:
         self._tz = ZoneInfo(timezone)
         self._recipients = recipients
         self._people = people  # usernames -> e-mail addresses (ticket changes)
-        self.mqtt = (
-            MqttPublisher(mqtt, settings.mqtt_topic)
-            if mqtt is not None and settings.mqtt_topic
-            else None
-        )
+        self.mqtt = mqtt if settings.mqtt_topic else None
+        self.topic = settings.mqtt_topic.rstrip("/")
+        self.mqtt_dropped = 0
         self._targets = [self._webhook(w) for w in settings.webhooks]
         if settings.email is not None:
             self._targets.append(self._email(settings.email))
@@ -363,7 +321,10 @@ class Notifier:
             if not isinstance(event, AlarmEvent | TicketEvent | Notice):
                 continue
             if self.mqtt is not None and isinstance(event, AlarmEvent):
-                self.mqtt.publish(event, render(event, "json", self._tz, self._site))
+                body = render(event, "json", self._tz, self._site)
+                payload = json.dumps(body, ensure_ascii=False).encode()
+                if not self.mqtt.publish(f"{self.topic}/{event.alarm_type}", payload):
+                    self.mqtt_dropped += 1
             for t in self._targets:
                 if t.wants(event):
                     t.offer(event)
@@ -406,7 +367,16 @@ class Notifier:
         failing = any(t.last_error for t in self._targets)
         return {
             "status": "degraded" if failing else "ok",
-            "mqtt": self.mqtt.health() if self.mqtt is not None else None,
+            "mqtt": (
+                {
+                    "topic": self.topic,
+                    "connected": self.mqtt.connected,
+                    "sent": self.mqtt.sent,
+                    "dropped": self.mqtt_dropped,
+                }
+                if self.mqtt is not None
+                else None
+            ),
             "webhooks": {
                 t.label: {**t.counts, "queued": t.queue.qsize(), "last_error": t.last_error}
                 for t in self._targets
