@@ -362,6 +362,7 @@ class Hub:
             save_every_s=1.0,
             trips=vehicles,
             leads=self.leadership.is_leader,
+            events_may_cross=settings.mqtt.relay,
         )
         key_file = settings.gate.pass_key_file or settings.files_dir / "pass_ed25519.pem"
         visits = VisitService(

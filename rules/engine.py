@@ -212,9 +212,12 @@ class RuleEngine:
         save_every_s: float = 0.0,
         trips: TripBook | None = None,
         leads: Callable[[], bool] = lambda: True,
+        events_may_cross: bool = False,
     ) -> None:
         self._store = store
         self._leads = leads
+        # several workers: a subject's events may arrive out of order (see _in_order)
+        self._may_cross = events_may_cross
         self._alarms = alarms
         self._clock = clock
         self._tick_s = tick_s
@@ -263,6 +266,10 @@ class RuleEngine:
         self._save_lock = threading.Lock()
         self._loaded = False
         self._enables_seen_at = 0.0
+        # a subject's newest judged fix, a point's newest judged reading
+        self._newest_fix: dict[str, datetime] = {}
+        self._newest_reading: dict[str, datetime] = {}
+        self.stale = 0
         self.evaluated = 0
         self.raised = 0
         self.cleared = 0
@@ -305,7 +312,14 @@ class RuleEngine:
         if not self._leads():
             if self._loaded:  # standing by: what this worker saw goes stale
                 self._loaded = False
-                for seen in (self._sides, self._sides_before, self._kinds, self._last_pos):
+                for seen in (
+                    self._sides,
+                    self._sides_before,
+                    self._kinds,
+                    self._last_pos,
+                    self._newest_fix,
+                    self._newest_reading,
+                ):
                     seen.clear()
             return False
         if not self._loaded:
@@ -334,8 +348,38 @@ class RuleEngine:
             actions = self.evaluate(events, now)
             await asyncio.to_thread(self._commit, actions, now)
 
+    def _in_order(self, events: Sequence[Event]) -> Sequence[Event]:
+        """The events without fixes and readings older than their subject's or point's newest
+        one already judged. With several hub workers a subject's fixes reach the leader by two
+        roads (taken in here, or relayed from another worker) and may arrive out of order; a
+        stale fix would flip a geofence back. (One hub needs no such check: the pipeline keeps
+        each source's order and the location stage drops a subject's late fixes.) Dropped fixes
+        are stored all the same; sightings are all kept: patrol evidence counts whenever it
+        arrives."""
+        kept: list[Event] | None = None
+        for i, e in enumerate(events):
+            if isinstance(e, PositionFix):
+                newest, key = self._newest_fix, e.subject_id
+            elif isinstance(e, Reading):
+                newest, key = self._newest_reading, e.point_id
+            else:
+                key = None
+            if key is not None:
+                last = newest.get(key)
+                if last is not None and e.ts < last:
+                    self.stale += 1
+                    if kept is None:
+                        kept = list(events[:i])
+                    continue
+                newest[key] = e.ts
+            if kept is not None:
+                kept.append(e)
+        return events if kept is None else kept
+
     def evaluate(self, events: Sequence[Event], now: datetime) -> list[Action]:
         """Run the rules over the events (no I/O): what they decide."""
+        if self._may_cross:
+            events = self._in_order(events)
         actions: list[Action] = []
         fixes: list[PositionFix] = []
         if self._geo:
@@ -617,5 +661,6 @@ class RuleEngine:
             "evaluated": self.evaluated,
             "raised": self.raised,
             "cleared": self.cleared,
+            "stale": self.stale,
             "failures": self.failures,
         }

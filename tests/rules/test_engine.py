@@ -446,3 +446,23 @@ async def test_a_fast_car_crossing_a_small_fence_between_two_fixes_is_caught(
     clock.advance(10)
     await rig.fix((30.001, 120.001))  # moving on, nowhere near: nothing more
     assert len(rig.alarms.list()) == 1
+
+
+async def test_a_fix_arriving_after_a_newer_one_does_not_flip_a_geofence_back(
+    site: Site, db: Database
+) -> None:
+    """With several hub workers a car's fixes reach the leader by two roads: the older fix
+    (still inside) may come after the newer (outside). It is not judged; the exit stands."""
+    clock = Clock()
+    rig = Rig(site, db, clock)
+    rig.engine = RuleEngine(site, SqlRuleStateStore(db), rig.alarms, clock=clock, events_may_cross=True)  # fmt: skip
+    rig.engine.load()
+    inside_at, outside_at = T0 - timedelta(seconds=60), T0
+    out = PositionFix("car-3", SubjectKind.VEHICLE, outside_at, "gps", lat=OUTSIDE[0], lon=OUTSIDE[1])  # fmt: skip
+    back = PositionFix("car-3", SubjectKind.VEHICLE, inside_at, "gps", lat=INSIDE[0], lon=INSIDE[1])  # fmt: skip
+    await rig.engine.handle([out])
+    await rig.engine.handle([back])  # relayed late
+    clock.advance(31)
+    await rig.engine.tick()
+    assert [(a["originator"], a["type"]) for a in rig.alarms.list()] == [("car-3", "geofence_exit")]
+    assert rig.engine.health()["stale"] == 1
