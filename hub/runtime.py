@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -558,6 +559,12 @@ class Hub:
         except BaseException:
             await self.stop()
             raise
+        # What the hub built to start (modules, the site, rule and zone tables: ~265,000
+        # objects) lives as long as the process: moved out of the cyclic collector's
+        # generations, a full collection no longer walks it (it stalled the event loop for
+        # ~140 ms each time) and walks only what the running hub makes.
+        gc.collect()
+        gc.freeze()
         log.info("hub started: site %s, %d components", self.site.site.id, len(self._started))
 
     async def stop(self) -> None:
@@ -571,6 +578,7 @@ class Hub:
         await self.pipeline.stop()
         await self.ctx.telemetry.close()
         self.ctx.db.close()
+        gc.unfreeze()  # what it froze at start may be garbage now: the collector's again
         log.info("hub stopped")
 
     def app(self) -> FastAPI:
