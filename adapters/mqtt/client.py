@@ -117,6 +117,19 @@ def _join_pubacks(queue: deque[Any]) -> None:
         queue.extend(out)
 
 
+def _sign_in(client: paho.Client, options: MqttOptions) -> None:
+    """The broker's credentials and TLS (a site CA's certificate, or the system's CAs)."""
+    if options.username:
+        client.username_pw_set(options.username, options.password)
+    if options.tls:
+        client.tls_set(ca_certs=options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+
+
+def _queued(rc: MQTTErrorCode) -> bool:
+    """Whether paho took a message: sent, or kept to send once connected (QoS 1)."""
+    return rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+
+
 class MqttLink:
     """A paho client on the asyncio loop: persistent session, QoS 1, manual acks."""
 
@@ -140,10 +153,7 @@ class MqttLink:
             clean_session=None if v5 else False,
             manual_ack=True,
         )
-        if options.username:
-            self.client.username_pw_set(options.username, options.password)
-        if options.tls:
-            self.client.tls_set(ca_certs=options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        _sign_in(self.client, options)
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(options.max_queued)
         self.client.on_connect = self._connected
@@ -308,8 +318,7 @@ class MqttLink:
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> bool:
         """Send a message; while disconnected paho keeps QoS 1 ones (up to its queue limit)
         and sends them on reconnecting. False when refused (the queue is full)."""
-        rc = self.client.publish(topic, payload, qos=qos).rc
-        return rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+        return _queued(self.client.publish(topic, payload, qos=qos).rc)
 
     def ack(self, mid: int, qos: int) -> None:
         """Acknowledge a message (PUBACK for QoS 1)."""
@@ -381,10 +390,7 @@ class MqttSender:
             client_id=o.client_id,
             protocol=paho.MQTTv5 if o.protocol == 5 else paho.MQTTv311,
         )
-        if o.username:
-            client.username_pw_set(o.username, o.password)
-        if o.tls:
-            client.tls_set(ca_certs=o.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        _sign_in(client, o)
         client.max_queued_messages_set(o.max_queued or 10_000)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
@@ -417,5 +423,4 @@ class MqttSender:
         """Queue one message (never blocks); False when paho's queue is full."""
         if self.client is None:
             return False
-        rc = self.client.publish(topic, payload, qos=1).rc
-        return rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+        return _queued(self.client.publish(topic, payload, qos=1).rc)
