@@ -17,44 +17,15 @@ import typing
 from datetime import datetime
 from typing import Any
 
-from hub.domain.events import (
-    AlarmEvent,
-    Command,
-    DeviceStatus,
-    Event,
-    GateDirection,
-    GateEvent,
-    Notice,
-    PositionFix,
-    Quality,
-    Reading,
-    Sighting,
-    SubjectKind,
-    TicketEvent,
-)
+from hub.domain.events import Event, GateDirection, Quality, SubjectKind
 
-TYPES: dict[str, type[Any]] = {
-    t.kind: t
-    for t in (
-        Reading,
-        DeviceStatus,
-        PositionFix,
-        Sighting,
-        GateEvent,
-        AlarmEvent,
-        TicketEvent,
-        Notice,
-        Command,
-    )
-}
+TYPES: dict[str, type[Any]] = {t.kind: t for t in typing.get_args(Event)}  # every kind there is
 _ENUMS: dict[str, type[Any]] = {
     "quality": Quality,
     "subject_kind": SubjectKind,
     "direction": GateDirection,
 }
 _TUPLES = frozenset({"notify"})
-_FIELDS = {k: {f.name for f in dataclasses.fields(t)} for k, t in TYPES.items()}
-# field -> the JSON types it may hold, from the dataclasses' annotations
 _JSON: dict[type[Any], tuple[type[Any], ...]] = {
     str: (str,),
     float: (int, float),
@@ -71,9 +42,11 @@ def _accepts(hint: Any) -> tuple[type[Any], ...]:
     return _JSON.get(typing.get_origin(hint) or hint, (object,))
 
 
+# kind -> field -> the JSON types it may hold, from the dataclasses' annotations
 _CHECKS = {
-    k: {name: _accepts(h) for name, h in typing.get_type_hints(t).items() if name in _FIELDS[k]}
+    k: {f.name: _accepts(hints[f.name]) for f in dataclasses.fields(t)}
     for k, t in TYPES.items()
+    for hints in [typing.get_type_hints(t)]
 }
 
 
@@ -107,8 +80,8 @@ def from_dict(data: Any) -> Event:
     cls = TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise CodecError(f"unknown event kind {kind!r}")
-    fields = _FIELDS[kind]  # type: ignore[index]
-    unknown = set(data) - fields - {"k"}
+    fields = _CHECKS[kind]  # type: ignore[index]
+    unknown = set(data) - set(fields) - {"k"}
     if unknown:
         raise CodecError(f"unknown fields {sorted(unknown)} for {kind}")
     args: dict[str, Any] = {}
