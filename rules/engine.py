@@ -356,25 +356,22 @@ class RuleEngine:
         each source's order and the location stage drops a subject's late fixes.) Dropped fixes
         are stored all the same; sightings are all kept: patrol evidence counts whenever it
         arrives."""
-        kept: list[Event] | None = None
-        for i, e in enumerate(events):
+        kept: list[Event] = []
+        for e in events:
             if isinstance(e, PositionFix):
                 newest, key = self._newest_fix, e.subject_id
             elif isinstance(e, Reading):
                 newest, key = self._newest_reading, e.point_id
             else:
-                key = None
-            if key is not None:
-                last = newest.get(key)
-                if last is not None and e.ts < last:
-                    self.stale += 1
-                    if kept is None:
-                        kept = list(events[:i])
-                    continue
-                newest[key] = e.ts
-            if kept is not None:
                 kept.append(e)
-        return events if kept is None else kept
+                continue
+            last = newest.get(key)
+            if last is not None and e.ts < last:
+                self.stale += 1
+                continue
+            newest[key] = e.ts
+            kept.append(e)
+        return kept
 
     def evaluate(self, events: Sequence[Event], now: datetime) -> list[Action]:
         """Run the rules over the events (no I/O): what they decide."""
