@@ -116,16 +116,13 @@ class Leadership:
 class WhileLeading:
     """Runs a component only while this worker leads: the pollers (Modbus, BACnet), which
     two workers must not both run (each reading twice, each device asked twice). Checks the
-    lead every `every_s`; the component is built afresh for each term (`make`), so nothing of
-    a stopped one is reused."""
+    lead as often as the leadership does; the component is built afresh for each term
+    (`make`), so nothing of a stopped one is reused."""
 
-    def __init__(
-        self, name: str, make: Callable[[], Component], leadership: Leadership, every_s: float
-    ) -> None:
+    def __init__(self, name: str, make: Callable[[], Component], leadership: Leadership) -> None:
         self.name = name
         self.make = make
         self.leadership = leadership
-        self.every_s = every_s
         self.current: Component | None = None
         self._next: Component | None = make()  # built now: it says which points it owns
         self._owner: Component = self._next
@@ -141,7 +138,7 @@ class WhileLeading:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.every_s)
+            await asyncio.sleep(self.leadership.every_s)  # as often as the lead can change
             try:
                 await self._follow()
             except Exception:  # the loop boundary: try again at the next check

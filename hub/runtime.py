@@ -484,7 +484,7 @@ class Hub:
             for c in factory(settings, site, self.pipeline):
                 if c.name in POLLERS and db.dialect == "postgresql":  # maybe several workers
                     make = functools.partial(POLLERS[c.name], settings, site, self.pipeline)
-                    c = WhileLeading(c.name, make, self.leadership, settings.leader_check_s)
+                    c = WhileLeading(c.name, make, self.leadership)
                 self.components.append(c)
         broker = next((c for c in self.components if c.name == "mqtt_broker"), None)
         if broker is not None and alarm_out is not None:  # the embedded one (amqtt: 3.1.1)
