@@ -36,9 +36,7 @@ from hub.services.energy.periods import Period
 from hub.services.energy.service import EnergyService
 from hub.settings import Settings
 from hub.site import Site
-from hub.telemetry.influx import InfluxConfig, InfluxTelemetryStore
 from hub.telemetry.port import TelemetryStore
-from hub.telemetry.schema import series_meta
 from tests.support.servers import influx_server
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -174,35 +172,32 @@ async def fill(store: TelemetryStore, days: int) -> float:
     return time.perf_counter() - t0
 
 
-async def run_sqlite(site: Site, tmp: Path, days: int) -> dict[str, float]:
-    store = make_telemetry(Settings(data_dir=tmp, secret_key="b" * 48), site)
+async def run(store: TelemetryStore, site: Site, days: int, label: str) -> dict[str, float]:
+    """Fill the store with the days' readings, then measure the report on it."""
     await store.start()
     try:
         filled = await fill(store, days)
-        print(f"sqlite: {days} days written in {filled:.1f} s", file=sys.stderr)
+        print(f"{label}: {days} days written in {filled:.1f} s", file=sys.stderr)
         return await measure(store, site, days)
     finally:
         await store.close()
 
 
+async def run_sqlite(site: Site, tmp: Path, days: int) -> dict[str, float]:
+    store = make_telemetry(Settings(data_dir=tmp, secret_key="b" * 48), site)
+    return await run(store, site, days, "sqlite")
+
+
 async def run_influx(site: Site, tmp: Path, days: int) -> dict[str, float]:
     with influx_server(max_body=100_000_000) as server:
-        db = f"r_{uuid.uuid4().hex[:8]}"
-        where = server.new_database(db)
-        tags = series_meta(
-            site.site.id,
-            [(d.id, d.building, d.floor, [d.point_id(p) for p in d.points]) for d in site.devices],
+        where = server.new_database(f"r_{uuid.uuid4().hex[:8]}")
+        settings = Settings(
+            data_dir=tmp,
+            secret_key="b" * 48,
+            telemetry_backend="influxdb",
+            influx={"url": server.url, "timeout_s": 120, **where},
         )
-        store = InfluxTelemetryStore(
-            InfluxConfig(url=server.url, timeout=120, **where), tags, tmp / "spool.db"
-        )
-        await store.start()
-        try:
-            filled = await fill(store, days)
-            print(f"influxdb: {days} days written in {filled:.1f} s", file=sys.stderr)
-            return await measure(store, site, days)
-        finally:
-            await store.close()
+        return await run(make_telemetry(settings, site), site, days, "influxdb")
 
 
 def main() -> None:
