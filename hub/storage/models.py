@@ -105,6 +105,23 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the trackers (device ids as they report) a device key may speak for; None: none
+    trackers: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one account, client address or credential kind, in a sliding
+    window: the growing delay and the temporary lock live here so they hold across hub
+    workers and restarts."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "account:li", "addr:…"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(default=None)
+    locks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEntry(Base):
@@ -432,6 +449,7 @@ class Visitor(Base):
     pass_revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     entries_allowed: Mapped[int] = mapped_column(Integer, default=1)
     entries_used: Mapped[int] = mapped_column(Integer, default=0)
+    car_entries_used: Mapped[int] = mapped_column(Integer, default=0)  # by plate reads
     inside: Mapped[bool] = mapped_column(Boolean, default=False)  # anti-passback
     car_inside: Mapped[bool] = mapped_column(Boolean, default=False)
     # invited, arrived, left, no_show, overstay

@@ -135,7 +135,9 @@ def test_a_dispatch_is_one_click_on_the_dispatchers_page(
     card.wait_for()
     card.locator("button", has_text="派车").click()  # the free car and driver are preselected
     page.locator(f"#request-{request['id']}", has_text="已派车").wait_for()
-    done = hub.ctx.vehicles.get(request["id"])
+    done = hub.ctx.vehicles.get(
+        Principal("dispatcher", frozenset({Role.DISPATCHER})), request["id"]
+    )
     assert done["status"] == "dispatched"
     assert (done["vehicle_id"], done["driver_id"]) == ("car-1", "d1")  # the smallest car that fits
     page.close()

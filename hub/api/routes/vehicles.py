@@ -92,9 +92,9 @@ def requests(
 
 
 @router.get("/vehicle-requests/{request_id}", summary="One vehicle request")
-def get(ctx: Ctx, request_id: RowId, _: Person) -> dict[str, Any]:
-    """The request and where it is."""
-    return service(ctx).get(request_id)
+def get(ctx: Ctx, request_id: RowId, who: Person) -> dict[str, Any]:
+    """The request and where it is; 404 also for one you may not see."""
+    return service(ctx).get(who, request_id)
 
 
 @router.post("/vehicle-requests/{request_id}/approve", summary="Approve (the next approver)")
@@ -110,9 +110,9 @@ def reject(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str
 
 
 @router.get("/vehicle-requests/{request_id}/options", summary="Free cars and drivers")
-def options(ctx: Ctx, request_id: RowId, _: Dispatcher) -> dict[str, Any]:
+def options(ctx: Ctx, request_id: RowId, who: Dispatcher) -> dict[str, Any]:
     """For the dispatcher: cars with seats enough and drivers free for the trip's time."""
-    return service(ctx).options(request_id)
+    return service(ctx).options(who, request_id)
 
 
 @router.post("/vehicle-requests/{request_id}/dispatch", summary="Dispatch a car and a driver")

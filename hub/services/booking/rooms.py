@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services import approval
 from hub.services.booking.txn import Serialised
 from hub.settings import BookingSettings
 from hub.site import Site
@@ -484,6 +485,7 @@ class RoomBookings:
             b = self._get(s, booking_id)
             room = self.rooms[b.room_id]
             approvers = self.units[room.work_unit].approvers if room.work_unit else []
+            approval.not_own(b.organiser, who)
             if who.name not in approvers and Role.ADMIN not in who.roles:
                 raise Forbidden(f"bookings of {room.name} are approved by its unit's approvers")
             if b.status != "pending":

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services import approval
 from hub.services.booking.trips import Fix, analyse
 from hub.services.booking.txn import Serialised
 from hub.settings import BookingSettings
@@ -143,7 +144,8 @@ class VehicleBookings:
         seats = max((v.seats - 1 for v in self.vehicles.values()), default=0)  # the driver's
         if not 1 <= passengers <= seats:
             raise Invalid(f"1 to {seats} passengers fit the compound's cars", field="passengers")
-        approvers = self.units[who.work_unit].approvers if who.work_unit in self.units else []
+        unit = self.units[who.work_unit].approvers if who.work_unit in self.units else []
+        waits = bool(approval.chain(unit, who.name)) or approval.needs_fallback(unit, who.name)
         with self.write("the request") as s:
             r = VehicleRequest(
                 requester=who.name,
@@ -153,7 +155,7 @@ class VehicleBookings:
                 passengers=passengers,
                 start=start,
                 end=end,
-                status="pending" if approvers else "approved",
+                status="pending" if waits else "approved",
                 note=note,
             )
             s.add(r)
@@ -161,11 +163,23 @@ class VehicleBookings:
             record(s, who.name, "vehicle.request", str(r.id), status=r.status)
             return request_dict(r)
 
-    def _get(self, s: Session, request_id: int) -> VehicleRequest:
+    def _get(self, s: Session, request_id: int, who: Principal) -> VehicleRequest:
+        """The request, or 404 also when `who` may not see it (ids are sequential: a 403
+        would tell that the number exists)."""
         r = s.get(VehicleRequest, request_id)
-        if r is None:
+        if r is None or not self.may_see(r, who):
             raise NotFound(f"no vehicle request {request_id}")
         return r
+
+    def may_see(self, r: VehicleRequest, who: Principal) -> bool:
+        """Dispatchers and administrators see every request; others their own, their
+        unit's as its approver, and the trips they drive."""
+        if who.roles & {Role.DISPATCHER, Role.ADMIN} or r.requester == who.name:
+            return True
+        driver = self.drivers.get(r.driver_id or "")
+        if driver is not None and driver.username == who.name:
+            return True
+        return r.unit in self.units and who.name in self.units[r.unit].approvers
 
     @staticmethod
     def _state(r: VehicleRequest, allowed: Sequence[str], what: str) -> None:
@@ -179,13 +193,15 @@ class VehicleBookings:
         rejects; 403 for anyone else (an administrator may act for any step)."""
         now = self.clock()
         with self.write("the request") as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("pending",), "approved")
-            chain = self.units[r.unit].approvers if r.unit in self.units else []
+            unit = self.units[r.unit].approvers if r.unit in self.units else []
+            chain = approval.chain(unit, r.requester)
             step = len(r.approvals)
             expected = chain[step] if step < len(chain) else None
+            approval.not_own(r.requester, who)
             if who.name != expected and Role.ADMIN not in who.roles:
-                raise Forbidden(f"this step is for {expected or 'the dispatchers'} to approve")
+                raise Forbidden(f"this step is for {expected or 'an administrator'} to approve")
             r.approvals = [
                 *r.approvals,
                 {
@@ -222,11 +238,11 @@ class VehicleBookings:
             r.driver_id for r in rows if r.driver_id
         }
 
-    def options(self, request_id: int) -> dict[str, Any]:
+    def options(self, who: Principal, request_id: int) -> dict[str, Any]:
         """The cars (seats enough) and drivers free for a request's time, for the dispatcher:
         cars of the requesting unit first, then by size."""
         with self._db.session() as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             lo, hi = self._busy(r)
             cars, drivers = self._taken(s, lo, hi, r.id)
             out = request_dict(r)
@@ -256,7 +272,7 @@ class VehicleBookings:
             raise Invalid(f"no driver {driver_id!r}", field="driver_id")
         now = self.clock()
         with self.write(f"{vehicle.plate} or the driver") as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("approved", "dispatched"), "dispatched")
             if vehicle.seats - 1 < r.passengers:
                 raise Invalid(
@@ -299,7 +315,7 @@ class VehicleBookings:
     ) -> dict[str, Any]:
         """The car leaves (the driver reads the odometer)."""
         with self.write("the request") as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("dispatched",), "departing")
             self._driver_or_dispatcher(r, who)
             if odometer_km < 0:
@@ -324,7 +340,7 @@ class VehicleBookings:
         if set(extras) - set(EXTRAS) or any(v < 0 for v in extras.values()):
             raise Invalid(f"extras are amounts of {', '.join(EXTRAS)}", field="extras")
         with self._db.session() as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("departed",), "returned")
             self._driver_or_dispatcher(r, who)
             when = self._when(at, r)
@@ -338,7 +354,7 @@ class VehicleBookings:
         fixes = await self._track(vehicle_id, departed, when) if self._track else []
         trip = analyse(fixes)
         with self.write("the request") as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("departed",), "returned")
             r.returned_at, r.odometer_in, r.status = when, odometer_km, "returned"
             odo = odometer_km - (r.odometer_out or odometer_km)
@@ -369,7 +385,7 @@ class VehicleBookings:
     def cancel(self, who: Principal, request_id: int) -> dict[str, Any]:
         """The requester (or a dispatcher) calls the trip off before departure."""
         with self.write("the request") as s:
-            r = self._get(s, request_id)
+            r = self._get(s, request_id, who)
             self._state(r, ("pending", "approved", "dispatched"), "cancelled")
             if r.requester != who.name and not who.roles & {Role.DISPATCHER, Role.ADMIN}:
                 raise Forbidden("the requester or a dispatcher may cancel")
@@ -380,10 +396,10 @@ class VehicleBookings:
             return request_dict(r)
 
     # -- reading and settling ---------------------------------------------------------------------
-    def get(self, request_id: int) -> dict[str, Any]:
-        """One request."""
+    def get(self, who: Principal, request_id: int) -> dict[str, Any]:
+        """One request `who` may see."""
         with self._db.session() as s:
-            return request_dict(self._get(s, request_id))
+            return request_dict(self._get(s, request_id, who))
 
     def find(
         self, who: Principal, *, status: str | None = None, limit: int = 200

@@ -1,10 +1,19 @@
 """Chinese licence plates (pure): normalising what a camera or a person typed, telling a valid
 plate, and matching a camera read against registered plates despite confusable characters.
 
-A plate (GA 36-2018) is a province character (京, 浙, …), a letter (the issuing authority),
-then five characters (ordinary plates) or six (new-energy plates, 8 in all), letters and digits
-where serials never use I or O (they read as 1 and 0). Some special plates end with a
-character (警, 学, 挂, 领, 使, 港, 澳).
+The forms (GA 36-2018 and the special series), each told apart by its first character:
+
+    浙A12345    province, issuing authority's letter, five serial characters (ordinary)
+    浙AD12345   the same with six (new-energy plates, 8 characters)
+    浙A1234警   four serial characters and a suffix: 警 police, 学 driving school, 挂 trailer,
+               领 consulate, 港/澳 Hong Kong and Macau cars, 试 test, 超 oversize
+    浙A1234应急 four serial characters and 应急 (emergency vehicles, 8 characters)
+    使014001    embassy: 使 and six digits
+    WJ浙12345   armed police: WJ, a province, five serial characters
+    KA12345     military: the unit's two letters (V, K, H, B, S, L, J, N, G, C, E, Z first)
+               and five digits
+
+Serials never use I or O (they read as 1 and 0).
 """
 
 from __future__ import annotations
@@ -14,9 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PROVINCES = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
-SUFFIXES = frozenset("警学挂领使港澳")
+SUFFIXES = frozenset("警学挂领港澳试超")
+EMERGENCY = "应急"
+EMBASSY = "使"
+ARMED_POLICE = "WJ"
+MILITARY = frozenset("VKHBSLJNGCEZ")  # first letters of the military's unit codes
 LETTERS = frozenset("ABCDEFGHJKLMNPQRSTUVWXYZ")  # no I, O
-SERIAL = LETTERS | frozenset("0123456789")
+DIGITS = frozenset("0123456789")
+SERIAL = LETTERS | DIGITS
 # Serials never hold I or O: a camera's I or O is a 1 or a 0.
 NEVER_IN_SERIAL = {"I": "1", "O": "0"}
 # Characters cameras confuse; each maps to the class it belongs to.
@@ -34,27 +48,51 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in s if ch not in " \t·.-_•・")
 
 
+def _serial(chars: str, fixes: list[str]) -> str:
+    """The serial with I and O corrected (noted in `fixes`); PlateError naming a character
+    no serial holds."""
+    out = []
+    for ch in chars:
+        if ch in NEVER_IN_SERIAL:
+            fixes.append(f"{ch} read as {NEVER_IN_SERIAL[ch]} (serials have no {ch})")
+            ch = NEVER_IN_SERIAL[ch]
+        if ch not in SERIAL:
+            raise PlateError(f"{ch!r} cannot be in a plate's serial")
+        out.append(ch)
+    return "".join(out)
+
+
 def parse(text: str) -> tuple[str, list[str]]:
     """The plate and the corrections made (I or O in the serial read as 1 or 0);
-    PlateError with the reason when it cannot be a Chinese plate."""
+    PlateError with the reason when it cannot be a Chinese plate. Never anything else."""
     s = normalise(text)
+    fixes: list[str] = []
+    if s.startswith(EMBASSY):
+        if len(s) != 7 or not set(s[1:]) <= DIGITS:
+            raise PlateError(f"{s!r}: an embassy plate is 使 and six digits")
+        return s, fixes
+    if s.startswith(ARMED_POLICE) and len(s) > 2 and s[2] in PROVINCES:
+        if len(s) != 8:
+            raise PlateError(f"{s!r}: an armed police plate is WJ, a province and 5 characters")
+        return s[:3] + _serial(s[3:], fixes), fixes
+    if len(s) == 7 and s[0] in MILITARY and s[1] in LETTERS and set(s[2:]) <= DIGITS:
+        return s, fixes
     if not 7 <= len(s) <= 8:
         raise PlateError(f"{s!r} has {len(s)} characters; a plate has 7 (8 new-energy)")
     if s[0] not in PROVINCES:
         raise PlateError(f"{s[0]!r} is not a province's character")
     if s[1] not in LETTERS and s[1] not in NEVER_IN_SERIAL:
         raise PlateError(f"{s[1]!r} is not an issuing authority's letter")
-    fixes = []
-    serial = list(s[2:])
-    for i, ch in enumerate(serial):
-        if ch in NEVER_IN_SERIAL:
-            fixes.append(f"{ch} read as {NEVER_IN_SERIAL[ch]} (serials have no {ch})")
-            serial[i] = NEVER_IN_SERIAL[ch]
-    last_ok = serial[-1] in SERIAL or (serial[-1] in SUFFIXES and len(s) == 7)
-    if not all(ch in SERIAL for ch in serial[:-1]) or not last_ok:
-        bad = next(ch for ch in serial if ch not in SERIAL and ch not in SUFFIXES)
-        raise PlateError(f"{bad!r} cannot be in a plate's serial")
-    return s[:2] + "".join(serial), fixes
+    body, suffix = s[2:], ""
+    if s.endswith(EMERGENCY):
+        if len(s) != 8:
+            raise PlateError(f"{s!r}: an emergency plate is 4 characters and 应急")
+        body, suffix = s[2:6], EMERGENCY
+    elif body[-1] in SUFFIXES:
+        if len(s) != 7:
+            raise PlateError(f"{s!r}: a plate ending in {body[-1]} has 7 characters")
+        body, suffix = body[:-1], body[-1]
+    return s[:2] + _serial(body, fixes) + suffix, fixes
 
 
 def shape(plate: str) -> str:

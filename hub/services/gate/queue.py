@@ -70,6 +70,8 @@ class DecisionQueue:
             for (_, answer), result in zip(batch, results, strict=True):
                 if answer.done():  # the caller went away; the decision stands, logged
                     continue
+                if isinstance(result, StopIteration):  # a Future refuses to carry one
+                    result = RuntimeError(f"decision failed: {result!r}")
                 if isinstance(result, Exception):
                     answer.set_exception(result)
                 else:

@@ -245,7 +245,9 @@ class GateService(GateDesk):
         if direction == "in":
             if v.car_inside:
                 return "deny", "already inside: no exit since the last entry", label, v, presented
-            v.car_inside = True
+            if v.car_entries_used >= v.entries_allowed:
+                return "deny", "no entries left for this car", label, v, presented
+            v.car_inside, v.car_entries_used = True, v.car_entries_used + 1
             if v.arrived_at is None:
                 v.arrived_at, v.status = now, "arrived"
                 evidence["arrived"] = True

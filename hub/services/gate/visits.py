@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services import approval
 from hub.services.gate import passes
 from hub.services.gate.plates import PlateError, parse
 from hub.settings import GateSettings
@@ -63,6 +64,7 @@ def visitor_dict(v: Visitor, full: bool) -> dict[str, Any]:
         "car_inside": v.car_inside,
         "entries_allowed": v.entries_allowed,
         "entries_used": v.entries_used,
+        "car_entries_used": v.car_entries_used,
         "pass_revoked": v.pass_revoked,
         "arrived_at": v.arrived_at.isoformat() if v.arrived_at else None,
         "left_at": v.left_at.isoformat() if v.left_at else None,
@@ -205,8 +207,9 @@ class VisitService:
         needs = len(rows) > self.settings.approval_over_visitors or (
             days > self.settings.approval_over_days
         )
-        approvers = self.units[who.work_unit].approvers if who.work_unit in self.units else []
-        status = "invited" if needs and approvers else "approved"
+        # a big or long visit always waits: for the unit's approvers (never the host), or
+        # for security where the unit has no other approver
+        status = "invited" if needs else "approved"
         with self._db.session() as s:
             visit = Visit(
                 host=who.name,
@@ -243,8 +246,15 @@ class VisitService:
         """The host unit's approvers approve or refuse a visit that needs it."""
         with self._db.session() as s:
             visit = self._get(s, visit_id, who)
-            if visit.host_unit not in self._approver_units(who) and Role.ADMIN not in who.roles:
-                raise Forbidden("the host unit's approvers decide")
+            approval.not_own(visit.host, who)
+            unit = self.units[visit.host_unit].approvers if visit.host_unit in self.units else []
+            others = approval.chain(unit, visit.host)
+            if not (
+                who.name in others
+                or Role.ADMIN in who.roles
+                or (not others and Role.SECURITY in who.roles)
+            ):
+                raise Forbidden("the host unit's approvers decide (security, if it has none)")
             if visit.status != "invited":
                 raise Conflict(f"visit {visit_id} is {visit.status}")
             visit.status = "approved" if approve else "cancelled"

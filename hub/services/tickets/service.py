@@ -508,9 +508,7 @@ class TicketService(TicketReading):
     ) -> dict[str, Any]:
         now = self._clock()
         with self._lock, self._db.session() as s:
-            t = s.get(Ticket, ticket_id)
-            if t is None:
-                raise NotFound(f"no ticket {ticket_id}")
+            t = self._visible_ticket(s, ticket_id, who)  # 404 for one `who` may not see
             tell = do(t, now)
             self._log(s, t, who.name, action, now, **detail)
             record(s, who.name, f"ticket.{action}", str(ticket_id), **detail)

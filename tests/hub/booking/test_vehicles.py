@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import Conflict, Forbidden, Invalid
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.booking.trips import Fix
 from hub.services.booking.vehicles import VehicleBookings
@@ -71,9 +71,11 @@ def ask(cars: VehicleBookings, who: Principal, hh: int, hours: int = 2, passenge
 
 def test_the_units_approver_approves_and_nobody_else_may(cars: VehicleBookings) -> None:
     rid = ask(cars, STAFF, 9)
-    assert cars.get(rid)["status"] == "pending"
-    with pytest.raises(Forbidden, match="leader"):
+    assert cars.get(STAFF, rid)["status"] == "pending"
+    with pytest.raises(Forbidden, match="own"):
         cars.decide(STAFF, rid, approve=True)
+    with pytest.raises(Forbidden, match="leader"):
+        cars.decide(DISPATCHER, rid, approve=True)  # sees it, but the step is the leader's
     with pytest.raises(Conflict):
         cars.dispatch(DISPATCHER, rid, "car-1", "d1")  # not approved yet
     assert cars.decide(LEADER, rid, approve=True)["status"] == "approved"
@@ -81,7 +83,7 @@ def test_the_units_approver_approves_and_nobody_else_may(cars: VehicleBookings) 
     for who, sees in ((STAFF, True), (LEADER, True), (DISPATCHER, True), (EDU, False)):
         assert (rid in [r["id"] for r in cars.find(who)]) is sees
     edu = ask(cars, EDU, 9)  # a unit without approvers goes straight to the dispatchers
-    assert cars.get(edu)["status"] == "approved"
+    assert cars.get(EDU, edu)["status"] == "approved"
     with pytest.raises(Invalid, match="passengers"):
         ask(cars, EDU, 9, passengers=40)
 
@@ -93,7 +95,7 @@ def test_a_car_or_driver_is_never_dispatched_twice_at_once(cars: VehicleBookings
         cars.dispatch(DISPATCHER, second, "car-1", "d2")  # overlaps 10:00-11:00 (+ buffers)
     with pytest.raises(Conflict, match="周司机"):
         cars.dispatch(DISPATCHER, second, "car-2", "d1")
-    options = cars.options(second)
+    options = cars.options(DISPATCHER, second)
     assert "car-1" not in [v["id"] for v in options["vehicles"]]
     assert [d["id"] for d in options["drivers"]] == ["d2"]
     cars.dispatch(DISPATCHER, second, "car-2", "d2")
@@ -126,8 +128,10 @@ def test_a_trip_is_driven_returned_costed_and_settled(cars: VehicleBookings, clo
     cars.dispatch(DISPATCHER, rid, "car-3", "d1")
     assert cars.covering("car-3", at(23, 9, 30))  # the rule sees the approved trip
     assert not cars.covering("car-3", at(23, 13))
+    with pytest.raises(NotFound):
+        cars.depart(STAFF, rid, 12_000)  # not theirs to see
     with pytest.raises(Forbidden):
-        cars.depart(STAFF, rid, 12_000)
+        cars.depart(EDU, rid, 12_000)  # the requester: but the driver records departure
     clock.now = at(23, 9)
     cars.depart(DRIVER, rid, 12_000.0)
     clock.now = at(23, 9, 31)
@@ -173,3 +177,30 @@ async def test_the_unauthorised_use_rule_reads_dispatched_trips_from_the_booking
         )
     # car-1 drives on its dispatched trip; car-2 has none
     assert [a["originator"] for a in alarms.list(active=True)] == ["car-2"]
+
+
+def test_a_request_is_seen_only_by_those_it_concerns(cars: VehicleBookings) -> None:
+    rid = ask(cars, STAFF, 9)
+    with pytest.raises(NotFound):
+        cars.get(EDU, rid)  # another unit's staff: as if it did not exist
+    with pytest.raises(NotFound):
+        cars.cancel(EDU, rid)
+    with pytest.raises(NotFound):
+        cars.decide(EDU, rid, approve=True)
+    cars.decide(LEADER, rid, approve=True)
+    with pytest.raises(NotFound):
+        cars.get(DRIVER, rid)
+    cars.dispatch(DISPATCHER, rid, "car-1", "d1")
+    assert cars.get(DRIVER, rid)["driver_id"] == "d1"  # the driver sees the trip they drive
+
+
+def test_nobody_approves_their_own_request(cars: VehicleBookings) -> None:
+    own = ask(cars, LEADER, 9)  # the unit's only approver asks
+    assert cars.get(LEADER, own)["status"] == "pending"  # not approved by asking
+    with pytest.raises(Forbidden, match="own"):
+        cars.decide(LEADER, own, approve=True)
+    admin_leader = Principal("leader", frozenset({Role.ADMIN}), "u-office")
+    with pytest.raises(Forbidden, match="own"):
+        cars.decide(admin_leader, own, approve=True)
+    admin = Principal("root", frozenset({Role.ADMIN}), "u-office")
+    assert cars.decide(admin, own, approve=True)["status"] == "approved"

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.domain import Event, GateEvent, Notice
-from hub.errors import Invalid, NotFound
+from hub.errors import Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.alarms import AlarmService
 from hub.services.gate import passes
@@ -211,3 +211,66 @@ def test_terminals_presenting_at_once_are_decided_together_with_anti_passback_ke
         }
     assert len(gate.decisions(limit=100)) == 50
     assert gate.queue.batches < 50  # they were decided in batches, not one transaction each
+
+
+def test_a_special_plate_in_a_batch_is_answered_and_spares_the_others(world) -> None:  # type: ignore[no-untyped-def]
+    """浙B66666警 (a suffix on an 8-character read) once hung the whole batch it came with."""
+    visits, gate, _, _, _ = world
+    invite(visits)
+    odd = [
+        Presented(f"cam{i}", "gate-main", "in", plate=p)
+        for i, p in enumerate(["浙B66666警", "浙A1234应急", "使01400X", "WJ浙1234"])
+    ]
+    innocent = Presented("cam9", "gate-main", "in", plate="浙A10315")
+
+    async def together() -> list[dict[str, Any] | BaseException]:
+        decisions = [gate.queue.decide(p) for p in [*odd, innocent]]
+        return await asyncio.wait_for(asyncio.gather(*decisions, return_exceptions=True), 10)
+
+    *strange, car = asyncio.run(together())
+    assert car["decision"] == "allow"  # type: ignore[index]
+    for answer in strange:
+        assert answer["decision"] in ("deny", "review"), answer  # type: ignore[index]
+    with pytest.raises(Invalid, match="7 characters"):
+        visits.register(
+            HOST,
+            purpose="x",
+            start=NOW,
+            end=NOW + timedelta(hours=1),
+            visitors=[VisitorIn("王小明", "13800000000", "", "", "浙B66666警")],
+        )
+
+
+def test_a_visitor_car_enters_no_more_often_than_its_pass_allows(world) -> None:  # type: ignore[no-untyped-def]
+    visits, gate, _, _, _ = world
+    invite(visits, entries=2)
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(gate.decide("cam-1", "gate-main", "in", plate="浙A10315")["reason"])
+        gate.decide("cam-2", "gate-main", "out", plate="浙A10315")
+    assert outcomes == ["visitor car", "visitor car", "no entries left for this car"]
+
+
+def test_big_visits_wait_for_someone_other_than_the_host(world, demo_site: Site) -> None:  # type: ignore[no-untyped-def]
+    visits, _, _, _, _ = world
+    crowd = [VisitorIn(f"访客{i}", "", "", "", "") for i in range(12)]  # over 10: approval
+
+    def big(host: Principal) -> dict[str, Any]:
+        return visits.register(
+            host, purpose="会议", start=NOW, end=NOW + timedelta(hours=2), visitors=crowd
+        )
+
+    leader = Principal("leader", frozenset({Role.STAFF}), "u-office")  # u-office's approver
+    own = big(leader)
+    assert own["status"] == "invited"
+    with pytest.raises(Forbidden, match="own"):
+        visits.decide(leader, own["id"], True)
+    # a unit without approvers: the big visit waits for security, it is not waved through
+    edu = big(OTHER)
+    assert edu["status"] == "invited"
+    with pytest.raises(Forbidden):
+        visits.decide(OTHER, edu["id"], True)
+    assert visits.decide(GUARD, edu["id"], True)["status"] == "approved"
+    # where the unit has an approver, security does not decide for it
+    with pytest.raises(Forbidden):
+        visits.decide(GUARD, big(HOST)["id"], True)

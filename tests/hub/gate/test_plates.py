@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.services.gate.plates import PlateError, match, normalise, parse, shape
+from hub.services.gate.plates import (
+    PROVINCES,
+    SUFFIXES,
+    PlateError,
+    match,
+    normalise,
+    parse,
+    shape,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +69,51 @@ def test_any_text_gives_a_plate_or_a_plate_error(text: str) -> None:
         return
     assert plate == normalise(plate)
     assert shape(plate)[0] == plate[0]
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "浙A12345",  # ordinary
+        "浙AD12345",  # new energy, D first
+        "浙A12345F",  # new energy, F last
+        "浙A1234警",  # police
+        "浙A1234学",  # driving school
+        "浙A1234挂",  # trailer
+        "沪A1234领",  # consulate
+        "粤Z1234港",  # Hong Kong car
+        "粤Z1234澳",  # Macau car
+        "浙A1234应急",  # emergency
+        "使014001",  # embassy
+        "WJ浙12345",  # armed police
+        "KA12345",  # military
+        "VA12345",
+    ],
+)
+def test_every_plate_form_reads_as_itself(plate: str) -> None:
+    assert parse(plate) == (plate, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["浙B66666警", "浙A12345学", "使01400", "使01400A", "WJ浙1234", "KA1234", "浙A123应急", "应急"],
+)
+def test_special_plates_of_the_wrong_length_are_refused_not_crashed_on(text: str) -> None:
+    with pytest.raises(PlateError):
+        parse(text)
+
+
+PLATE_ALPHABET = (
+    "".join(sorted(PROVINCES | SUFFIXES)) + "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789使应急WJ·- "
+)
+
+
+@given(st.text(alphabet=PLATE_ALPHABET, max_size=12))
+def test_any_plate_like_text_gives_a_plate_or_a_plate_error(text: str) -> None:
+    try:
+        plate, _ = parse(text)
+    except PlateError:
+        match(text, ["浙A12345"])  # matching a read never fails either
+        return
+    assert parse(plate)[0] == plate  # a plate reads as itself
+    assert match(text, [plate]).exact == plate
