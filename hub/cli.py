@@ -168,7 +168,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     settings = _settings(**overrides)
     _logging(settings.log_level)
     site = with_free_ports(_site(DEMO_SITE))
-    osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings)}"
+    osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings, site)}"
     click.echo("preparing the demo's energy history (the first start takes a few seconds)")
     counters = asyncio.run(_demo_history(settings, site))
     hub = Hub(settings, site, factories=(demo_simulators(osmand_url, counters), adapter_components))
@@ -223,14 +223,18 @@ async def _demo_history(settings: Settings, site: Site) -> dict[str, float]:
         await store.close()
 
 
-def _demo_tracker_key(settings: Settings) -> str:
-    """A fresh device key for the demo's simulated trackers (the last run's is revoked)."""
+def _demo_tracker_key(settings: Settings, site: Site) -> str:
+    """A fresh device key for the demo's simulated trackers, bound to its cars' trackers
+    (the last run's is revoked)."""
     identity = _identity(None, settings)
     for key in identity.list_api_keys():
         if key["name"].startswith("demo-trackers") and not key["revoked"]:
             identity.revoke_api_key(key["id"], actor="demo")
     raw, _ = identity.create_api_key(
-        f"demo-trackers-{secrets.token_hex(3)}", Role.DEVICE, actor="demo"
+        f"demo-trackers-{secrets.token_hex(3)}",
+        Role.DEVICE,
+        actor="demo",
+        trackers=[v.tracker for v in site.vehicles if v.tracker],
     )
     return str(raw)
 
@@ -396,11 +400,19 @@ def key() -> None:
     ),
 )
 @click.option("--unit", "work_unit", default=None, help="Work unit id.")
-def key_add(name: str, role: str, work_unit: str | None) -> None:
+@click.option(
+    "--tracker",
+    "trackers",
+    multiple=True,
+    help="A tracker this device key reports for (its id as it sends it); repeat for more.",
+)
+def key_add(name: str, role: str, work_unit: str | None, trackers: tuple[str, ...]) -> None:
     """Create an API key and print it (it is shown only once)."""
     identity = _identity(None)
     try:
-        raw, _ = identity.create_api_key(name, Role(role), actor="cli", work_unit=work_unit)
+        raw, _ = identity.create_api_key(
+            name, Role(role), actor="cli", work_unit=work_unit, trackers=trackers
+        )
     except HubError as err:
         raise click.ClickException(str(err)) from err
     click.echo(raw)

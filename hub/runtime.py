@@ -30,7 +30,7 @@ from adapters.modbus import ModbusAdapter
 from adapters.modbus import site_hook as modbus_site_hook
 from adapters.mqtt import ClusterRelay, MqttIngest, MqttOptions, MqttSender
 from adapters.mqtt.relay import KINDS as RELAYED_KINDS
-from hub.api import create_app
+from hub.api import create_app, redact
 from hub.context import HubContext
 from hub.domain import (
     AlarmEvent,
@@ -605,6 +605,7 @@ class Hub:
             ws="websockets-sansio",
             proxy_headers=True,
         )
+        redact.install()  # after uvicorn's Config, which configures its loggers
         server = uvicorn.Server(config)
         if on_ready is None:
             await server.serve()

@@ -114,6 +114,17 @@ class WsAuth:
 
     principal: Principal | None
     error: HubError | None
+    bearer: str | None = None
+    api_key: str | None = None
+
+    async def still_valid(self, ctx: HubContext, roles: frozenset[Role]) -> bool:
+        """Whether the credential the socket opened with still admits its holder (revoked,
+        deactivated, expired or stripped of the role: no)."""
+        try:
+            principal = await run_in_threadpool(authenticate, ctx, self.bearer, self.api_key)
+        except HubError:
+            return False
+        return principal.has_any(roles)
 
 
 class WsGuard:
@@ -134,7 +145,7 @@ class WsGuard:
             return WsAuth(None, err)
         if not principal.has_any(self.roles):
             return WsAuth(None, Forbidden("your role may not do this"))
-        return WsAuth(principal, None)
+        return WsAuth(principal, None, bearer, api_key)
 
 
 def recent(

@@ -59,6 +59,9 @@ class UserPublic(BaseModel):
     email: str | None = None
 
 
+TrackerId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class ApiKeyCreate(In):
     """A new machine credential."""
 
@@ -66,6 +69,10 @@ class ApiKeyCreate(In):
     role: Role
     work_unit: str | None = None
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    # a device key's trackers (their ids as they report): it may send positions for no other
+    trackers: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)
+    ] = []
 
 
 class ApiKeyPublic(BaseModel):
@@ -81,6 +88,7 @@ class ApiKeyPublic(BaseModel):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked: bool
+    trackers: list[str] = []
 
 
 class ApiKeyCreated(ApiKeyPublic):

@@ -42,6 +42,12 @@ class Principal:
     roles: frozenset[Role]
     work_unit: str | None = None
     kind: str = "user"  # "user" or "api_key"
+    # the trackers a device key may report for (device ids as they send them); empty: none
+    trackers: frozenset[str] = frozenset()
+
+    def may_report_for(self, device: str) -> bool:
+        """Whether this principal may send a tracker's positions (administrators: any)."""
+        return Role.ADMIN in self.roles or device in self.trackers
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         """Whether this principal holds at least one of `roles`."""

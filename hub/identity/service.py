@@ -74,6 +74,8 @@ class IdentityService:
         # a second costs one lookup per `remember_s`, not one per call
         self.remember_s = remember_s
         self._recent: dict[bytes, tuple[Principal, float]] = {}
+        # counts changes to users and keys made here: open connections re-check on a change
+        self.generation = 0
 
     # -- remembered credentials -----------------------------------------------------------
 
@@ -104,6 +106,7 @@ class IdentityService:
     def forget_credentials(self) -> None:
         """Forget every remembered credential (after a change to users or keys)."""
         self._recent.clear()
+        self.generation += 1
 
     # -- users ----------------------------------------------------------------------------
 
@@ -300,9 +303,14 @@ class IdentityService:
         actor: str,
         work_unit: str | None = None,
         expires_in: timedelta | None = None,
+        trackers: Iterable[str] = (),
     ) -> tuple[str, dict[str, Any]]:
-        """A new key (returned once, in full) and its public description."""
+        """A new key (returned once, in full) and its public description; a device key
+        reports positions only for `trackers` (device ids as the trackers send them)."""
         role = Role(role)
+        bound = sorted({t.strip() for t in trackers if t.strip()})
+        if bound and role != Role.DEVICE:
+            raise Invalid("only device keys are bound to trackers", field="trackers")
         if role not in MACHINE_ROLES:
             allowed = ", ".join(sorted(MACHINE_ROLES))
             raise Invalid(f"API keys take a machine role ({allowed})", field="role")
@@ -320,9 +328,10 @@ class IdentityService:
                 work_unit=work_unit,
                 created_by=actor,
                 expires_at=expires,
+                trackers=bound or None,
             )
             s.add(key)
-            audit(s, actor, "api_key.create", name, role=role.value)
+            audit(s, actor, "api_key.create", name, role=role.value, trackers=bound)
             s.flush()
             return minted.key, _key_view(key)
 
@@ -358,7 +367,11 @@ class IdentityService:
             if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
                 key.last_used_at = now  # coarse, so a busy terminal doesn't write every call
             principal = Principal(
-                f"key:{key.name}", frozenset({Role(key.role)}), key.work_unit, "api_key"
+                f"key:{key.name}",
+                frozenset({Role(key.role)}),
+                key.work_unit,
+                "api_key",
+                frozenset(key.trackers or ()),
             )
             expires = key.expires_at
         self._remember(raw, principal, expires)
@@ -377,4 +390,5 @@ def _key_view(key: ApiKey) -> dict[str, Any]:
         "expires_at": key.expires_at,
         "last_used_at": key.last_used_at,
         "revoked": key.revoked_at is not None,
+        "trackers": list(key.trackers or []),
     }

@@ -173,7 +173,9 @@ def test_a_car_leaving_the_district_raises_a_geofence_alarm(demo) -> None:  # ty
     hub, client = demo
     hub.ctx.identity.ensure_user("guard", PASSWORD, [Role.SECURITY])
     security = token(client, "guard")
-    key = hub.ctx.identity.create_api_key("car-3-tracker", Role.DEVICE, actor="test")[0]
+    key = hub.ctx.identity.create_api_key(
+        "car-3-tracker", Role.DEVICE, actor="test", trackers=["860000000000003"]
+    )[0]
     now = int(time.time())
     with client.websocket_connect(f"/ws?token={security['Authorization'][7:]}") as ws:
         assert ws.receive_json()["type"] == "snapshot"
@@ -195,6 +197,12 @@ def test_a_car_leaving_the_district_raises_a_geofence_alarm(demo) -> None:  # ty
             assert r.status_code == 200, r.text
         msg = next_alarm_message(ws, "car-3")
     assert (msg["alarm_type"], msg["state"]) == ("geofence_exit", "ACTIVE_UNACK")
+    # the car's key speaks for its tracker only: it cannot move a guard's phone
+    moved = client.get(
+        "/api/osmand",
+        params={"key": key, "id": "g1/phone", "lat": 30.26, "lon": 120.13, "timestamp": now},
+    )
+    assert (moved.status_code, moved.text) == (403, "not_your_tracker")
     alarms = alarms_of(client, security, type="geofence_exit")
     assert [(a["originator"], a["state"]) for a in alarms] == [("car-3", "ACTIVE_UNACK")]
     rules = client.get("/api/rules", headers=security).json()

@@ -23,6 +23,9 @@ router = APIRouter(prefix="/api", tags=["booking"])
 
 Person = Annotated[Principal, allow(PEOPLE)]
 Viewer = Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]
+# the room's rotating check-in code is for the door's display only: a person who could read
+# it could sign in from anywhere, defeating no-show release and the HVAC setback
+DoorDisplay = Annotated[Principal, allow(Role.DISPLAY, Role.ADMIN)]
 Manager = Annotated[Principal, allow(Role.ADMIN, Role.DISPATCHER, Role.MANAGER)]
 ICS = "text/calendar; charset=utf-8"
 
@@ -222,7 +225,7 @@ def attendance(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
 
 
 @router.get("/rooms/{room_id}/door", summary="What the room's door display shows")
-def door(ctx: Ctx, room_id: str, request: Request, _: Viewer) -> dict[str, Any]:
+def door(ctx: Ctx, room_id: str, request: Request, _: DoorDisplay) -> dict[str, Any]:
     """The meeting now and next, and the check-in code (with its QR code as an SVG data
     URL), which changes every `HUB_BOOKING__QR_STEP_S` seconds."""
     base = ctx.settings.public_url or str(request.base_url).rstrip("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
@@ -13,6 +14,10 @@ from hub.api.errors import problem
 from hub.identity.roles import VIEWERS
 
 router = APIRouter(tags=["live"])
+
+WATCH_S = 0.5  # how often a socket looks for a change to users or keys made here
+RECHECK_S = 5.0  # how often it asks the database anyway (changes made by other workers)
+WS_REVOKED = 4401  # close code: the credential no longer admits its holder (docs/api.md)
 
 
 @router.websocket("/ws")
@@ -29,7 +34,8 @@ async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIE
             problem(status, "Unauthorized" if status == 401 else "Forbidden", str(err))
         )
         return
-    live_hub = websocket.app.state.ctx.live
+    ctx = websocket.app.state.ctx
+    live_hub = ctx.live
     await websocket.accept()
     client, snapshot = live_hub.connect(auth.principal.name)
     try:
@@ -40,9 +46,24 @@ async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIE
             while True:
                 await websocket.receive_text()
 
+        async def watch_credential() -> None:
+            # A revoked token or a deactivated user must not keep the feed: re-check at once
+            # after a change made through this hub, and every RECHECK_S for other workers'.
+            identity = ctx.identity
+            seen, last = identity.generation, time.monotonic()
+            while True:
+                await asyncio.sleep(WATCH_S)
+                if identity.generation == seen and time.monotonic() - last < RECHECK_S:
+                    continue
+                seen, last = identity.generation, time.monotonic()
+                if not await auth.still_valid(ctx, VIEWERS):
+                    await websocket.close(code=WS_REVOKED, reason="credential revoked")
+                    return
+
         tasks = [
             asyncio.create_task(client.pump(websocket.send_text)),
             asyncio.create_task(drain_incoming()),
+            asyncio.create_task(watch_credential()),
         ]
         _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:

@@ -62,7 +62,7 @@ OSMAND = "Traccar OsmAnd protocol (trackers, Traccar Client)"
 async def osmand(
     ctx: Ctx,
     request: Request,
-    _: Annotated[Principal, allow(Role.DEVICE, Role.ADMIN, query_key=True)],
+    who: Annotated[Principal, allow(Role.DEVICE, Role.ADMIN, query_key=True)],
 ) -> PlainTextResponse:
     """Set the tracker's server URL to `https://<hub>/api/osmand?key=<device API key>`.
 
@@ -92,6 +92,12 @@ async def osmand(
         reason = getattr(err, "reason", "bad_request")
         ctx.pipeline.reject("osmand", reason)
         return PlainTextResponse(reason, status_code=400)
+    # a key speaks for the trackers it was bound to, and no other (a stolen tracker's key
+    # must not move a guard)
+    foreign = [e for e in events if not who.may_report_for(getattr(e, "subject_id", ""))]
+    if foreign:
+        ctx.pipeline.reject("osmand", "not_your_tracker")
+        return PlainTextResponse("not_your_tracker", status_code=403)
     verdicts = await ctx.pipeline.publish_many("osmand", events)
     refused = [v.reason for v in verdicts if not v]
     if refused:

@@ -76,7 +76,12 @@ def create_api_key(ctx: Ctx, body: ApiKeyCreate, admin: Admin) -> ApiKeyCreated:
     """A new key for a gate terminal, tracker or display; the key is shown only now."""
     expires = timedelta(days=body.expires_in_days) if body.expires_in_days else None
     key, view = ctx.identity.create_api_key(
-        body.name, body.role, actor=admin.name, work_unit=body.work_unit, expires_in=expires
+        body.name,
+        body.role,
+        actor=admin.name,
+        work_unit=body.work_unit,
+        expires_in=expires,
+        trackers=body.trackers,
     )
     return ApiKeyCreated.model_validate({**view, "key": key})
 

@@ -36,6 +36,10 @@ class RequestCreate(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+# Yuan: a finite amount (NaN or infinity would make a trip's cost null in the settlement)
+Amount = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
 class Decision(BaseModel):
     """An approver's note."""
 
@@ -59,7 +63,7 @@ class OdometerBody(BaseModel):
 class ReturnBody(OdometerBody):
     """The odometer at return, and what the trip cost besides the kilometres (yuan)."""
 
-    extras: dict[Literal["tolls", "parking", "fuel", "other"], float] = Field(default_factory=dict)
+    extras: dict[Literal["tolls", "parking", "fuel", "other"], Amount] = Field(default_factory=dict)
 
 
 @router.post("/vehicle-requests", summary="Ask for an official car", status_code=201)

@@ -337,7 +337,7 @@ class VehicleBookings:
         """The car is back: kilometres from its GPS track (jumps left out) beside the
         odometer's, and the trip's cost."""
         extras = {k: float(v) for k, v in (extras or {}).items()}
-        if set(extras) - set(EXTRAS) or any(v < 0 for v in extras.values()):
+        if set(extras) - set(EXTRAS) or not all(0 <= v < 1e9 for v in extras.values()):
             raise Invalid(f"extras are amounts of {', '.join(EXTRAS)}", field="extras")
         with self._db.session() as s:
             r = self._get(s, request_id, who)

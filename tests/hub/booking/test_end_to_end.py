@@ -74,6 +74,7 @@ def compound(
             ("colleague", "u-office", [Role.STAFF]),
             ("dispatcher", "u-logistics", [Role.DISPATCHER]),
             ("driver1", "u-logistics", [Role.STAFF]),
+            ("door-101", "u-logistics", [Role.DISPLAY]),
         ):
             hub.ctx.identity.ensure_user(name, PASSWORD, roles, work_unit=unit)
         yield hub, client
@@ -156,7 +157,9 @@ def test_a_recurring_meeting_heats_checks_in_and_a_no_show_is_released_and_set_b
 
     # 09:15: the door shows a code; an old one (a photo of the door) is refused
     clock.set(first - timedelta(minutes=5))
-    door = client.get("/api/rooms/r-101/door", headers=staff).json()
+    # the code is for the door's display: staff cannot read it and check in from their desk
+    assert client.get("/api/rooms/r-101/door", headers=staff).status_code == 403
+    door = client.get("/api/rooms/r-101/door", headers=auth(client, "door-101")).json()
     assert door["now"]["id"] == meetings[0]
     assert door["qr"].startswith("data:image/svg+xml;base64,")
     assert f"code={door['code']}" in door["checkin_url"]
@@ -304,7 +307,9 @@ def test_a_car_is_requested_approved_dispatched_driven_returned_and_settled(
         12.0,
         "car",
     )
-    key = hub.ctx.identity.create_api_key("test-tracker", Role.DEVICE, actor="test")[0]
+    key = hub.ctx.identity.create_api_key(
+        "test-tracker", Role.DEVICE, actor="test", trackers=[tracker]
+    )[0]
     sent = []
     for i in range(97):
         lat, lon, _, _ = walker.at()
