@@ -322,6 +322,28 @@ def user_add(
     click.echo(f"created user {view.username} with roles {', '.join(view.roles)}")
 
 
+@user.command("unlock")
+@click.argument("username", required=False)
+@click.option("--address", default=None, help="Lift a client address's lock instead.")
+def user_unlock(username: str | None, address: str | None) -> None:
+    """Lift a sign-in lock (an account's, or with --address a client address's)."""
+    if bool(username) == bool(address):
+        raise click.UsageError("name a user or give --address")
+    identity = _identity(None)
+    keys = [f"addr:{address}", f"cred:{address}"] if address else [f"account:{username}".lower()]
+    lifted = [k for k in keys if identity.lift_lock(k, actor="cli")]
+    click.echo(f"lifted {', '.join(lifted)}" if lifted else "nothing was locked")
+
+
+@user.command("locks")
+def user_locks() -> None:
+    """Accounts and addresses with failed sign-ins now (locked ones with their end)."""
+    for row in _identity(None).throttle.locks():
+        until = row["blocked_until"]
+        state = f"waits until {until:%Y-%m-%d %H:%M:%S}Z" if until else "free"
+        click.echo(f"{row['key']}\t{row['failures']} failures\t{state}")
+
+
 @main.group()
 def bacnet() -> None:
     """BACnet/IP tools."""

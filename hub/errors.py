@@ -54,3 +54,14 @@ class Unavailable(HubError):
 
     status = 503
     title = "Unavailable"
+
+
+class TooManyAttempts(HubError):
+    """Too many failed attempts from this account or address: wait `retry_after` seconds."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

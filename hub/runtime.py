@@ -47,6 +47,7 @@ from hub.domain import (
 )
 from hub.errors import Invalid
 from hub.identity import IdentityService
+from hub.identity.throttle import OnLock
 from hub.leadership import Leadership, WhileLeading
 from hub.live import LiveHub, to_message
 from hub.location import LocationStage
@@ -241,6 +242,30 @@ def alarm_policies(site: Site) -> dict[str, AlarmPolicy]:
     }
 
 
+AUTH_RULE = "auth"  # the rule id of sign-in alarms
+
+
+def sign_in_alarm(alarms: AlarmService) -> OnLock:
+    """What a sign-in lock does: an alarm for the security room (one active per account or
+    address, its occurrences counting further locks)."""
+
+    def raise_(key: str, failures: int, until: datetime) -> None:
+        kind, _, who = key.partition(":")
+        what = {"account": "账号", "addr": "地址", "cred": "密钥猜测 地址"}.get(kind, kind)
+        alarms.raise_alarm(
+            rule=AUTH_RULE,
+            originator=key,
+            type="sign_in_locked",
+            severity="major",
+            message=f"{what} {who}: {failures} failed sign-ins, locked until "
+            f"{until.isoformat(timespec='seconds')}",
+            ticket=False,
+            now=datetime.now(UTC),
+        )
+
+    return raise_
+
+
 class HubRules:
     """The rules as the API sees them: the running engine, and dry runs of rule files over
     what was recorded: readings and positions (telemetry store), device statuses and badge
@@ -342,6 +367,7 @@ class Hub:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         alarms = AlarmService(db, notify=self._announce, policies=alarm_policies(site))
+        identity.throttle.on_lock = sign_in_alarm(alarms)
         journal = EventJournal(db)
         tickets = TicketService(
             db,
@@ -435,6 +461,7 @@ class Hub:
         routes = {r.id: list(getattr(r, "notify", [])) for r in site.rules}
         routes.setdefault("ticket-sla", ["role:dispatcher"])  # overdue repairs
         routes.setdefault("gate", ["role:security"])  # refusals repeating, visitors overstaying
+        routes.setdefault(AUTH_RULE, ["role:security"])  # sign-ins locked after many failures
         alarm_out = None
         if settings.notify.mqtt_topic:
             alarm_out = MqttSender(

@@ -58,6 +58,27 @@ When = Annotated[AwareDatetime, AfterValidator(_plausible)]
 Day = Annotated[_date, AfterValidator(_plausible)]
 
 
+def client_of(request: Request | WebSocket) -> str:
+    """The client's address (the proxy's X-Forwarded-For where uvicorn trusts it)."""
+    return request.client.host if request.client else ""
+
+
+def guarded_authenticate(
+    ctx: HubContext, bearer: str | None, api_key: str | None, client: str
+) -> Principal:
+    """`authenticate`, with wrong API keys counted per address and an address that guessed
+    too often refused (429) before the lookup."""
+    key = api_key or (bearer if bearer and bearer.startswith("dyh_") else None)
+    if key:
+        ctx.identity.check_guess(client)
+    try:
+        return authenticate(ctx, bearer, api_key)
+    except Unauthorized:
+        if key:
+            ctx.identity.guessed(client, "api_key")
+        raise
+
+
 def authenticate(ctx: HubContext, bearer: str | None, api_key: str | None) -> Principal:
     """The principal of a bearer token or API key (a bearer token that looks like a key works)."""
     if api_key:
@@ -93,7 +114,8 @@ class RoleGuard:
         # a credential seen moments ago costs no database round trip (nor a thread hop)
         principal = ctx.identity.remembered(credential) if credential else None
         if principal is None:
-            principal = await run_in_threadpool(authenticate, ctx, bearer, api_key)
+            client = client_of(request)
+            principal = await run_in_threadpool(guarded_authenticate, ctx, bearer, api_key, client)
         if not principal.has_any(self.roles):
             raise Forbidden("your role may not do this")
         request.state.principal = principal
@@ -140,7 +162,9 @@ class WsGuard:
         bearer = header[7:] if header.lower().startswith("bearer ") else token
         api_key = websocket.headers.get("x-api-key")
         try:
-            principal = await run_in_threadpool(authenticate, ctx, bearer, api_key)
+            principal = await run_in_threadpool(
+                guarded_authenticate, ctx, bearer, api_key, client_of(websocket)
+            )
         except HubError as err:
             return WsAuth(None, err)
         if not principal.has_any(self.roles):

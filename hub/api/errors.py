@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.errors import HubError, Invalid
+from hub.errors import HubError, Invalid, TooManyAttempts, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, err: HubError) -> JSONResponse:
         extra: dict[str, Any] = {}
+        headers: dict[str, str] = {}
         if isinstance(err, Invalid) and err.field:
             extra["errors"] = [{"field": err.field, "message": str(err)}]
-        return problem(err.status, err.title, str(err), **extra)
+        if isinstance(err, TooManyAttempts):
+            headers["Retry-After"] = str(err.retry_after)
+        elif isinstance(err, Unavailable):
+            headers["Retry-After"] = "5"
+        return problem(err.status, err.title, str(err), headers=headers or None, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, err: RequestValidationError) -> JSONResponse:

@@ -140,3 +140,13 @@ class CommandPublic(BaseModel):
     ok: bool
     value: float | None
     detail: str
+
+
+class SignInLockPublic(BaseModel):
+    """Failed sign-ins of an account or address in the window, and its wait if any."""
+
+    key: str
+    failures: int
+    last_failure: datetime
+    blocked_until: datetime | None
+    locks: int

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from hub.errors import Conflict, Invalid, NotFound, Unauthorized
+from hub.errors import Conflict, Invalid, NotFound, Unauthorized, Unavailable
 from hub.identity import passwords, tokens
 from hub.identity.roles import MACHINE_ROLES, Principal, Role
+from hub.identity.throttle import Throttle
 from hub.storage.audit import record as audit
 from hub.storage.db import Database
 from hub.storage.models import ApiKey, User, UserRole
@@ -50,6 +53,7 @@ def _view(user: User) -> UserView:
 
 FEED_TTL = timedelta(days=365)
 REMEMBER_MAX = 10_000  # credentials remembered at once (a compound has a few hundred)
+HASH_WAIT_S = 10.0  # how long a sign-in waits for a hashing slot before a 503
 
 
 class IdentityService:
@@ -64,8 +68,12 @@ class IdentityService:
         display_ttl: timedelta = timedelta(days=365),
         known_units: Iterable[str] | None = None,
         remember_s: float = 5.0,
+        throttle: Throttle | None = None,
+        hash_slots: int = 2,
     ) -> None:
         self._db = db
+        self.throttle = throttle or Throttle(db)
+        self._hash_slots = threading.BoundedSemaphore(hash_slots)
         self._secret = secret
         self.access_ttl = access_ttl
         self.display_ttl = display_ttl
@@ -232,21 +240,77 @@ class IdentityService:
 
     # -- sign-in --------------------------------------------------------------------------
 
-    def login(self, username: str, password: str, *, purpose: str = "access") -> str:
-        """A bearer token for the right password; the same error for every failure."""
+    def login(
+        self, username: str, password: str, *, purpose: str = "access", client: str = ""
+    ) -> str:
+        """A bearer token for the right password; the same error for every failure.
+
+        Failures are counted per account and per client address (`client`): past a few,
+        each attempt must wait longer, then the account or address is locked for a while
+        (TooManyAttempts, before any hashing); every failure and lock is audited.
+        """
+        keys = [f"account:{username.strip().lower()[:150]}"]
+        if client:
+            keys.append(f"addr:{client}")
+        self.throttle.check(keys)
+        token = None
         with self._db.session() as s:
             user = s.scalar(select(User).where(User.username == username))
-            ok = passwords.verify_password(user.password_hash if user else None, password)
-            if user is None or not ok or not user.active:
-                raise Unauthorized("wrong username or password")
-            if purpose == "display" and Role.DISPLAY not in user.role_names:
-                raise Unauthorized("display tokens are for display accounts")
-            if passwords.needs_rehash(user.password_hash):
-                user.password_hash = passwords.hash_password(password)
-            ttl = self.display_ttl if purpose == "display" else self.access_ttl
-            return tokens.issue_token(
-                self._secret, user.username, user.token_version, ttl, purpose=purpose
-            )
+            with self._hashing():
+                ok = passwords.verify_password(user.password_hash if user else None, password)
+            if user is not None and ok and user.active:
+                if purpose == "display" and Role.DISPLAY not in user.role_names:
+                    raise Unauthorized("display tokens are for display accounts")
+                if passwords.needs_rehash(user.password_hash):
+                    with self._hashing():
+                        user.password_hash = passwords.hash_password(password)
+                ttl = self.display_ttl if purpose == "display" else self.access_ttl
+                token = tokens.issue_token(
+                    self._secret, user.username, user.token_version, ttl, purpose=purpose
+                )
+        if token is None:
+            self._failed(keys, "auth.fail", username[:120], client=client)
+            raise Unauthorized("wrong username or password")
+        self.throttle.succeeded(keys[:1])
+        return token
+
+    def _failed(self, keys: list[str], action: str, target: str, **detail: str) -> None:
+        """Count a failed attempt against `keys` and audit it (outside the failed request's
+        transaction, which is rolled back)."""
+        locked = self.throttle.failed(keys)
+        with self._db.session() as s:
+            audit(s, "anonymous", action, target, **detail)
+            for key, failures in locked:
+                audit(s, "system", "auth.lock", key, failures=failures)
+
+    def lift_lock(self, key: str, *, actor: str) -> bool:
+        """Lift a sign-in lock ("account:NAME", "addr:IP", "cred:IP"); audited."""
+        lifted = self.throttle.lift(key)
+        if lifted:
+            with self._db.session() as s:
+                audit(s, actor, "auth.unlock", key)
+        return lifted
+
+    def check_guess(self, client: str) -> None:
+        """TooManyAttempts when this address has guessed at keys or tokens too often."""
+        if client:
+            self.throttle.check([f"cred:{client}"])
+
+    def guessed(self, client: str, what: str) -> None:
+        """Count a wrong API key or feed token presented from `client`."""
+        if client:
+            self._failed([f"cred:{client}"], "auth.bad_credential", what, client=client)
+
+    @contextlib.contextmanager
+    def _hashing(self) -> Iterator[None]:
+        # Argon2 takes 64 MiB and ~50 ms a hash: a crowd of sign-ins (or an attacker's)
+        # waits for a slot instead of taking the memory and the cores from the gate.
+        if not self._hash_slots.acquire(timeout=HASH_WAIT_S):
+            raise Unavailable("the hub is busy signing people in: try again in a moment")
+        try:
+            yield
+        finally:
+            self._hash_slots.release()
 
     def principal_from_token(self, token: str) -> Principal:
         """Who a bearer token speaks for; Unauthorized if invalid, expired or revoked."""
@@ -278,8 +342,17 @@ class IdentityService:
                 self._secret, user.username, user.token_version, FEED_TTL, purpose="feed"
             )
 
-    def feed_user(self, token: str) -> Principal:
-        """Who a calendar feed token belongs to; Unauthorized unless it is a valid feed token."""
+    def feed_user(self, token: str, client: str = "") -> Principal:
+        """Who a calendar feed token belongs to; Unauthorized unless it is a valid feed token
+        (wrong ones counted against `client`, which may then wait: TooManyAttempts)."""
+        self.check_guess(client)
+        try:
+            return self._feed_user(token)
+        except Unauthorized:
+            self.guessed(client, "feed_token")
+            raise
+
+    def _feed_user(self, token: str) -> Principal:
         try:
             claims = tokens.read_token(self._secret, token)
         except tokens.TokenError as err:

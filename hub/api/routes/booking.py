@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, need, recent
+from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, client_of, need, recent
 from hub.api.qr import qr_data_url
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -255,9 +255,9 @@ def feed_token(ctx: Ctx, who: Person, request: Request) -> dict[str, Any]:
 
 
 @router.get("/calendars/me.ics", openapi_extra=PUBLIC, summary="Your meetings (iCalendar feed)")
-def my_feed(ctx: Ctx, token: Annotated[str, Query(max_length=2000)]) -> Response:
+def my_feed(ctx: Ctx, request: Request, token: Annotated[str, Query(max_length=2000)]) -> Response:
     """Authenticated by the feed token in the URL (calendar apps can't send headers)."""
-    who = ctx.identity.feed_user(token)
+    who = ctx.identity.feed_user(token, client_of(request))
     return Response(person_feed(rooms_of(ctx), who.name), media_type=ICS)
 
 
@@ -267,8 +267,8 @@ def my_feed(ctx: Ctx, token: Annotated[str, Query(max_length=2000)]) -> Response
     summary="A room's meetings (iCalendar feed)",
 )
 def room_calendar(
-    ctx: Ctx, room_id: str, token: Annotated[str, Query(max_length=2000)]
+    ctx: Ctx, request: Request, room_id: str, token: Annotated[str, Query(max_length=2000)]
 ) -> Response:
     """Authenticated by a feed token in the URL."""
-    ctx.identity.feed_user(token)
+    ctx.identity.feed_user(token, client_of(request))
     return Response(room_feed(rooms_of(ctx), room_id), media_type=ICS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from hub.api.deps import Ctx, RowId, allow
 from hub.api.schemas import (
@@ -13,9 +13,11 @@ from hub.api.schemas import (
     ApiKeyCreated,
     ApiKeyPublic,
     AuditPublic,
+    SignInLockPublic,
     UserCreate,
     UserPublic,
 )
+from hub.errors import NotFound
 from hub.identity.roles import Principal, Role
 from hub.storage import audit
 
@@ -90,6 +92,20 @@ def create_api_key(ctx: Ctx, body: ApiKeyCreate, admin: Admin) -> ApiKeyCreated:
 def revoke_api_key(ctx: Ctx, key_id: RowId, admin: Admin) -> ApiKeyPublic:
     """Revoke a key; it stops working at once."""
     return ApiKeyPublic.model_validate(ctx.identity.revoke_api_key(key_id, actor=admin.name))
+
+
+@router.get("/sign-in-locks", summary="Accounts and addresses failing to sign in")
+def sign_in_locks(ctx: Ctx, _: Admin) -> list[SignInLockPublic]:
+    """Keys ("account:NAME", "addr:IP", "cred:IP") with failures in the window, worst first;
+    `blocked_until` is set while they must wait."""
+    return [SignInLockPublic.model_validate(r) for r in ctx.identity.throttle.locks()]
+
+
+@router.delete("/sign-in-locks/{key}", status_code=204, summary="Lift a sign-in lock")
+def lift_sign_in_lock(ctx: Ctx, key: Annotated[str, Path(max_length=200)], admin: Admin) -> None:
+    """Forget the key's failures; it may sign in again at once (audited)."""
+    if not ctx.identity.lift_lock(key, actor=admin.name):
+        raise NotFound(f"no failed sign-ins for {key!r}")
 
 
 @router.get("/audit", summary="The audit trail, newest first")

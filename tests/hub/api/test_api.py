@@ -240,7 +240,7 @@ def test_trackers_post_osmand_fixes_that_become_positions_and_tracks(
 ) -> None:
     r = client.post(
         "/api/api-keys",
-        json={"name": "car-tracker-1", "role": "device"},
+        json={"name": "car-tracker-1", "role": "device", "trackers": ["860000000000001", "999"]},
         headers=auth(tokens[Role.ADMIN]),
     )
     key = r.json()["key"]

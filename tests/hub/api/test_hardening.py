@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from hub.identity import Role
@@ -62,6 +63,12 @@ def test_a_trip_costs_nothing_that_is_not_a_number(
         assert r.status_code == 422, (extras, r.text)
 
 
+def drain(ws: WebSocketTestSession) -> None:
+    """Read frames until the socket closes."""
+    while True:
+        ws.receive_json()
+
+
 @pytest.mark.timeout(60)
 def test_a_deactivated_users_open_feed_is_closed(
     hub: Hub, client: TestClient, tokens: dict[Role, str]
@@ -74,9 +81,7 @@ def test_a_deactivated_users_open_feed_is_closed(
         r = client.post("/api/users/night-guard/deactivate", headers=admin)
         assert r.status_code == 200, r.text
         with pytest.raises(WebSocketDisconnect) as closed:
-            while True:  # deltas may still arrive until the check closes the socket
-                ws.receive_json()
+            drain(ws)  # deltas may still arrive until the check closes the socket
         assert closed.value.code == 4401
-    with pytest.raises(WebSocketDisconnect):  # and it cannot open another
-        with client.websocket_connect(f"/ws?token={token}") as ws:
-            ws.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(f"/ws?token={token}") as ws:
+        ws.receive_json()  # and it cannot open another

@@ -1,0 +1,130 @@
+"""Failed sign-ins slow down, then lock, per account and per address, in the database (so
+every hub worker and a restart see the same counts); the security room hears of a lock and
+an administrator lifts it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.errors import TooManyAttempts, Unauthorized
+from hub.identity import IdentityService, Role
+from hub.identity.throttle import ACCOUNT, ADDRESS, Throttle, wait_after
+from hub.runtime import Hub
+from hub.settings import Settings
+from hub.site import Site
+from hub.storage import Database
+from tests.support.clock import Clock
+
+PASSWORD = "the right password 1"
+NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+
+
+def test_the_first_failures_are_free_then_each_waits_longer_then_a_lock() -> None:
+    waits = [wait_after(n, ACCOUNT).total_seconds() for n in range(1, 101)]
+    assert waits[:4] == [0, 0, 0, 0]
+    assert waits[4:9] == [1, 2, 4, 8, 16]  # from the fifth failure on, doubling
+    assert max(waits[9:19]) == 30  # capped
+    assert waits[19] == waits[39] == 15 * 60  # every twentieth locks for 15 minutes
+    assert waits[99] == 24 * 3600  # the hundredth in a row: a day
+    # an office behind one address gets more room before it slows down
+    assert wait_after(ACCOUNT.free, ADDRESS) == timedelta(0)
+
+
+def test_a_guesser_is_held_off_and_the_real_user_gets_back_in(db: Database) -> None:
+    clock = Clock(NOW)
+    locked: list[tuple[str, int]] = []
+    throttle = Throttle(db, clock=clock, on_lock=lambda k, n, _: locked.append((k, n)))
+    identity = IdentityService(db, "s" * 48, throttle=throttle)
+    identity.create_user("li", PASSWORD, [Role.STAFF])
+
+    def guess_for(hours: float) -> int:
+        """Guess as fast as the hub lets one (waiting as told); the guesses that reached
+        the password check."""
+        guesses, end = 0, clock.now + timedelta(hours=hours)
+        while clock.now < end and ("account:li", 100) not in locked:
+            try:  # from many addresses (a botnet): only the account's count holds them
+                identity.login("li", f"guess {clock.now}", client=f"10.0.{guesses % 200}.9")
+            except Unauthorized:
+                guesses += 1
+            except TooManyAttempts as err:
+                clock.advance(err.retry_after)
+        return guesses
+
+    assert guess_for(1) < 100  # NIST's limit is not reached in an hour
+    assert locked[0] == ("account:li", 20)
+    # the real user is held off at most until the short lock ends
+    waited = 0
+    while waited <= 15 * 60:
+        try:
+            assert identity.login("li", PASSWORD, client="10.0.0.7")
+            break
+        except TooManyAttempts as held:
+            waited += clock.advance(held.retry_after) and held.retry_after
+    assert waited <= 15 * 60
+    # a patient guesser reaches 100 in a row at last: then a day's lock
+    guess_for(3)
+    assert locked[-1] == ("account:li", 100)
+    with pytest.raises(TooManyAttempts) as held:
+        identity.login("li", PASSWORD, client="10.0.0.7")
+    assert held.value.retry_after > 23 * 3600
+
+
+def test_an_administrator_lifts_a_lock_and_it_is_audited(db: Database) -> None:
+    identity = IdentityService(db, "s" * 48, throttle=Throttle(db, clock=Clock(NOW)))
+    identity.create_user("wang", PASSWORD, [Role.STAFF])
+    for i in range(ACCOUNT.lock_at):
+        with pytest.raises((Unauthorized, TooManyAttempts)):
+            identity.login("wang", f"wrong {i}")
+        identity.throttle.clock.advance(31)  # type: ignore[attr-defined]  # waits as told
+    with pytest.raises(TooManyAttempts):
+        identity.login("wang", PASSWORD)
+    assert identity.lift_lock("account:wang", actor="admin")
+    assert identity.login("wang", PASSWORD)
+    from hub.storage.audit import recent
+
+    actions = [a.action for a in recent(db, limit=100)]
+    assert actions.count("auth.fail") == ACCOUNT.lock_at
+    assert "auth.lock" in actions
+    assert "auth.unlock" in actions
+
+
+@pytest.mark.timeout(120)
+def test_on_the_api_a_burst_of_failures_is_a_429_an_alarm_and_a_lock_to_lift(
+    tmp_path: Path, quiet_site: Site
+) -> None:
+    hub = Hub(Settings(data_dir=tmp_path, secret_key="k" * 48), quiet_site, factories=())
+    with TestClient(hub.app()) as client:
+        hub.ctx.identity.ensure_user("admin2", PASSWORD, [Role.ADMIN])
+        hub.ctx.identity.ensure_user("duty", PASSWORD, [Role.SECURITY])
+        duty = client.post("/api/auth/token", data={"username": "duty", "password": PASSWORD})
+        security = {"Authorization": f"Bearer {duty.json()['access_token']}"}
+        clock = Clock(datetime.now(UTC))
+        hub.ctx.identity.throttle.clock = clock
+        statuses = []
+        for i in range(60):  # an attacker who waits as told
+            r = client.post("/api/auth/token", data={"username": "admin2", "password": f"x{i}"})
+            statuses.append(r.status_code)
+            if r.status_code == 429:
+                assert r.headers["content-type"] == "application/problem+json"
+                clock.advance(int(r.headers["Retry-After"]))
+        assert statuses[:5] == [401] * 5
+        assert 429 in statuses
+        # the account locked: security sees an alarm, an administrator the lock
+        alarms = client.get("/api/alarms", headers=security).json()
+        (alarm,) = [a for a in alarms if a["type"] == "sign_in_locked"]
+        assert "admin2" in alarm["message"]
+        assert client.get("/api/sign-in-locks", headers=security).status_code == 403
+        clock.advance(3600)  # an hour later the account's lock is over
+        admin = client.post("/api/auth/token", data={"username": "admin2", "password": PASSWORD})
+        assert admin.status_code == 200, admin.text
+        headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+        keys = [row["key"] for row in client.get("/api/sign-in-locks", headers=headers).json()]
+        assert "addr:testclient" in keys  # the address's failures stay until lifted
+        lift = client.delete("/api/sign-in-locks/addr:testclient", headers=headers)
+        assert lift.status_code == 204
+        again = client.delete("/api/sign-in-locks/addr:testclient", headers=headers)
+        assert again.status_code == 404
