@@ -218,6 +218,11 @@ class Settings(BaseSettings):
     bacnet: BacnetSettings = BacnetSettings()
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
     public_url: str | None = None  # how people's phones reach the hub (QR labels); None: as asked
+    # who may frame the wall display (a CSP frame-ancestors list, e.g. "https://ops.example");
+    # every other page may never be framed
+    wall_frame_ancestors: str = Field("'none'", max_length=500, pattern=r"^[^;,\n]*$")
+    max_request_mib: int = Field(8, ge=1, le=100)  # a JSON body (a ticket's photo fits)
+    max_upload_mib: int = Field(12, ge=1, le=500)  # a multipart upload
     tickets: TicketSettings = TicketSettings()
     live: LiveSettings = LiveSettings()
     booking: BookingSettings = BookingSettings()

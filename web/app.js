@@ -4,11 +4,35 @@
 
 const Hub = (() => {
   const params = new URLSearchParams(location.search);
-  // A kiosk can be provisioned with /wall.html#token=... (the fragment never reaches a server log).
+  // A wall or door display is provisioned with /wall.html#token=... (a fragment never reaches a
+  // server log). Only those pages take one, and never over a session that still works: a link
+  // with someone else's token must not silently replace the signed-in person.
+  const DISPLAY_PAGES = ["/wall.html", "/door.html"];
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("token")) {
-    localStorage.setItem("hub.token", fragment.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
+  const offered = fragment.get("token");
+  if (offered) history.replaceState(null, "", location.pathname + location.search);
+  if (offered && DISPLAY_PAGES.includes(location.pathname)) {
+    const current = localStorage.getItem("hub.token");
+    if (!current) {
+      localStorage.setItem("hub.token", offered);
+    } else if (current !== offered) {
+      fetch("/api/auth/me", { headers: { Authorization: `Bearer ${current}` } }).then((res) => {
+        if (res.status !== 401) return; // the session works: keep it
+        localStorage.setItem("hub.token", offered);
+        location.reload();
+      });
+    }
+  }
+
+  // `next` as a path on this hub, or null: "/\\evil.example" and "//evil.example" are other sites.
+  function sameOrigin(next) {
+    if (!next) return null;
+    try {
+      const target = new URL(next, location.origin);
+      return target.origin === location.origin ? target.pathname + target.search + target.hash : null;
+    } catch (_) {
+      return null;
+    }
   }
   let lang = params.get("lang") || localStorage.getItem("lang") || "zh-CN";
   if (!["zh-CN", "en"].includes(lang)) lang = "zh-CN";
@@ -20,7 +44,8 @@ const Hub = (() => {
       alarm_type: { equipment_fault: "设备故障", geofence_exit: "越界", geofence_enter: "闯入",
         patrol_missed: "巡更漏检", patrol_late: "巡更迟到", patrol_out_of_order: "巡更顺序错误",
         silence: "设备离线", threshold: "超限", lone_worker: "单人作业", vehicle_unauthorised: "公车违规使用",
-        ticket_overdue: "工单超时", rule_failure: "规则故障" },
+        ticket_overdue: "工单超时", rule_failure: "规则故障", sign_in_locked: "登录锁定",
+        gate_denied_repeatedly: "门岗多次拒绝" },
     },
     en: {
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
@@ -28,6 +53,7 @@ const Hub = (() => {
         geofence_enter: "entered area", patrol_missed: "patrol missed", patrol_late: "patrol late",
         patrol_out_of_order: "patrol out of order", silence: "device silent", threshold: "limit exceeded",
         lone_worker: "lone worker", vehicle_unauthorised: "unauthorised car use", ticket_overdue: "ticket overdue",
+        sign_in_locked: "sign-in locked", gate_denied_repeatedly: "gate refused repeatedly",
         rule_failure: "rule failed" },
     },
   };
@@ -140,5 +166,5 @@ const Hub = (() => {
     return node;
   }
 
-  return { get socket() { return socket; }, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, el, signIn };
+  return { get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, el, signIn };
 })();

@@ -30,6 +30,7 @@ from hub.api.routes import (
     users,
     vehicles,
 )
+from hub.api.shield import MiB, Shield, content_security_policy
 from hub.context import HubContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -92,7 +93,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         version=__version__,
         summary="Smart-building and security supervision hub (智慧后勤)",
         lifespan=lifespan or no_lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs: web/api-docs.html, Swagger UI served by the hub
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -116,6 +117,16 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         energy,
     ):
         app.include_router(module.router)
+    tiles = ctx.settings.live.tile_url
+    app.add_middleware(
+        Shield,
+        csp=content_security_policy(tile_url=tiles, frame_ancestors="'none'"),
+        wall_csp=content_security_policy(
+            tile_url=tiles, frame_ancestors=ctx.settings.wall_frame_ancestors
+        ),
+        max_body=ctx.settings.max_request_mib * MiB,
+        max_upload=ctx.settings.max_upload_mib * MiB,
+    )
     check_routes(app)
     if not api_routes(app):
         raise RuntimeError("no API routes found: is this FastAPI version supported?")

@@ -85,6 +85,11 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, err: RecursionError) -> JSONResponse:
+        # JSON nested thousands deep ([[[[…) exhausts the parser's recursion: bad input
+        return problem(400, "Bad request", "the body is nested too deeply")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,9 +23,19 @@ def again_on_conflict(transaction: Callable[[], T]) -> T:
         return transaction()
 
 
+def _private_file(path: str | None) -> None:
+    """Create the SQLite file readable by its owner only (0600: it holds people's data);
+    SQLite gives its -wal and -shm files the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)  # a file made before this release, too
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
+        _private_file(make_url(url).database)
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
@@ -56,3 +56,9 @@ def metrics(request: Request, _: Annotated[Principal, allow(Role.ADMIN)]) -> Res
     """Pipeline, telemetry and live-view counters in Prometheus text format."""
     registry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/docs", openapi_extra=PUBLIC, include_in_schema=False)
+def api_docs() -> RedirectResponse:
+    """The OpenAPI document in Swagger UI (web/api-docs.html, served by the hub: no CDN)."""
+    return RedirectResponse("/api-docs.html")

@@ -76,7 +76,7 @@ async def osmand(
         if "json" in ctype:
             try:
                 body = await request.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # [[[[… nested thousands deep too
                 ctx.pipeline.reject("osmand", "not_json")
                 return PlainTextResponse("not_json", status_code=400)
             if not isinstance(body, dict):

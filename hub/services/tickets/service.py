@@ -33,6 +33,7 @@ from hub.domain import AlarmEvent, TicketEvent
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.alarms import AlarmService
+from hub.services.images import NotAnImage, clean_photo
 from hub.services.tickets.dispatch import choose, skill_for, technicians
 from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS, TicketReading
 from hub.site import Site
@@ -54,7 +55,6 @@ SEVERITY_PRIORITY = {
 GENERAL = RepairCategory(id="general", name="综合维修", name_en="General repairs", skill="general")
 MERGE_WINDOW = timedelta(minutes=1)
 MAX_PHOTO = 4 * 1024 * 1024
-PHOTO_TYPES = {b"\xff\xd8\xff": "jpg", b"\x89PNG": "png", b"RIFF": "webp"}
 
 
 class TicketService(TicketReading):
@@ -312,12 +312,13 @@ class TicketService(TicketReading):
             raise Invalid("photo: not base64") from None
         if len(data) > MAX_PHOTO:
             raise Invalid(f"photo: larger than {MAX_PHOTO // (1024 * 1024)} MB")
-        ext = next((e for magic, e in PHOTO_TYPES.items() if data.startswith(magic)), None)
-        if ext is None:
-            raise Invalid("photo: give a JPEG, PNG or WebP image")
+        try:
+            clean = clean_photo(data)  # decoded and re-encoded: an image, and only that
+        except NotAnImage as err:
+            raise Invalid(f"photo: {err}") from None
         self._photos.mkdir(parents=True, exist_ok=True)
-        name = f"{ticket_id}-{uuid.uuid4().hex[:12]}.{ext}"
-        (self._photos / name).write_bytes(data)
+        name = f"{ticket_id}-{uuid.uuid4().hex[:12]}.jpg"
+        (self._photos / name).write_bytes(clean)
         return name
 
     def photo(self, ticket_id: int, who: Principal) -> Path:

@@ -3,7 +3,10 @@ of other units, the door's code, money that is not a number, a revoked user's op
 
 from __future__ import annotations
 
+import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -85,3 +88,29 @@ def test_a_deactivated_users_open_feed_is_closed(
         assert closed.value.code == 4401
     with pytest.raises(WebSocketDisconnect), client.websocket_connect(f"/ws?token={token}") as ws:
         ws.receive_json()  # and it cannot open another
+
+
+def test_oversized_and_deeply_nested_bodies_are_refused_early(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    admin = {**auth(tokens[Role.ADMIN]), "Content-Type": "application/json"}
+    big = client.post("/api/users", content=b" " * (9 * 1024 * 1024), headers=admin)
+    assert big.status_code == 413
+    assert big.headers["content-type"] == "application/problem+json"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(20):
+            yield b" " * (1024 * 1024)
+
+    streamed = client.post("/api/users", content=chunks(), headers=admin)
+    assert streamed.status_code == 413
+    deep = b"[" * 5000 + b"]" * 5000
+    device = {**auth(tokens[Role.ADMIN]), "Content-Type": "application/json"}
+    assert client.post("/api/osmand", content=deep, headers=device).status_code == 400
+    assert client.post("/api/users", content=deep, headers=admin).status_code in (400, 422)
+
+
+def test_the_sqlite_database_is_private_to_its_owner(hub: Hub) -> None:
+    path = Path(hub.ctx.db.engine.url.database or "")
+    assert path.exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -4,13 +4,16 @@ alarms, rating reminders."""
 
 from __future__ import annotations
 
+import base64
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from hub.domain import AlarmEvent, TicketEvent
-from hub.errors import Conflict, Forbidden
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.alarms import AlarmService
 from hub.services.tickets import TicketService
@@ -130,8 +133,8 @@ def test_dispatch_picks_the_least_busy_technician_on_duty(
 
 def test_refusals_are_clear(svc: TicketService) -> None:
     t, _ = svc.report(STAFF, description="灯不亮", asset_id="light-b1-3f-corridor")
-    with pytest.raises(Forbidden):
-        svc.accept(t["id"], HVAC)  # not theirs
+    with pytest.raises(NotFound):
+        svc.accept(t["id"], HVAC)  # assigned to another: not theirs to see
     with pytest.raises(Conflict):
         svc.start(t["id"], ELEC)  # not accepted yet
     with pytest.raises(Conflict):
@@ -198,3 +201,32 @@ def test_urgent_work_counts_around_the_clock(svc: TicketService, clock: Clock) -
     clock.now += timedelta(minutes=16)  # urgent default response target: 15 minutes
     svc.sweep()
     assert svc.get(t["id"], BOSS)["response_breached"]
+
+
+def photo_of(img: Image.Image, fmt: str, **save: object) -> str:
+    out = io.BytesIO()
+    img.save(out, fmt, **save)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def test_a_photo_is_kept_as_a_clean_image_and_a_disguised_file_is_refused(
+    svc: TicketService, tmp_path: Path
+) -> None:
+    staff = Principal("staff", frozenset({Role.STAFF}), "u-office")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make; a phone also writes where the photo was taken
+    png = photo_of(Image.new("RGBA", (4000, 3000), (200, 10, 10, 128)), "PNG")
+    jpeg = photo_of(Image.new("RGB", (64, 48), "blue"), "JPEG", exif=exif)
+    for i, data in enumerate((png, jpeg)):
+        t, _ = svc.report(
+            staff, description=f"漏水 {i}", category="plumbing", location="2楼", photo=data
+        )
+        with Image.open(svc.photo(t["id"], staff)) as kept:
+            assert kept.format == "JPEG"
+            assert max(kept.size) <= 2560  # scaled to what a screen shows
+            assert not kept.getexif()  # no metadata kept
+    script = base64.b64encode(b"\xff\xd8\xff<script>alert(1)</script>").decode()
+    polyglot = base64.b64encode(base64.b64decode(png)[:200] + b"<html>").decode()  # truncated
+    for bad in (script, polyglot):
+        with pytest.raises(Invalid, match="photo"):
+            svc.report(staff, description="坏了", category="plumbing", location="2楼", photo=bad)
