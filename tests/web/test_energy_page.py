@@ -69,7 +69,7 @@ def test_a_manager_reads_last_months_report_and_downloads_the_pdf(
 
     page.click("#lang")
     page.wait_for_function(
-        "document.querySelector('#row-b1').textContent.includes('Office Building 1')"
+        "() => document.querySelector('#row-b1').textContent.includes('Office Building 1')"
     )
     with page.expect_download() as download:
         page.click("button[data-format=pdf]")

@@ -134,7 +134,9 @@ def test_a_registered_visitor_and_car_get_in_once_and_the_wall_shows_it(
     )
 
     # the wall display lists the four passages, the refusals marked
-    wall.wait_for_function("document.querySelectorAll('#gates li').length >= 4", timeout=15_000)
+    wall.wait_for_function(  # a function, not an expression: the page's CSP forbids eval
+        "() => document.querySelectorAll('#gates li').length >= 4", timeout=15_000
+    )
     assert wall.locator("#gates li.denied").count() == 2
     assert "王**" in (wall.text_content("#gates") or "")
     assert "王小明" not in (wall.text_content("#gates") or "")  # labels only on the big screen
@@ -143,7 +145,7 @@ def test_a_registered_visitor_and_car_get_in_once_and_the_wall_shows_it(
 
     guard = browser.new_page()
     sign_in(guard, url, "guard", PASSWORD, "/gate.html")
-    guard.wait_for_function("document.querySelectorAll('#decisions tbody tr').length >= 4")
+    guard.wait_for_function("() => document.querySelectorAll('#decisions tbody tr').length >= 4")
     assert "forged pass" in (guard.text_content("#decisions") or "")
     assert "王**" in (guard.text_content("#roster") or "")
 
