@@ -35,9 +35,13 @@ DEMO_SITE = ROOT / "hub" / "demo" / "site.yaml"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def health(port: int) -> dict[str, Any]:
+def health(port: int, key: str) -> dict[str, Any]:
+    """A worker's components, read with an administrator's key."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+        url = f"http://127.0.0.1:{port}/api/health"
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers={"X-API-Key": key}), timeout=5
+        ) as r:
             body: dict[str, Any] = json.loads(r.read())
             return body["components"]  # type: ignore[no-any-return]
     except OSError:
@@ -56,6 +60,14 @@ def run(
     """Start `workers` hub processes, publish n fixes, time their acknowledgement; CPU of
     the hubs and of the servers (pids) per 10,000 messages."""
     procs: list[tuple[subprocess.Popen[bytes], int]] = []
+    key = subprocess.run(
+        [sys.executable, "-m", "hub", "key", "add", f"health-{tag}", "--role", "admin"],
+        cwd=ROOT,
+        env={**env, "HUB_DATA_DIR": tempfile.mkdtemp(prefix=f"bench-key-{tag}-")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     for w in range(workers):
         port = free_port()
         folder = tempfile.mkdtemp(prefix=f"bench-worker-{tag}-{w}-")
@@ -69,7 +81,7 @@ def run(
         procs.append((proc, port))
     try:
         deadline = time.monotonic() + 120
-        while not all(health(p).get("mqtt_ingest", {}).get("connected") for _, p in procs):
+        while not all(health(p, key).get("mqtt_ingest", {}).get("connected") for _, p in procs):
             assert time.monotonic() < deadline, "workers did not connect"
             time.sleep(0.2)
         time.sleep(2.0)  # leadership settled, relay subscribed
@@ -89,7 +101,7 @@ def run(
 
         def acked() -> int:
             return sum(
-                int(health(p).get("mqtt_ingest", {}).get("acknowledged", 0)) for _, p in procs
+                int(health(p, key).get("mqtt_ingest", {}).get("acknowledged", 0)) for _, p in procs
             )
 
         deadline = time.monotonic() + 900
@@ -100,7 +112,7 @@ def run(
         cpu = sum(cpu_seconds(proc.pid) for proc, _ in procs) - cpu0
         others = [cpu_seconds(pid) - c0 for pid, c0 in zip(servers, servers0, strict=True)]
         assert publisher.wait(60) == 0, "publisher failed"
-        shares = [int(health(p)["mqtt_ingest"]["received"]) for _, p in procs]
+        shares = [int(health(p, key)["mqtt_ingest"]["received"]) for _, p in procs]
         per = 10_000 / n
         print(f"  {workers} worker(s): {n / elapsed:,.0f} msg/s, shares {shares}; CPU s per "
               f"10,000 messages: hubs {cpu * per:.2f}, broker {others[0] * per:.2f}, "

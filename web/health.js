@@ -1,4 +1,5 @@
-// The start page: the hub's health (/api/health is public) and the way to each page.
+// The start page: the hub's health and the way to each page. Anyone sees up/degraded/down; a
+// signed-in administrator also sees each component (/api/health answers them in full).
 "use strict";
 const TEXT = {
   "zh-CN": { title: "大院智慧后勤中枢", health: "运行状态", component: "组件", state: "状态", detail: "详情",
@@ -29,12 +30,14 @@ function cell(text, cls) {
 async function refresh() {
   const overall = document.getElementById("overall");
   try {
-    const res = await fetch("/api/health", { cache: "no-store" });
+    const token = localStorage.getItem("hub.token");
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await fetch("/api/health", { cache: "no-store", headers });
     const body = await res.json();
     overall.textContent = t(body.status);
     overall.className = "status " + body.status;
-    document.getElementById("site").textContent = body.site + " · v" + body.version;
-    const rows = Object.entries(body.components).map(([name, c]) => {
+    document.getElementById("site").textContent = body.site ? body.site + " · v" + body.version : "";
+    const rows = Object.entries(body.components || {}).map(([name, c]) => {
       const tr = document.createElement("tr");
       tr.dataset.component = name;
       const { status, ...rest } = c;

@@ -34,8 +34,10 @@ def start_hub(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def health(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
+def health(port: int, key: str) -> dict[str, Any]:
+    """The hub's full health, read with an administrator's key."""
+    ask = urllib.request.Request(f"http://127.0.0.1:{port}/api/health", headers={"X-API-Key": key})
+    with urllib.request.urlopen(ask, timeout=5) as r:
         body: dict[str, Any] = json.loads(r.read())
         return body
 
@@ -94,8 +96,10 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
             )
             with urllib.request.urlopen(req, timeout=10) as r:
                 assert json.loads(r.read())["accepted"] == 500
-        wait_until(lambda: health(port)["components"]["telemetry"]["spool_points"] == total)
-        assert health(port)["components"]["telemetry"]["status"] == "degraded"
+        wait_until(
+            lambda: health(port, admin_key)["components"]["telemetry"]["spool_points"] == total
+        )
+        assert health(port, admin_key)["components"]["telemetry"]["status"] == "degraded"
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {admin_key}"}
         )
@@ -108,11 +112,11 @@ def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: P
 
         influx.start()
         hub = start_hub(env, port)
-        wait_until(lambda: health(port)["components"]["telemetry"]["spool_points"] == 0)
+        wait_until(lambda: health(port, admin_key)["components"]["telemetry"]["spool_points"] == 0)
         assert influx.count("reading") == total
         values = influx.query('SELECT "value" FROM "reading" ORDER BY time')[0]["values"]
         assert [v[1] for v in values] == [float(i) for i in range(total)]  # type: ignore[index]
-        assert health(port)["components"]["telemetry"]["status"] == "ok"
+        assert health(port, admin_key)["components"]["telemetry"]["status"] == "ok"
     finally:
         hub.send_signal(signal.SIGTERM)
         hub.wait(30)
@@ -139,9 +143,17 @@ def test_sigkill_mid_stream_of_qos1_fixes_loses_none_the_broker_accepted(tmp_pat
             "HUB_MQTT__PORT": str(broker.port),
             "HUB_MQTT__CLIENT_ID": "hub-durability",
         }
+        admin_key = subprocess.run(
+            [sys.executable, "-m", "hub", "key", "add", "health-check", "--role", "admin"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         port = free_port()
         hub = start_hub(env, port)
-        wait_until(lambda: health(port)["components"]["mqtt_ingest"]["connected"])
+        wait_until(lambda: health(port, admin_key)["components"]["mqtt_ingest"]["connected"])
 
         pub = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="phone-g1")
         pub.connect("127.0.0.1", broker.port)
@@ -167,7 +179,9 @@ def test_sigkill_mid_stream_of_qos1_fixes_loses_none_the_broker_accepted(tmp_pat
 
         publisher = threading.Thread(target=stream)
         publisher.start()
-        wait_until(lambda: health(port)["components"]["mqtt_ingest"]["received"] > total // 4)
+        wait_until(
+            lambda: health(port, admin_key)["components"]["mqtt_ingest"]["received"] > total // 4
+        )
         hub.send_signal(signal.SIGKILL)  # in the middle of the stream
         hub.wait(10)
         publisher.join(120)
@@ -191,7 +205,7 @@ def test_sigkill_mid_stream_of_qos1_fixes_loses_none_the_broker_accepted(tmp_pat
                     return len(json.loads(r.read()))
 
             wait_until(lambda: stored() == total, timeout=90)
-            assert health(port)["components"]["mqtt_ingest"]["awaiting_storage"] == 0
+            assert health(port, admin_key)["components"]["mqtt_ingest"]["awaiting_storage"] == 0
         finally:
             hub.send_signal(signal.SIGTERM)
             hub.wait(30)

@@ -28,11 +28,11 @@ from hub.storage import Database
 from hub.storage.migrate import current, head
 from hub.storage.models import Alarm, Ticket
 from tests.conftest import ROOT, fresh_database
+from tests.support.health import full_health
 
 
 def health(client: TestClient) -> dict[str, Any]:
-    body: dict[str, Any] = client.get("/api/health").json()
-    return body
+    return full_health(client)
 
 
 def leads(client: TestClient) -> bool:

@@ -49,6 +49,7 @@ class Worker:
 
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
+        self.key = env["HEALTH_KEY"]
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hub", "run", "-c", str(DEMO_SITE), "--port", str(self.port)],
@@ -59,9 +60,11 @@ class Worker:
         )
 
     def health(self) -> dict[str, Any]:
+        """The worker's components, read with an administrator's key."""
         try:
             url = f"http://127.0.0.1:{self.port}/api/health"
-            with urllib.request.urlopen(url, timeout=5) as r:
+            ask = urllib.request.Request(url, headers={"X-API-Key": self.key})
+            with urllib.request.urlopen(ask, timeout=5) as r:
                 body: dict[str, Any] = json.loads(r.read())
                 return body["components"]  # type: ignore[no-any-return]
         except OSError:
@@ -131,6 +134,8 @@ def stored(influx: InfluxServer, subject: str) -> int:
 
 def start_workers(env: dict[str, str]) -> list[Worker]:
     """Worker a (which leads), then worker b; both on the broker."""
+    if "HEALTH_KEY" not in env:
+        env["HEALTH_KEY"] = new_key(env, "health-check", "admin")
     a = Worker("a", env)
     wait_until(a.leads, what="worker a leads")
     workers = [a, Worker("b", env)]

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
-from hub.api.deps import PUBLIC, Ctx, allow
+from hub.api.deps import (
+    PUBLIC,
+    Ctx,
+    allow,
+    api_key_header,
+    client_of,
+    guarded_authenticate,
+    oauth2,
+)
+from hub.context import HubContext
+from hub.errors import HubError
 from hub.identity.roles import Principal, Role
 
 router = APIRouter(tags=["health"])
@@ -19,9 +29,16 @@ _RANK = {"ok": 0, "degraded": 1, "down": 2}
 _CRITICAL = {"database", "pipeline"}
 
 
-@router.get("/api/health", openapi_extra=PUBLIC, summary="Health of each component (no auth)")
-def health(ctx: Ctx) -> JSONResponse:
-    """Each component's state; 503 when a critical one is down."""
+@router.get("/api/health", openapi_extra=PUBLIC, summary="Health: up, degraded or down")
+def health(
+    ctx: Ctx,
+    request: Request,
+    bearer: Annotated[str | None, Depends(oauth2)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+) -> JSONResponse:
+    """`{"status": "ok" | "degraded" | "down"}` for anyone (503 when a critical component is
+    down: load balancers and compose's health check read this); an administrator (or the
+    metrics scraper's admin key) also gets each component's state, counts and version."""
     checks = {
         "database": ctx.db.health,
         "telemetry": ctx.telemetry.health,
@@ -42,13 +59,31 @@ def health(ctx: Ctx) -> JSONResponse:
             overall = "down"
         elif _RANK.get(state, 2) > _RANK[overall]:
             overall = "degraded"
+    code = 503 if overall == "down" else 200
+    if not _is_admin(ctx, request, bearer, api_key):
+        return JSONResponse({"status": overall}, status_code=code)
     body = {
         "status": overall,
         "version": __version__,
         "site": ctx.site.site.id,
         "components": components,
     }
-    return JSONResponse(body, status_code=503 if overall == "down" else 200)
+    return JSONResponse(body, status_code=code)
+
+
+def _is_admin(ctx: HubContext, request: Request, bearer: str | None, api_key: str | None) -> bool:
+    """Whether the (optional) credential is an administrator's; a wrong one is not an error
+    here, it just gets the short answer (and counts as a guess like anywhere else)."""
+    credential = api_key or bearer
+    if not credential:
+        return False
+    principal = ctx.identity.remembered(credential)
+    if principal is None:
+        try:
+            principal = guarded_authenticate(ctx, bearer, api_key, client_of(request))
+        except HubError:
+            return False
+    return Role.ADMIN in principal.roles
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -27,10 +27,16 @@ def publish(hub: Hub, client: TestClient, *events: Reading) -> None:
     time.sleep(0.05)
 
 
-def test_health_needs_no_credentials_and_lists_components(client: TestClient) -> None:
+def test_health_tells_strangers_up_or_down_and_administrators_everything(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
     r = client.get("/api/health")
-    assert r.status_code == 200
-    body = r.json()
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})  # no paths, counts, versions
+    for role in (Role.STAFF, Role.SECURITY, Role.DISPLAY):  # not theirs either
+        assert client.get("/api/health", headers=auth(tokens[role])).json() == {"status": "ok"}
+    bad = client.get("/api/health", headers={"X-API-Key": "dyh_0123456789ab_nope"})
+    assert bad.json() == {"status": "ok"}  # a wrong key gets the short answer, not an error
+    body = client.get("/api/health", headers=auth(tokens[Role.ADMIN])).json()
     assert body["status"] == "ok"
     assert body["site"] == "demo-compound"
     assert {"database", "telemetry", "pipeline", "live"} <= set(body["components"])
