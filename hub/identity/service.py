@@ -227,13 +227,21 @@ class IdentityService:
             return _view(user)
 
     def set_active(self, username: str, active: bool, *, actor: str) -> UserView:
-        """Enable or disable a user; disabling revokes their tokens."""
+        """Enable or disable a user; disabling revokes their tokens, display tokens and
+        calendar feeds, and the API keys they created."""
         with self._db.session() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
                 raise NotFound(f"no user {username!r}")
             user.active = active
-            user.token_version += 1
+            user.token_version += 1  # their tokens, display tokens and calendar feeds
+            if not active:  # a person who leaves keeps nothing open: the keys they made too
+                now = datetime.now(UTC)
+                for key in s.scalars(
+                    select(ApiKey).where(ApiKey.created_by == username, ApiKey.revoked_at.is_(None))
+                ):
+                    key.revoked_at = now
+                    audit(s, actor, "api_key.revoke", key.name, reason="creator deactivated")
             self.forget_credentials()
             audit(s, actor, "user.activate" if active else "user.deactivate", username)
             return _view(user)

@@ -128,6 +128,7 @@ class GateDesk:
         entering = row.direction == "in"
         if row.credential == "plate" or row.evidence.get("candidates"):
             v.car_inside = entering
+            v.car_entries_used += 1 if entering else 0
         else:
             v.inside = entering
         if entering and v.arrived_at is None:

@@ -166,3 +166,19 @@ def test_ensure_user_creates_then_resets_password(identity: IdentityService) -> 
     with pytest.raises(Unauthorized):
         identity.principal_from_token(old)  # the reset revoked the old session
     identity.login("admin", "another good password")
+
+
+def test_a_deactivated_user_keeps_nothing_open(identity: IdentityService) -> None:
+    identity.create_user("leaving", GOOD_PASSWORD, [Role.ADMIN])
+    token = identity.login("leaving", GOOD_PASSWORD)
+    feed = identity.feed_token("leaving")
+    key, _ = identity.create_api_key("their-wall", Role.DISPLAY, actor="leaving")
+    other, _ = identity.create_api_key("someone-elses", Role.DISPLAY, actor="admin")
+    identity.set_active("leaving", False, actor="admin")
+    with pytest.raises(Unauthorized):
+        identity.principal_from_token(token)
+    with pytest.raises(Unauthorized):
+        identity.feed_user(feed)
+    with pytest.raises(Unauthorized):
+        identity.principal_from_api_key(key)  # a key they made goes with them
+    assert identity.principal_from_api_key(other).name == "key:someone-elses"
