@@ -1,5 +1,6 @@
 """Secrets out of the logs: credentials that travel in URLs (`/ws?token=`, calendar feeds,
-`/api/osmand?key=`, a door's `code=`) are masked before a log line is written."""
+`/api/osmand?key=`, a door's `code=`) and plates in paths are masked before a log line is
+written."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ _SECRET_PARAM = re.compile(r"([?&](?:token|key|access_token|code|api_key)=)[^&\s
 # a bearer token or API key written out anywhere else in a message
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 _API_KEY = re.compile(r"\bdyh_[A-Za-z0-9_-]+")
+# personal data in a path: a plate unlisted by DELETE /api/gate/plates/{plate}
+_PLATE_PATH = re.compile(r"(/api/gate/plates/)[^/?\s\"']+")
 
 
 def redact(text: str) -> str:
     """`text` with every credential replaced by `***`."""
     text = _SECRET_PARAM.sub(r"\1***", text)
     text = _BEARER.sub(r"\1***", text)
+    text = _PLATE_PATH.sub(r"\1***", text)
     return _API_KEY.sub("dyh_***", text)
 
 

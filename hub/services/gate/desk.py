@@ -26,9 +26,26 @@ from hub.settings import GateSettings
 from hub.site.model import Gate
 from hub.storage import Database
 from hub.storage.audit import record
-from hub.storage.models import GateDecision, PlateListEntry, Visit, Visitor
+from hub.storage.models import (
+    Alarm,
+    AlarmLogEntry,
+    AuditEntry,
+    GateDecision,
+    PlateListEntry,
+    Visit,
+    Visitor,
+)
 
 RULE = "gate"  # the rule id of the gate's alarms (routes notifications to security)
+PURGED_TEXT = "（个人信息已按保留期限清除）"
+# audit entries whose target or detail may name a visitor or a plate
+PERSONAL_AUDIT = (
+    "gate.review",
+    "gate.override",
+    "gate.plate_allow",
+    "gate.plate_block",
+    "gate.plate_unlist",
+)
 
 
 def decision_dict(row: GateDecision) -> dict[str, Any]:
@@ -325,4 +342,47 @@ class GateDesk:
                 changed += 1
         for n in notices:
             self._announce(n)
-        return changed + self.visits.purge(now)
+        purged = self.visits.purge(now)
+        self.purge_trail(now)
+        return changed + purged
+
+    def purge_trail(self, now: datetime) -> int:
+        """Past the retention period, forget what the gate's trail holds of people too: the
+        plates and passes presented, labels, camera reads and guards' notes of decisions,
+        the messages of the gate's alarms, and the subjects and notes in its audit entries.
+        What stays are the counts: when, which gate, in or out, allowed or not, and why."""
+        cutoff = now - timedelta(days=self.settings.retention_days)
+        n = 0
+        with self._db.session() as s:
+            q = select(GateDecision).where(GateDecision.ts < cutoff, GateDecision.presented != "")
+            for row in s.scalars(q):
+                row.presented, row.subject = "", ""
+                row.evidence = {"purged": True}
+                if row.reason.startswith("override:"):  # a guard's words may name someone
+                    row.reason = "override"
+                n += 1
+            q2 = select(Alarm).where(Alarm.rule == RULE, Alarm.last_at < cutoff)
+            for alarm in s.scalars(q2):
+                if alarm.message != PURGED_TEXT:
+                    alarm.message, alarm.ack_comment = PURGED_TEXT, ""
+                    for entry in s.scalars(
+                        select(AlarmLogEntry).where(AlarmLogEntry.alarm_id == alarm.id)
+                    ):
+                        entry.detail = {"purged": True}
+                    for entry in s.scalars(  # acknowledgements and comments on it
+                        select(AuditEntry).where(
+                            AuditEntry.action.like("alarm.%"), AuditEntry.target == str(alarm.id)
+                        )
+                    ):
+                        entry.detail = {"purged": True}
+                    n += 1
+            q3 = select(AuditEntry).where(
+                AuditEntry.ts < cutoff, AuditEntry.action.in_(PERSONAL_AUDIT)
+            )
+            for entry in s.scalars(q3):
+                if not entry.detail.get("purged"):
+                    entry.target, entry.detail = "", {"purged": True}
+                    n += 1
+            if n:
+                record(s, "gate", "gate.purge_trail", "", rows=n, before=cutoff.isoformat())
+        return n
