@@ -365,16 +365,12 @@ class GateDesk:
             for alarm in s.scalars(q2):
                 if alarm.message != PURGED_TEXT:
                     alarm.message, alarm.ack_comment = PURGED_TEXT, ""
-                    for entry in s.scalars(
-                        select(AlarmLogEntry).where(AlarmLogEntry.alarm_id == alarm.id)
-                    ):
-                        entry.detail = {"purged": True}
-                    for entry in s.scalars(  # acknowledgements and comments on it
-                        select(AuditEntry).where(
-                            AuditEntry.action.like("alarm.%"), AuditEntry.target == str(alarm.id)
-                        )
-                    ):
-                        entry.detail = {"purged": True}
+                    history = select(AlarmLogEntry).where(AlarmLogEntry.alarm_id == alarm.id)
+                    audited = select(AuditEntry).where(  # acknowledgements, comments on it
+                        AuditEntry.action.like("alarm.%"), AuditEntry.target == str(alarm.id)
+                    )
+                    for trace in [*s.scalars(history), *s.scalars(audited)]:
+                        trace.detail = {"purged": True}
                     n += 1
             q3 = select(AuditEntry).where(
                 AuditEntry.ts < cutoff, AuditEntry.action.in_(PERSONAL_AUDIT)
