@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,48 @@ def user_locks() -> None:
         until = row["blocked_until"]
         state = f"waits until {until:%Y-%m-%d %H:%M:%S}Z" if until else "free"
         click.echo(f"{row['key']}\t{row['failures']} failures\t{state}")
+
+
+@main.command("backup")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The archive to write (default: <data dir>/backups/hub-<time>.tar.gz).",
+)
+def backup_cmd(target: Path | None) -> None:
+    """Back up the running hub: database, telemetry, files (one consistent archive)."""
+    from hub import backup as backups
+
+    settings = _settings()
+    target = target or settings.data_dir / "backups" / backups.archive_name(datetime.now(UTC))
+    with click.progressbar(length=backups.steps(settings), label="backing up") as bar:
+        try:
+            manifest = backups.backup(settings, target, progress=lambda _: bar.update(1))
+        except backups.BackupError as err:
+            raise click.ClickException(str(err)) from err
+    size = target.stat().st_size / 1e6
+    click.echo(f"{target} ({size:.1f} MB; schema {manifest.schema}, {manifest.files} files)")
+    if manifest.telemetry == "influxdb":
+        click.echo("telemetry is in InfluxDB: back it up with `influx backup`")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite a database that holds data.")
+def restore_cmd(archive: Path, force: bool) -> None:
+    """Restore a backup into this (stopped) hub's data folder and database."""
+    from hub import backup as backups
+
+    settings = _settings()
+    try:
+        manifest = backups.read_manifest(archive)
+        with click.progressbar(length=2 + manifest.files, label="restoring") as bar:
+            backups.restore(settings, archive, force=force, progress=lambda _: bar.update(1))
+    except backups.BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"restored the backup of {manifest.created} (hub {manifest.version})")
 
 
 @main.group()

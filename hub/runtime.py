@@ -31,6 +31,7 @@ from adapters.modbus import site_hook as modbus_site_hook
 from adapters.mqtt import ClusterRelay, MqttIngest, MqttOptions, MqttSender
 from adapters.mqtt.relay import KINDS as RELAYED_KINDS
 from hub.api import create_app, redact
+from hub.backup import ScheduledBackups
 from hub.context import HubContext
 from hub.domain import (
     AlarmEvent,
@@ -525,6 +526,10 @@ class Hub:
         retention = RetentionJob(telemetry, settings.telemetry_retention_days, journal=journal)
         retention.leads = self.leadership.is_leader
         self.components.append(retention)
+        if settings.backup.every_h > 0:
+            backups = ScheduledBackups(settings)
+            backups.leads = self.leadership.is_leader
+            self.components.append(backups)
         for c in self.components:
             self.ctx.components[c.name] = c.health
             if isinstance(c, CommandHandler):

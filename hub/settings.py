@@ -155,6 +155,14 @@ class GateSettings(BaseModel):
     pass_key_file: Path | None = None  # Ed25519 private key (PEM); default: in the data folder
 
 
+class BackupSettings(BaseModel):
+    """Scheduled backups (`hub backup` on a timer, by the leading worker), with rotation."""
+
+    every_h: float = Field(0, ge=0, le=24 * 31)  # 0: none (run `hub backup` from cron instead)
+    keep: int = Field(7, ge=1, le=1000)  # the newest archives kept; older ones are deleted
+    folder: Path | None = None  # default: <data dir>/backups
+
+
 class EnergySettings(BaseModel):
     """Energy reports (docs/energy.md)."""
 
@@ -228,6 +236,7 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     gate: GateSettings = GateSettings()
     energy: EnergySettings = EnergySettings()
+    backup: BackupSettings = BackupSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
