@@ -636,6 +636,7 @@ class Hub:
             lifespan="on",
             ws="websockets-sansio",
             proxy_headers=True,
+            forwarded_allow_ips=self.settings.forwarded_allow_ips,
         )
         redact.install()  # after uvicorn's Config, which configures its loggers
         server = uvicorn.Server(config)

@@ -230,6 +230,9 @@ class Settings(BaseSettings):
     # every other page may never be framed
     wall_frame_ancestors: str = Field("'none'", max_length=500, pattern=r"^[^;,\n]*$")
     max_request_mib: int = Field(8, ge=1, le=100)  # a JSON body (a ticket's photo fits)
+    # addresses whose X-Forwarded-For/-Proto the hub believes: the reverse proxy's ("*": any
+    # peer, for a hub reachable only through its proxy, as in docker-compose.yml)
+    forwarded_allow_ips: str = "127.0.0.1"
     max_upload_mib: int = Field(12, ge=1, le=500)  # a multipart upload
     tickets: TicketSettings = TicketSettings()
     live: LiveSettings = LiveSettings()

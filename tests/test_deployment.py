@@ -27,6 +27,7 @@ from paho.mqtt.properties import Properties
 
 from hub.settings import Settings
 from tests.conftest import ROOT
+from tests.support.certs import self_signed
 from tests.support.servers import free_port, terminate, wait_for_port
 
 
@@ -117,11 +118,15 @@ class ProductionBroker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.port = free_port()
+        self.tls_port = free_port()
+        self.ca, _ = self_signed(root / "certs")  # the operator's certificate
         conf = (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
         conf = conf.replace("listener 1883", f"listener {self.port} 127.0.0.1")
+        conf = conf.replace("listener 8883", f"listener {self.tls_port} 127.0.0.1")
         conf = conf.replace("/mosquitto/config/", f"{root}/").replace(
             "/mosquitto/data/", f"{root}/"
         )
+        conf = conf.replace("/mosquitto/certs/", f"{root}/certs/")
         (root / "mosquitto.conf").write_text(conf + f"log_dest file {root}/mosquitto.log\n")
         shutil.copy(ROOT / "deploy" / "mosquitto" / "acl", root / "acl")
         passwd = root / "passwd"
@@ -131,7 +136,14 @@ class ProductionBroker:
         if os.geteuid() == 0:  # mosquitto drops root for its own user
             with contextlib.suppress(KeyError):
                 pw = pwd.getpwnam("mosquitto")
-                for path in (root, passwd, root / "acl", root / "mosquitto.conf"):
+                for path in (
+                    root,
+                    passwd,
+                    root / "acl",
+                    root / "mosquitto.conf",
+                    *root.glob("certs*/*"),
+                    root / "certs",
+                ):
                     os.chown(path, pw.pw_uid, pw.pw_gid)
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -145,7 +157,12 @@ class ProductionBroker:
 
 
 def client(
-    broker: ProductionBroker, user: str | None, *, client_id: str = "", persistent: bool = False
+    broker: ProductionBroker,
+    user: str | None,
+    *,
+    client_id: str = "",
+    persistent: bool = False,
+    tls: bool = False,
 ) -> tuple[paho.Client, list[str], list[str]]:
     """A connected MQTT 5 client; what it receives and how its connection ended up."""
     received: list[str] = []
@@ -163,7 +180,10 @@ def client(
     if persistent:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 3600
-    c.connect("127.0.0.1", broker.port, clean_start=not persistent, properties=props)
+    if tls:
+        c.tls_set(ca_certs=str(broker.ca))
+    port = broker.tls_port if tls else broker.port
+    c.connect("127.0.0.1", port, clean_start=not persistent, properties=props)
     c.loop_start()
     deadline = time.monotonic() + 10
     while not outcome:
@@ -268,3 +288,20 @@ def test_the_image_gives_the_hub_user_every_folder_compose_mounts_for_writing() 
             target = volume.split(":")[1]
             if not volume.endswith(":ro"):
                 assert target in owned, (name, target)
+
+
+def test_devices_reach_the_broker_over_tls_and_still_sign_in(broker: ProductionBroker) -> None:
+    hub, got, _ = client(broker, "hub")  # the workers, on the compose network's plain port
+    hub.subscribe("owntracks/#", 1)
+    _, _, refused = client(broker, None, tls=True)
+    assert refused == ["Not authorized"]  # TLS is no way around authentication
+    phone, _, outcome = client(broker, "g1", tls=True)
+    assert outcome == ["Success"]
+    time.sleep(0.3)
+    phone.publish("owntracks/g1/phone", b"{}", qos=1).wait_for_publish(5)
+    settle(lambda: got == ["owntracks/g1/phone"])
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert compose["services"]["mosquitto"]["ports"] == ["8883:8883"]  # plain MQTT unpublished
+    for c in (hub, phone):
+        c.loop_stop()
+        c.disconnect()
