@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, routing
@@ -79,6 +81,16 @@ def check_routes(app: FastAPI) -> None:
     ]
     if unguarded:
         raise RuntimeError(f"routes without a role guard or PUBLIC mark: {unguarded}")
+
+
+_VENDOR = re.compile(r'(?:src|href)="/(vendor/node_modules/[^"]+)"')
+
+
+def missing_web_libraries(web_dir: Path) -> list[str]:
+    """The npm files the pages load from /vendor/ that are not installed (scripts/setup.sh
+    installs them with `npm ci` in web/vendor; the image copies them in)."""
+    wanted = {m for page in web_dir.glob("*.html") for m in _VENDOR.findall(page.read_text())}
+    return sorted(w for w in wanted if not (web_dir / w).is_file())
 
 
 def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:

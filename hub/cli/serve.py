@@ -16,6 +16,7 @@ from hub.cli.support import (
     DEMO_USERS,
     configure_logging,
     identity_of,
+    require_web_libraries,
     run_until_stopped,
     settings_from,
     site_from,
@@ -62,6 +63,7 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
     if settings.site_file is None:
         raise click.ClickException("name the site file with -c FILE or HUB_SITE_FILE")
     configure_logging(settings.log_level)
+    require_web_libraries(settings)
     site = site_from(settings.site_file)
     hub = Hub(settings, site)
     if settings.admin_password is not None:
@@ -111,6 +113,7 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
         overrides["data_dir"] = data_dir
     settings = settings_from(**overrides)
     configure_logging(settings.log_level)
+    require_web_libraries(settings)
     site = with_free_ports(site_from(DEMO_SITE))
     osmand_url = f"http://127.0.0.1:{port}/api/osmand?key={_demo_tracker_key(settings, site)}"
     click.echo("preparing the demo's energy history (the first start takes a few seconds)")

@@ -85,3 +85,18 @@ def identity_of(site_file: Path | None, settings: Settings | None = None) -> Any
     if settings.site_file is not None:
         units = [u.id for u in site_from(settings.site_file).work_units]
     return IdentityService(db, settings.resolve_secret(), known_units=units)
+
+
+def require_web_libraries(settings: Settings) -> None:
+    """Refuse to serve pages whose npm libraries are missing (the wall would fail in the
+    browser with "L is not defined" and nothing else would say why)."""
+    from hub.api.app import missing_web_libraries
+
+    if not settings.web_dir.is_dir():
+        return  # an API-only hub serves no pages
+    missing = missing_web_libraries(settings.web_dir)
+    if missing:
+        raise click.ClickException(
+            f"the pages' libraries are missing ({', '.join(missing)}): run "
+            f"`npm ci --prefix {settings.web_dir / 'vendor'}` (scripts/setup.sh does)"
+        )

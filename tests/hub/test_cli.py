@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,6 +62,22 @@ def test_run_refuses_a_broken_site(tmp_path: Path) -> None:
     r = hub("run", "-c", str(path), env={"HUB_DATA_DIR": str(tmp_path / "d")})
     assert r.returncode != 0
     assert "must be 0..65535" in r.stderr
+
+
+def test_run_refuses_to_serve_pages_without_their_libraries(tmp_path: Path) -> None:
+    """A `pip install` without `npm ci`: the wall would fail in the browser ("L is not
+    defined") with nothing saying why; the hub says so and does not start."""
+    web = tmp_path / "web"
+    shutil.copytree(ROOT / "web", web, ignore=shutil.ignore_patterns("node_modules"))
+    r = hub(
+        "run",
+        "-c",
+        str(DEMO_SITE),
+        env={"HUB_DATA_DIR": str(tmp_path / "d"), "HUB_WEB_DIR": str(web)},
+    )
+    assert r.returncode != 0
+    assert "vendor/node_modules/leaflet/dist/leaflet.js" in r.stderr
+    assert "npm ci" in r.stderr
 
 
 def test_run_in_production_refuses_default_secrets(tmp_path: Path) -> None:
