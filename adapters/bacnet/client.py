@@ -20,7 +20,9 @@ from bacpypes3.basetypes import HostNPort, IPMode
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.pdu import Address
-from bacpypes3.primitivedata import BitString, Enumerated, Null, ObjectIdentifier
+from bacpypes3.primitivedata import BitString, Enumerated, Null, ObjectIdentifier, Real
+
+from adapters.common.numbers import as_float32
 
 # BACnet engineering units (bacpypes3 names) -> the hub's SI spellings.
 UNITS = {
@@ -77,6 +79,8 @@ def plain(value: Any) -> Any:
         if name in ("active", "inactive"):
             return 1.0 if name == "active" else 0.0
         return name if not name.isdigit() else float(int(value))
+    if isinstance(value, Real):  # a float32 on the wire: as the device holds it
+        return as_float32(float(value))
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, list | tuple):

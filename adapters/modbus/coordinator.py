@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from adapters.common.availability import Availability
+from adapters.common.numbers import tidy
 from adapters.modbus.checks import CounterState, check
 from adapters.modbus.client import (
     GATEWAY_NO_RESPONSE,
@@ -292,7 +293,11 @@ class DevicePoller:
                 if raw != raw or (spec.nodata is not None and raw == spec.nodata):  # NaN: no value
                     stats["no_value"] += 1
                     continue
-                value = raw * spec.scale + spec.offset
+                value = (
+                    raw
+                    if spec.scale == 1 and not spec.offset
+                    else tidy(raw * spec.scale + spec.offset)
+                )
                 if (spec.fault and value) or value in spec.fault_values:
                     faults.append(spec.name or spec.id)
                 state = counters.get(pid)

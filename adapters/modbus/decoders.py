@@ -18,6 +18,7 @@ import math
 import struct
 from collections.abc import Callable, Sequence
 
+from adapters.common.numbers import as_float32, tidy
 from adapters.modbus.points import DataType, Order, PointSpec
 
 _STRUCT = {
@@ -82,7 +83,7 @@ def raw_value(spec: PointSpec, registers: Sequence[int] | Sequence[bool]) -> flo
     if t is DataType.STRING:
         return data.rstrip(b"\x00 ").decode("utf-8", "replace").strip("\x00")
     (value,) = struct.unpack(_STRUCT[t], data)
-    return float(value)
+    return as_float32(value) if t is DataType.FLOAT32 else float(value)
 
 
 def is_nodata(spec: PointSpec, raw: float | str) -> bool:
@@ -99,7 +100,9 @@ def decode(spec: PointSpec, registers: Sequence[int] | Sequence[bool]) -> float 
     raw = raw_value(spec, registers)
     if isinstance(raw, str):
         return raw
-    return raw * spec.scale + spec.offset
+    if spec.scale == 1 and spec.offset == 0:
+        return raw
+    return tidy(raw * spec.scale + spec.offset)
 
 
 def encode(spec: PointSpec, value: float) -> list[int] | bool:
@@ -159,10 +162,13 @@ def compile_decoder(spec: PointSpec) -> RawDecoder:
     packer = _PACK[n]
     unpack = struct.Struct(_STRUCT[t]).unpack
 
+    single = t is DataType.FLOAT32
+
     def dec(r: Sequence[int] | Sequence[bool]) -> float:
         words = [int(r[i]) for i in order]
         if swap:
             words = [((w & 0xFF) << 8) | (w >> 8) for w in words]
-        return float(unpack(packer.pack(*words))[0])
+        value = unpack(packer.pack(*words))[0]
+        return as_float32(value) if single else float(value)
 
     return dec
