@@ -156,8 +156,13 @@ const Hub = (() => {
 
   const alarmType = (type) => (t("alarm_type") || {})[type] || type;
   const severity = (sev) => (t("sev") || {})[sev] || sev;
-  const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) : "—");
-  const datetime = (iso) => (iso ? new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" }) : "—");
+  // Times in the site's zone once a page knows it (setZone), not the browser's: a wall screen
+  // or a phone set to another zone still shows the compound's time.
+  let zone;
+  const setZone = (tz) => { zone = tz || undefined; };
+  const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone: zone }) : "—");
+  const datetime = (iso) => (iso ? new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "short", timeZone: zone }) : "—");
+  const clock = (date) => date.toLocaleTimeString(lang, { hour12: false, timeZone: zone });
 
   // Build an element: el("td", {className: "x"}, "text", child...). Text only, never HTML.
   function el(tag, props, ...children) {
@@ -166,5 +171,5 @@ const Hub = (() => {
     return node;
   }
 
-  return { get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, el, signIn };
+  return { get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

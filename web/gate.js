@@ -53,6 +53,7 @@ $("#override").addEventListener("submit", async (ev) => {
 });
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 Hub.api("/api/site").then((site) => {
+  Hub.setZone(site.timezone);
   const gates = site.layers.features.filter((f) => f.properties.layer === "gate");
   $("#override").elements.gate.replaceChildren(...gates.map((g) => el("option", { value: g.properties.id }, g.properties.name)));
 });

@@ -60,6 +60,8 @@ function pointLayer(feature, latlng) {
 
 async function loadSite() {
   const site = await Hub.api("/api/site");
+  Hub.setZone(site.timezone);
+  tick(); // the clock in the site's time at once
   state.site = site;
   for (const s of site.subjects) state.names[`subject:${s.id}`] = s.name;
   if (site.map.tile_url) {
@@ -244,7 +246,7 @@ function reset() {
 
 function tick() {
   const now = new Date();
-  document.getElementById("clock").textContent = now.toLocaleTimeString(Hub.lang, { hour12: false });
+  document.getElementById("clock").textContent = Hub.clock(now);
 }
 
 document.getElementById("lang").addEventListener("click", () => Hub.toggleLanguage(render));

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as paho
 import pytest
@@ -258,7 +260,10 @@ def test_a_kiosk_is_provisioned_by_link_and_speaks_english_when_asked(
 ) -> None:
     hub, url, _ = compound
     token = hub.ctx.identity.login("wall", PASSWORD, purpose="display")
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    # a screen whose browser is set to another zone still shows the compound's time
+    page = browser.new_page(
+        viewport={"width": 1920, "height": 1080}, timezone_id="America/New_York"
+    )
     page.goto(f"{url}/wall.html?lang=en#token={token}")
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     assert "#token" not in page.url  # taken out of the address once stored
@@ -266,4 +271,8 @@ def test_a_kiosk_is_provisioned_by_link_and_speaks_english_when_asked(
     assert page.text_content("#c-tickets span") == "Open tickets"
     # the alarm list speaks English too, from the same live state
     page.locator("#alarms li", has_text="equipment fault").first.wait_for()
+    shown = page.text_content("#clock") or ""
+    here = datetime.now(ZoneInfo(hub.ctx.site.site.timezone))
+    hours = {f"{(here + timedelta(seconds=d)).hour:02d}" for d in (-5, 0, 5)}
+    assert shown[:2] in hours, (shown, here)
     page.close()
