@@ -8,7 +8,10 @@
   outstanding requests to one device can hang bacpypes3's event loop).
 - Points marked `cov` are subscribed (SubscribeCOV, renewed by bacpypes3 before the lifetime
   ends) and otherwise left alone; if a subscription stays quiet for `cov_quiet_s` the point is
-  re-read. A refused subscription falls back to polling.
+  re-read. A refused subscription falls back to polling. A notification's status flags are
+  applied before its value (they describe that value).
+- A written point is read back at once, and read again `WRITE_SETTLE_S` later; COV values
+  arriving in between (a renewal's, one sent before the write) are not believed.
 - status-flags (fault, in-alarm, out-of-service, overridden), reliability and fault points
   make the device's DeviceStatus, once per change; a device that stops answering goes
   offline once and comes back once (adapters.common.availability).
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 SOURCE = "bacnet"
 Wanted = tuple[str, list[str]]  # an object and the properties to read of it
 _NO_FAULT = "no-fault-detected"
+WRITE_SETTLE_S = 3.0  # after a write, COV values are not believed for this long; then a re-read
 
 
 class BacnetPoller:
@@ -66,6 +70,9 @@ class BacnetPoller:
         self.cov_refused: set[str] = set()
         self.cov_heard: dict[str, float] = {}
         self.polled: dict[str, float] = {}  # when each point was last polled (monotonic)
+        # written points: until when COV values are not believed, and when to read them again
+        self.settling: dict[str, float] = {}
+        self.last: dict[str, Reading] = {}  # the newest reading of each point
         self.status_read = -math.inf  # when status-flags and reliability were last read
         self.flags: dict[str, tuple[bool, ...]] = {}
         self.reliability: dict[str, str] = {}
@@ -128,6 +135,11 @@ class BacnetPoller:
             elif now - self.cov_heard.get(pid, now) > self.conn.cov_quiet_s:
                 self.stats["cov_quiet_rereads"] += 1
                 out.append(pid)
+            elif pid in self.settling and now >= self.settling[pid]:
+                self.stats["write_rereads"] += 1
+                out.append(pid)
+        for pid in out:
+            self.settling.pop(pid, None)
         for pid in out:
             self.polled[pid] = now
         return out
@@ -256,13 +268,28 @@ class BacnetPoller:
                 self.flags[pid] = value
             elif prop == "reliability":
                 self.reliability[pid] = str(value)
+        valued = set()
         for (obj, prop), value in values.items():
             pid = self.by_object.get(obj)
             if pid is None or isinstance(value, Refusal) or prop != self.points[pid].prop:
                 continue
+            valued.add(pid)
             reading = self._reading(pid, value, now)
             if reading is not None:
                 readings.append(reading)
+        # A subscribed point whose status was read without its value (COV brings values, and
+        # a device need not notify when its flags clear): if its quality changed, its value
+        # stands with the new quality now, not until the next notification.
+        for (obj, prop), _ in values.items():
+            pid = self.by_object.get(obj)
+            if pid is None or pid in valued or prop != "status-flags" or pid not in self.last:
+                continue
+            valued.add(pid)
+            before = self.last[pid]
+            again = self._reading(pid, before.value, now)
+            if again is not None and again.quality != before.quality:
+                self.stats["quality_changes"] += 1
+                readings.append(again)
         await self._answered(readings)
 
     def _reading(self, pid: str, value: Any, now: datetime) -> Reading | None:
@@ -283,7 +310,9 @@ class BacnetPoller:
             quality = Quality.UNCERTAIN  # the device says this value is unreliable
         elif len(flags) > 3 and flags[3]:
             quality = Quality.UNCERTAIN  # out of service: a manual value
-        return Reading(pid, value, self.units.get(pid, ""), now, quality)
+        reading = Reading(pid, value, self.units.get(pid, ""), now, quality)
+        self.last[pid] = reading
+        return reading
 
     async def _answered(self, readings: list[Reading]) -> None:
         self.last_ok = self._now()
@@ -341,12 +370,23 @@ class BacnetPoller:
                 )
                 queue = await sub.__aenter__()
             self.stats["cov_subscriptions"] += 1
+            carry: tuple[str, Any] | None = None
             try:
                 while True:
-                    prop, value = await queue.get()
+                    # one notification's values together: they arrive one after another,
+                    # and a property seen twice starts the next notification
+                    items = [carry or await queue.get()]
+                    carry = None
+                    await asyncio.sleep(0)
+                    while not queue.empty():
+                        item = queue.get_nowait()
+                        if any(prop == item[0] for prop, _ in items):
+                            carry = item
+                            break
+                        items.append(item)
                     self.cov_heard[pid] = time.monotonic()
                     self.stats["cov_notifications"] += 1
-                    await self._notified(pid, prop, value)
+                    await self._notified(pid, items)
             finally:
                 await sub.__aexit__(None, None, None)
         except SubscribeRefused as err:
@@ -362,10 +402,20 @@ class BacnetPoller:
         finally:
             self.cov_active.discard(pid)
 
-    async def _notified(self, pid: str, prop: str, value: Any) -> None:
-        if prop == "status-flags" and isinstance(value, tuple):
-            self.flags[pid] = value
-        elif prop == self.points[pid].prop:
+    async def _notified(self, pid: str, items: list[tuple[str, Any]]) -> None:
+        # A notification carries the value and the status flags together: the flags belong
+        # to the value they came with, so they are taken first (they follow it on the wire).
+        for prop, value in items:
+            if prop == "status-flags" and isinstance(value, tuple):
+                self.flags[pid] = value
+        for prop, value in items:
+            if prop != self.points[pid].prop:
+                continue
+            if time.monotonic() < self.settling.get(pid, -math.inf):
+                # just written and read back: a notification now may have been sent before
+                # the write (a renewal's, one in flight); the re-read after settling decides
+                self.stats["cov_after_write_ignored"] += 1
+                continue
             reading = self._reading(pid, value, self._now())
             if reading is not None:
                 await self.sink.publish(SOURCE, reading)
@@ -400,6 +450,9 @@ class BacnetPoller:
         if isinstance(back, Refusal) or not isinstance(back, float):
             raise WriteRefused(f"read-back: {back}")
         await self.sink.publish(SOURCE, Reading(pid, back, self.units.get(pid, ""), self._now()))
+        # read it again once the device has settled (a controller may move off the written
+        # value, and COV values arriving meanwhile may predate the write)
+        self.settling[pid] = time.monotonic() + WRITE_SETTLE_S
         return back
 
     def health(self) -> dict[str, Any]:

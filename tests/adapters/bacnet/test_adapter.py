@@ -266,3 +266,64 @@ async def test_overrides_and_alarms_show_in_health(bacnet_rigs, room) -> None:  
     assert rig.adapter.pollers["rc"].fault is None  # an alarm or override is no equipment fault
     assert rig.adapter.pollers["rc"].stats["cov_refused"] == 1  # multi-state COV: polled instead
     await rig.wait_for(lambda: rig.seen.count("rc.mode") >= 2)
+
+
+def still(plist):  # type: ignore[no-untyped-def]
+    """The point list with every value held still (the simulator animates none)."""
+    points = [
+        p.model_copy(update={"sim": {k: v for k, v in p.sim.items() if k != "amplitude"}})
+        for p in plist.points
+    ]
+    return plist.model_copy(update={"points": points})
+
+
+async def test_a_notifications_flags_belong_to_its_value(bacnet_rigs, ahu) -> None:  # type: ignore[no-untyped-def]
+    """A fault flag raised (and cleared) without a change of value: the reading that comes
+    with it already has the fault's quality, not the one before (status polled rarely)."""
+    rig = await bacnet_rigs(
+        [("ahu", 1001, still(ahu), {"interval_s": 60, "status_interval_s": 60})]
+    )
+    poller = rig.adapter.pollers["ahu"]
+    subscribed = sum(1 for _, p in rig.adapter.pollers["ahu"].device.points if p.cov)
+    # every subscription has delivered its first notification: what follows is the fault's
+    await rig.wait_for(lambda: poller.stats["cov_notifications"] >= subscribed)
+
+    def after(n: int) -> list[Quality]:
+        return [r.quality for r in rig.seen.readings[n:] if r.point_id == "ahu.supply_temp"]
+
+    before = len(rig.seen.readings)
+    rig.sim.set_fault("ahu", BacnetFault.FAULT)
+    await rig.wait_for(lambda: after(before), timeout=5)
+    assert after(before)[0] is Quality.UNCERTAIN  # the first word of the fault says so
+
+
+async def test_a_cleared_flag_makes_the_value_good_at_the_next_status_read(
+    bacnet_rigs, ahu
+) -> None:  # type: ignore[no-untyped-def]
+    """bacpypes3's objects (like many devices) send no notification when flags clear: the
+    status read finds it, and the value stands good again at once, not at the next change."""
+    rig = await bacnet_rigs([("ahu", 1001, still(ahu), {"interval_s": 1, "status_interval_s": 1})])
+    poller = rig.adapter.pollers["ahu"]
+    await rig.wait_for(lambda: rig.seen.count("ahu.supply_temp"))
+    rig.sim.set_fault("ahu", BacnetFault.FAULT)
+    await rig.wait_for(lambda: rig.seen.last("ahu.supply_temp").quality is Quality.UNCERTAIN)
+    before = len(rig.seen.readings)
+    rig.sim.clear_fault("ahu")
+    await rig.wait_for(lambda: rig.seen.last("ahu.supply_temp").quality is Quality.GOOD, timeout=5)
+    again = [r for r in rig.seen.readings[before:] if r.point_id == "ahu.supply_temp"]
+    assert again[0].value == 16.0  # the same value, now good
+    assert poller.stats["quality_changes"] >= 1
+
+
+async def test_a_written_point_is_read_again_once_settled(bacnet_rigs, room) -> None:  # type: ignore[no-untyped-def]
+    rig = await bacnet_rigs([("rc", 1002, still(room), {"interval_s": 1})])
+    poller = rig.adapter.pollers["rc"]
+    await rig.wait_for(lambda: poller.stats["cov_subscriptions"] >= 1)
+    await rig.wait_for(lambda: rig.seen.last("rc.temp_setpoint").value == 24.0)
+    done = await rig.adapter.execute(
+        Command("rc.temp_setpoint", "write", datetime.now(UTC), value=20.0)
+    )
+    assert (done.ok, done.value) == (True, 20.0)
+    await rig.wait_for(lambda: poller.stats["write_rereads"] >= 1, timeout=10)
+    # read again once settled: what the hub shows is what the device holds
+    assert rig.seen.last("rc.temp_setpoint").value == rig.sim.value("rc", "temp_setpoint") == 20.0
