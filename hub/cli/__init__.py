@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hub.cli.accounts import key, user
-from hub.cli.operations import backup_cmd, bacnet, report, restore_cmd
+from hub.cli.operations import backup_cmd, bacnet, modbus, report, restore_cmd
 from hub.cli.serve import _demo_history, check, demo, migrate, run
 
 __all__ = ["_demo_history", "main"]
@@ -17,5 +17,17 @@ def main() -> None:
     """dayuan hub — smart-building and security supervision for an administrative compound."""
 
 
-for command in (check, run, demo, migrate, user, key, backup_cmd, restore_cmd, bacnet, report):
+for command in (
+    check,
+    run,
+    demo,
+    migrate,
+    user,
+    key,
+    backup_cmd,
+    restore_cmd,
+    bacnet,
+    modbus,
+    report,
+):
     main.add_command(command)

@@ -60,8 +60,58 @@ def restore_cmd(archive: Path, force: bool) -> None:
 
 
 @click.group()
+def modbus() -> None:
+    """Modbus tools."""
+
+
+@modbus.command("map")
+@click.argument("name", required=False)
+def modbus_map(name: str | None) -> None:
+    """The point ids of a register map (a built-in one, or a file); without NAME, the
+    built-in maps."""
+    from adapters.modbus.points import BUILTIN_MAPS, MapError, load_map
+
+    if name is None:
+        for path in sorted(BUILTIN_MAPS.glob("*.*")):
+            click.echo(path.stem)
+        return
+    try:
+        rmap = load_map(name, Path.cwd())
+    except MapError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"# {rmap.name}: <device>.<id> in the hub")
+    for p in rmap.points:
+        rw = "rw" if p.writable else "r"
+        click.echo(
+            f"{p.id:24} {p.table.value:8} {p.address:5} {p.type.value:8} {p.unit:6} {rw:2} {p.name}"
+        )
+
+
+@click.group()
 def bacnet() -> None:
     """BACnet/IP tools."""
+
+
+@bacnet.command("list")
+@click.argument("name", required=False)
+def bacnet_list(name: str | None) -> None:
+    """The point ids of a point list (a built-in one, or a file); without NAME, the
+    built-in lists."""
+    from adapters.bacnet.points import BUILTIN_LISTS, ListError, load_list
+
+    if name is None:
+        for path in sorted(BUILTIN_LISTS.glob("*.*")):
+            click.echo(path.stem)
+        return
+    try:
+        plist = load_list(name, Path.cwd())
+    except ListError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"# {plist.name}: <device>.<id> in the hub")
+    for p in plist.points:
+        rw = "rw" if p.writable else "r"
+        cov = "cov" if p.cov else "poll"
+        click.echo(f"{p.id:24} {p.object:22} {p.unit or '':6} {rw:2} {cov:4} {p.name}")
 
 
 @bacnet.command("discover")
