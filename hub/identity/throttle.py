@@ -42,6 +42,8 @@ CREDENTIAL = ADDRESS  # keys and feed tokens guessed at from one address
 # failures are consecutive until a right answer, an administrator, or this long without one
 WINDOW = timedelta(hours=24)
 
+SWEEP_EVERY = 200  # failures counted between sweeps of keys long quiet
+
 # (key, failures, locked until) when a key is locked
 OnLock = Callable[[str, int, datetime], None]
 
@@ -78,6 +80,7 @@ class Throttle:
         self.window = window
         self.on_lock = on_lock
         self.clock = clock
+        self._failures_counted = 0
 
     def check(self, keys: Iterable[str]) -> None:
         """TooManyAttempts (with when to try again) if any key must still wait."""
@@ -107,7 +110,23 @@ class Throttle:
         for key, failures, until in locked:
             if self.on_lock is not None:
                 self.on_lock(key, failures, until)
+        self._failures_counted += 1
+        if self._failures_counted % SWEEP_EVERY == 0:
+            self.forget_old()
         return [(k, n) for k, n, _ in locked]
+
+    def forget_old(self) -> int:
+        """Drop the rows of keys that have waited out their lock and failed nothing for a
+        window (the table holds at most the keys active in the last day)."""
+        now = self.clock()
+        with self._db.session() as s:
+            stale = s.execute(
+                delete(SignInThrottle).where(
+                    SignInThrottle.last_failure < now - self.window,
+                    (SignInThrottle.blocked_until.is_(None)) | (SignInThrottle.blocked_until < now),
+                )
+            )
+            return int(getattr(stale, "rowcount", 0) or 0)
 
     def _count(self, key: str, now: datetime) -> tuple[str, int, datetime] | None:
         policy = policy_of(key)

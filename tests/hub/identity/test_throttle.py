@@ -128,3 +128,14 @@ def test_on_the_api_a_burst_of_failures_is_a_429_an_alarm_and_a_lock_to_lift(
         assert lift.status_code == 204
         again = client.delete("/api/sign-in-locks/addr:testclient", headers=headers)
         assert again.status_code == 404
+
+
+def test_keys_long_quiet_are_forgotten(db: Database) -> None:
+    clock = Clock(NOW)
+    throttle = Throttle(db, clock=clock)
+    for i in range(30):
+        throttle.failed([f"addr:10.1.0.{i}"])
+    throttle.failed(["account:locked"] * 1)
+    clock.advance(25 * 3600)  # a day and more without a failure
+    assert throttle.forget_old() == 31
+    assert throttle.locks() == []
