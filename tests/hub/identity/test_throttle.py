@@ -139,3 +139,39 @@ def test_keys_long_quiet_are_forgotten(db: Database) -> None:
     clock.advance(25 * 3600)  # a day and more without a failure
     assert throttle.forget_old() == 31
     assert throttle.locks() == []
+
+
+def test_a_crowd_of_sign_ins_hashes_two_at_a_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight sign-ins at once (Argon2: 64 MiB each) never hash more than two at a time."""
+    import threading
+
+    from hub.identity import passwords
+
+    identity = IdentityService(db, "s" * 48, throttle=Throttle(db, clock=Clock(NOW)))
+    identity.create_user("crowd", PASSWORD, [Role.STAFF])
+    real, running, peak, lock = passwords.verify_password, [0], [0], threading.Lock()
+
+    def counted(stored: str | None, password: str) -> bool:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            return real(stored, password)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(passwords, "verify_password", counted)
+    threads = [
+        threading.Thread(
+            target=identity.login, args=("crowd", PASSWORD), kwargs={"client": f"10.2.0.{i}"}
+        )
+        for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert peak[0] == 2
