@@ -20,7 +20,18 @@ from datetime import UTC, datetime
 
 from _common import ROOT
 
-BENCHES = ["telemetry", "ingest", "modbus", "bacnet", "rules", "ws", "gate", "report", "scale_out"]
+BENCHES = [
+    "telemetry",
+    "ingest",
+    "modbus",
+    "bacnet",
+    "rules",
+    "ws",
+    "gate",
+    "report",
+    "scale_out",
+    "soak",
+]
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:all -->", "<!-- /bench:all -->"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,27 @@ def restore_cmd(archive: Path, force: bool) -> None:
     click.echo(f"restored the backup of {manifest.created} (hub {manifest.version})")
 
 
+def _show_points(
+    name: str | None,
+    builtin: Path,
+    load: Callable[[str, Path], Any],
+    refused: type[Exception],
+    row: Callable[[Any], str],
+) -> None:
+    """The built-in tables' names, or one table's points a line each."""
+    if name is None:
+        for path in sorted(builtin.glob("*.*")):
+            click.echo(path.stem)
+        return
+    try:
+        table = load(name, Path.cwd())
+    except refused as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"# {table.name}: <device>.<id> in the hub")
+    for p in table.points:
+        click.echo(f"{p.id:24} {row(p)} {'rw' if p.writable else 'r ':2} {p.name}")
+
+
 @click.group()
 def modbus() -> None:
     """Modbus tools."""
@@ -71,20 +93,13 @@ def modbus_map(name: str | None) -> None:
     built-in maps."""
     from adapters.modbus.points import BUILTIN_MAPS, MapError, load_map
 
-    if name is None:
-        for path in sorted(BUILTIN_MAPS.glob("*.*")):
-            click.echo(path.stem)
-        return
-    try:
-        rmap = load_map(name, Path.cwd())
-    except MapError as err:
-        raise click.ClickException(str(err)) from err
-    click.echo(f"# {rmap.name}: <device>.<id> in the hub")
-    for p in rmap.points:
-        rw = "rw" if p.writable else "r"
-        click.echo(
-            f"{p.id:24} {p.table.value:8} {p.address:5} {p.type.value:8} {p.unit:6} {rw:2} {p.name}"
-        )
+    _show_points(
+        name,
+        BUILTIN_MAPS,
+        load_map,
+        MapError,
+        lambda p: f"{p.table.value:8} {p.address:5} {p.type.value:8} {p.unit:6}",
+    )
 
 
 @click.group()
@@ -99,19 +114,13 @@ def bacnet_list(name: str | None) -> None:
     built-in lists."""
     from adapters.bacnet.points import BUILTIN_LISTS, ListError, load_list
 
-    if name is None:
-        for path in sorted(BUILTIN_LISTS.glob("*.*")):
-            click.echo(path.stem)
-        return
-    try:
-        plist = load_list(name, Path.cwd())
-    except ListError as err:
-        raise click.ClickException(str(err)) from err
-    click.echo(f"# {plist.name}: <device>.<id> in the hub")
-    for p in plist.points:
-        rw = "rw" if p.writable else "r"
-        cov = "cov" if p.cov else "poll"
-        click.echo(f"{p.id:24} {p.object:22} {p.unit or '':6} {rw:2} {cov:4} {p.name}")
+    _show_points(
+        name,
+        BUILTIN_LISTS,
+        load_list,
+        ListError,
+        lambda p: f"{p.object:22} {p.unit or '':6} {'cov ' if p.cov else 'poll'}",
+    )
 
 
 @bacnet.command("discover")

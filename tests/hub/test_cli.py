@@ -218,3 +218,17 @@ def test_check_names_the_bad_row_of_a_register_map(tmp_path: Path) -> None:
     assert "my_meter.csv line 3: type" in r.stderr
     assert "devices[1].connection.baud" in r.stderr
     assert "unknown key" in r.stderr
+
+
+def test_the_shipped_maps_and_lists_show_their_point_ids() -> None:
+    maps = hub("modbus", "map")
+    assert maps.stdout.split() == ["eastron_sdm630", "generic_ahu", "generic_chiller"]
+    sdm = hub("modbus", "map", "eastron_sdm630").stdout
+    assert "total_energy" in sdm
+    assert "float32" in sdm
+    ahu = hub("bacnet", "list", "ahu_controller").stdout
+    assert "supply_temp" in ahu
+    assert "analog-input,1" in ahu
+    missing = hub("bacnet", "list", "no-such-list")
+    assert missing.returncode != 0
+    assert "built-in lists: ahu_controller, room_controller" in missing.stderr
