@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub import __version__
 from hub.api.deps import (
@@ -81,7 +82,7 @@ def _is_admin(ctx: HubContext, request: Request, bearer: str | None, api_key: st
     if principal is None:
         try:
             principal = guarded_authenticate(ctx, bearer, api_key, client_of(request))
-        except HubError:
+        except (HubError, SQLAlchemyError):  # the database away: no one can be checked
             return False
     return Role.ADMIN in principal.roles
 
