@@ -33,14 +33,26 @@ class Policy:
     max_delay: timedelta = timedelta(seconds=30)  # the longest wait between locks
     hard_at: int = 100  # NIST 800-63B's limit: this many in a row lock it for `hard_lock`
     hard_lock: timedelta = timedelta(hours=24)
+    # failures count until a right answer, an administrator, or this long without one; with
+    # `fixed`, only those of the last `window` (from its first failure) count
+    window: timedelta = timedelta(hours=24)
+    fixed: bool = False
 
 
-# an office's staff may share one address (NAT): addresses get more room than accounts
+# An account's failures are consecutive (NIST's limit is on those). An address may be an
+# office's NAT, shared by a hundred honest people whose typos must never add up to a lock:
+# only a burst counts (100 in 15 minutes before the first lock).
 ACCOUNT = Policy(free=5, lock_at=20, lock=timedelta(minutes=15))
-ADDRESS = Policy(free=20, lock_at=100, lock=timedelta(minutes=15), hard_at=1000)
+ADDRESS = Policy(
+    free=20,
+    lock_at=100,
+    lock=timedelta(minutes=15),
+    hard_at=1000,
+    window=timedelta(minutes=15),
+    fixed=True,
+)
 CREDENTIAL = ADDRESS  # keys and feed tokens guessed at from one address
-# failures are consecutive until a right answer, an administrator, or this long without one
-WINDOW = timedelta(hours=24)
+WINDOW = max(ACCOUNT.window, ADDRESS.window)  # how long a quiet key is kept
 
 SWEEP_EVERY = 200  # failures counted between sweeps of keys long quiet
 
@@ -137,8 +149,10 @@ class Throttle:
             if row is None:
                 row = SignInThrottle(key=key, failures=0, window_start=now, locks=0)
                 s.add(row)
-            elif now - row.last_failure > self.window:
-                row.failures, row.window_start = 0, now  # a day without failures: afresh
+            elif not (row.blocked_until and row.blocked_until > now) and (
+                now - (row.window_start if policy.fixed else row.last_failure) > policy.window
+            ):
+                row.failures, row.window_start = 0, now  # afresh
             row.failures += 1
             row.last_failure = now
             wait = wait_after(row.failures, policy)

@@ -20,6 +20,21 @@ from hub.storage import Database
 from tests.support.clock import Clock
 
 PASSWORD = "the right password 1"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its smallest cost: these tests guess hundreds of times, and what they check
+    is the counting, not the hash (the crowd test measures hashing with these too)."""
+    from argon2 import PasswordHasher
+
+    from hub.identity import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_DUMMY", cheap.hash("not a real password"))
+
+
 NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 
 
@@ -176,3 +191,16 @@ def test_a_crowd_of_sign_ins_hashes_two_at_a_time(
         t.join(60)
     assert len(tokens) == 8  # everyone got in, waiting their turn
     assert 1 <= peak[0] <= 2
+
+
+def test_an_offices_shared_address_never_adds_up_honest_typos(db: Database) -> None:
+    """Two hundred staff behind one NAT address mistype a password now and then all day:
+    the address is never slowed down; a burst from it is."""
+    clock = Clock(NOW)
+    identity = IdentityService(db, "s" * 48, throttle=Throttle(db, clock=clock))
+    identity.create_user("typist", PASSWORD, [Role.STAFF])
+    for minute in range(0, 8 * 60, 2):  # a typo every two minutes for a working day
+        clock.now = NOW + timedelta(minutes=minute)
+        with pytest.raises(Unauthorized):
+            identity.login(f"person{minute}", "typo", client="10.9.0.1")
+    assert identity.login("typist", PASSWORD, client="10.9.0.1")
