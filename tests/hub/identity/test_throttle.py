@@ -17,6 +17,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database
+from hub.storage.audit import recent
 from tests.support.clock import Clock
 
 PASSWORD = "the right password 1"
@@ -99,8 +100,6 @@ def test_an_administrator_lifts_a_lock_and_it_is_audited(db: Database) -> None:
         identity.login("wang", PASSWORD)
     assert identity.lift_lock("account:wang", actor="admin")
     assert identity.login("wang", PASSWORD)
-    from hub.storage.audit import recent
-
     actions = [a.action for a in recent(db, limit=100)]
     assert actions.count("auth.fail") == ACCOUNT.lock_at
     assert "auth.lock" in actions
@@ -204,3 +203,26 @@ def test_an_offices_shared_address_never_adds_up_honest_typos(db: Database) -> N
         with pytest.raises(Unauthorized):
             identity.login(f"person{minute}", "typo", client="10.9.0.1")
     assert identity.login("typist", PASSWORD, client="10.9.0.1")
+
+
+def test_guessed_api_keys_and_feed_tokens_are_held_off_too(
+    tmp_path: Path, quiet_site: Site
+) -> None:
+    hub = Hub(Settings(data_dir=tmp_path, secret_key="k" * 48), quiet_site, factories=())
+    with TestClient(hub.app()) as client:
+        answers = []
+        for i in range(30):
+            key = f"dyh_{i:012x}_{'x' * 40}"
+            answers.append(client.get("/api/alarms", headers={"X-API-Key": key}).status_code)
+        assert answers[:20] == [401] * 20  # the first are plain refusals
+        assert 429 in answers  # then the address waits, told how long
+        feed = client.get("/api/calendars/me.ics", params={"token": "not-a-token"})
+        assert feed.status_code == 429  # feed tokens count against the same address
+        assert int(feed.headers["Retry-After"]) >= 1
+        actions = {
+            a.action
+            for a in __import__("hub.storage.audit", fromlist=["recent"]).recent(
+                hub.ctx.db, limit=100
+            )
+        }
+        assert "auth.bad_credential" in actions
