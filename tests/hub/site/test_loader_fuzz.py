@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.cli import _settings
+from hub.cli.support import settings_from
 from hub.runtime import SITE_HOOKS
 from hub.settings import Settings
 from hub.site import check_site_text
@@ -138,7 +138,7 @@ def test_any_environment_gives_settings_or_a_clear_error(
     for name, value in env.items():
         monkeypatch.setenv(name, value.replace("\x00", ""))
     try:
-        outcome = _outcome(lambda: _settings(secret_key="k" * 48))
+        outcome = _outcome(lambda: settings_from(secret_key="k" * 48))
         assert isinstance(outcome, Settings) or outcome.startswith("invalid settings")
     finally:
         for name in env:
