@@ -15,6 +15,7 @@ from hub.services.gate.plates import (
     parse,
     shape,
 )
+from tests.support.fuzz import fuzz
 
 
 @pytest.mark.parametrize(
@@ -108,6 +109,7 @@ PLATE_ALPHABET = (
 )
 
 
+@fuzz(500)
 @given(st.text(alphabet=PLATE_ALPHABET, max_size=12))
 def test_any_plate_like_text_gives_a_plate_or_a_plate_error(text: str) -> None:
     try:
