@@ -261,21 +261,27 @@ class IdentityService:
         if client:
             keys.append(f"addr:{client}")
         self.throttle.check(keys)
+        with self._db.session() as s:  # read the account, then let the connection go:
+            user = s.scalar(select(User).where(User.username == username))  # hashing waits
+            stored = user.password_hash if user is not None else None
+            active = user is not None and user.active
+            roles = user.role_names if user is not None else set()
+            version = user.token_version if user is not None else 0
+        with self._hashing():
+            ok = passwords.verify_password(stored, password)
         token = None
-        with self._db.session() as s:
-            user = s.scalar(select(User).where(User.username == username))
-            with self._hashing():
-                ok = passwords.verify_password(user.password_hash if user else None, password)
-            if user is not None and ok and user.active:
-                if purpose == "display" and Role.DISPLAY not in user.role_names:
-                    raise Unauthorized("display tokens are for display accounts")
-                if passwords.needs_rehash(user.password_hash):
-                    with self._hashing():
-                        user.password_hash = passwords.hash_password(password)
-                ttl = self.display_ttl if purpose == "display" else self.access_ttl
-                token = tokens.issue_token(
-                    self._secret, user.username, user.token_version, ttl, purpose=purpose
-                )
+        if ok and active and stored is not None:
+            if purpose == "display" and Role.DISPLAY not in roles:
+                raise Unauthorized("display tokens are for display accounts")
+            if passwords.needs_rehash(stored):
+                with self._hashing():
+                    fresh = passwords.hash_password(password)
+                with self._db.session() as s:
+                    again = s.scalar(select(User).where(User.username == username))
+                    if again is not None and again.password_hash == stored:
+                        again.password_hash = fresh
+            ttl = self.display_ttl if purpose == "display" else self.access_ttl
+            token = tokens.issue_token(self._secret, username, version, ttl, purpose=purpose)
         if token is None:
             self._failed(keys, "auth.fail", username[:120], client=client)
             raise Unauthorized("wrong username or password")

@@ -190,6 +190,9 @@ def test_a_crowd_of_sign_ins_hashes_two_at_a_time(
         t.join(60)
     assert len(tokens) == 8  # everyone got in, waiting their turn
     assert 1 <= peak[0] <= 2
+    # waiting for a hash holds no database connection (a crowd must not starve the gate)
+    pool = db.engine.pool
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_an_offices_shared_address_never_adds_up_honest_typos(db: Database) -> None:
