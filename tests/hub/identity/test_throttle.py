@@ -190,7 +190,7 @@ def test_a_crowd_of_sign_ins_hashes_two_at_a_time(
         t.join(60)
     assert len(tokens) == 8  # everyone got in, waiting their turn
     assert 1 <= peak[0] <= 2
-    # waiting for a hash holds no database connection (a crowd must not starve the gate)
+    # and no database connection is left checked out by the crowd
     pool = db.engine.pool
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
