@@ -23,13 +23,14 @@ import gc
 import random
 import statistics
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from _common import ROOT, parse, result
 from shapely import Point
 from shapely.prepared import prep
 
-from hub.domain import PositionFix, StoredRule, SubjectKind
+from hub.domain import Action, PositionFix, Raise, StoredRule, SubjectKind
 from hub.pipeline import Pipeline
 from hub.runtime import load_site_for_hub
 from hub.site import Site
@@ -37,31 +38,25 @@ from hub.site.model import Geofence
 from hub.site.rules import GeofenceRule, ThresholdRule
 from rules.engine import RuleEngine
 from rules.kinds import geofence
+from rules.memory import MemoryAlarmBook, MemoryStateStore
 
 FENCES, GEO_RULES, OTHER_RULES, VEHICLES = 1000, 180, 20, 2000
 LAT0, LAT1, LON0, LON1 = 30.23, 30.29, 120.09, 120.17  # the demo district
 
 
-class Book:
-    """An in-memory alarm book that notes when each alarm arrived."""
+class Book(MemoryAlarmBook):
+    """The in-memory alarm book, noting when each raise arrived."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.raised: list[tuple[str, float]] = []
-        self.cleared = 0
 
-    def raise_alarm(self, *, originator: str, **_: object) -> None:
-        self.raised.append((originator, time.perf_counter()))
-
-    def clear_alarm(self, **_: object) -> None:
-        self.cleared += 1
-
-
-class Store:
-    def load(self) -> dict[str, StoredRule]:
-        return {}
-
-    def save(self, rules: dict[str, StoredRule]) -> None:
-        pass
+    def commit(
+        self, actions: Sequence[Action], states: Mapping[str, StoredRule], now: datetime
+    ) -> None:
+        at = time.perf_counter()
+        self.raised += [(a.originator, at) for a in actions if isinstance(a, Raise)]
+        super().commit(actions, states, now)
 
 
 def build_site(rng: random.Random) -> Site:
@@ -136,7 +131,7 @@ class NaiveEngine:
 
 def throughput(site: Site, n_engine: int, n_naive: int) -> tuple[float, float, int, int]:
     rng = random.Random(7)
-    engine = RuleEngine(site, Store(), Book())
+    engine = RuleEngine(site, MemoryStateStore(), Book())
     fleet = Fleet(rng)
     engine.evaluate(fleet.fixes(VEHICLES), datetime.now(UTC))  # first fixes: every rule runs
     batches = [fleet.fixes(500) for _ in range(n_engine // 500)]
@@ -161,7 +156,7 @@ def throughput(site: Site, n_engine: int, n_naive: int) -> tuple[float, float, i
 
 async def latency(site: Site, seconds: float, rate: int) -> tuple[list[float], int]:
     book = Book()
-    engine = RuleEngine(site, Store(), book)
+    engine = RuleEngine(site, book.store, book)
     pipeline = Pipeline(maxsize=100_000)
     pipeline.subscribe("rules", engine, kinds=("position",), max_batch=1000)
     await pipeline.start()

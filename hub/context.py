@@ -79,18 +79,18 @@ class HubContext:
     live: LiveHub
     commands: CommandService
     location: LocationStage
+    alarms: AlarmService
+    tickets: TicketService
+    rooms: RoomBookings
+    checkin: CheckIn
+    vehicles: VehicleBookings
+    visits: VisitService
+    gate: GateService
+    energy: EnergyService
+    reports: StoredReports
+    rules: RuleCatalog = field(default_factory=NoRules)
     # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:
     # name -> function(parameters) -> events.
-    alarms: AlarmService
-    rules: RuleCatalog = field(default_factory=NoRules)
-    tickets: TicketService | None = None
-    rooms: RoomBookings | None = None
-    checkin: CheckIn | None = None
-    vehicles: VehicleBookings | None = None
-    visits: VisitService | None = None
-    gate: GateService | None = None
-    energy: EnergyService | None = None
-    reports: StoredReports | None = None
     decoders: dict[str, Callable[[Any], list[Event]]] = field(default_factory=dict)
     # Extra components (broker, adapters, jobs) report here: name -> health check.
     components: dict[str, HealthCheck] = field(default_factory=dict)

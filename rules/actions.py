@@ -1,33 +1,11 @@
-"""What rules decide: raise or clear an alarm about an originator (pure values)."""
+"""What rules decide: raise or clear an alarm about an originator (the domain's values), and
+the one composite the rule kinds share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hub.domain.actions import Action, Clear, Raise
 
-
-@dataclass(frozen=True, slots=True)
-class Raise:
-    """Raise (or keep raised) the alarm `type` about `originator`."""
-
-    rule: str
-    originator: str  # a device, point or subject id
-    type: str  # e.g. "equipment_fault", "geofence_exit"
-    severity: str
-    message: str
-    ticket: bool = False  # ask for a repair ticket
-
-
-@dataclass(frozen=True, slots=True)
-class Clear:
-    """The condition behind the alarm `type` about `originator` is over."""
-
-    rule: str
-    originator: str
-    type: str
-    message: str = ""
-
-
-Action = Raise | Clear
+__all__ = ["Action", "Clear", "Raise", "occurred"]
 
 
 def occurred(rule: str, originator: str, type: str, severity: str, message: str) -> list[Action]:

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub.domain import Event, StoredRule
+from hub.domain import Event
 from hub.site import Site
 from hub.site.model import Item
 from rules.engine import RuleEngine
+from rules.memory import MemoryAlarmBook
 from rules.ports import TripBook
 
 
@@ -22,65 +23,6 @@ class _Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class _Store:
-    def load(self) -> dict[str, StoredRule]:
-        return {}
-
-    def save(self, rules: dict[str, StoredRule]) -> None:
-        pass
-
-
-class _Book:
-    """Keeps the one-active-alarm-per-originator-and-type rule and a timeline."""
-
-    def __init__(self) -> None:
-        self.active: set[tuple[str, str]] = set()
-        self.timeline: list[dict[str, Any]] = []
-
-    def raise_alarm(
-        self,
-        *,
-        rule: str,
-        originator: str,
-        type: str,
-        severity: str,
-        message: str,
-        ticket: bool,
-        now: datetime,
-    ) -> None:
-        key = (originator, type)
-        action = "repeated" if key in self.active else "raised"
-        self.active.add(key)
-        self.timeline.append(
-            {
-                "ts": now.isoformat(),
-                "action": action,
-                "rule": rule,
-                "originator": originator,
-                "type": type,
-                "severity": severity,
-                "message": message,
-            }
-        )
-
-    def clear_alarm(
-        self, *, rule: str, originator: str, type: str, message: str, now: datetime
-    ) -> None:
-        key = (originator, type)
-        if key in self.active:
-            self.active.discard(key)
-            self.timeline.append(
-                {
-                    "ts": now.isoformat(),
-                    "action": "cleared",
-                    "rule": rule,
-                    "originator": originator,
-                    "type": type,
-                    "message": message,
-                }
-            )
 
 
 def dry_run(
@@ -96,9 +38,13 @@ def dry_run(
     """Replay `events` (any order) through `rules` from `start` to `end`, ticking every
     `tick` of event time; the alarms they would have raised and cleared."""
     clock = _Clock(start)
-    book = _Book()
+    book = MemoryAlarmBook()
     engine = RuleEngine(
-        site.model_copy(update={"rules": list(rules)}), _Store(), book, clock=clock, trips=trips
+        site.model_copy(update={"rules": list(rules)}),
+        book.store,
+        book,
+        clock=clock,
+        trips=trips,
     )
     engine.load()
     next_tick = start + tick

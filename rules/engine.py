@@ -1,9 +1,12 @@
 """The rules engine: feeds events and clock ticks to each rule's pure state function, applies
 what they decide to the alarm book and persists their state.
 
-Order of effects: alarms first, then state. A crash between the two re-raises on restart,
-which the alarm book counts as one more occurrence of the same active alarm (never a second
-alarm); the other order could lose an alarm.
+A batch is all or nothing: the rules' decisions and the states of the rules that made them
+are committed in one transaction (`AlarmBook.commit`); if that fails, the engine takes back
+what it had changed in memory, so the same batch delivered again is judged as it was the
+first time: a steady fault is neither forgotten (the state saying "raised" for an alarm that
+was never stored) nor counted twice. States of rules that decided nothing are saved at most
+every `save_every_s`.
 
 A rule whose function raises is disabled (persisted) and raises an alarm about itself; the
 other rules go on.
@@ -16,179 +19,29 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import shapely
-from shapely.prepared import prep
-
-from hub.domain import Event, PositionFix, Reading
+from hub.domain import Event, PositionFix, Reading, TourProgress
 from hub.pipeline import Envelope
 from hub.site import Site
-from hub.site.hours import in_hours
-from hub.site.rules import (
-    EquipmentFaultRule,
-    GeofenceRule,
-    LoneWorkerRule,
-    MissedPatrolRule,
-    RuleConfig,
-    SilenceRule,
-    ThresholdRule,
-    VehicleUseRule,
-)
+from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
-from rules.actions import Action, Clear, Raise, occurred
-from rules.kinds import (
-    equipment_fault,
-    geofence,
-    lone_worker,
-    missed_patrol,
-    silence,
-    threshold,
-    vehicle_use,
-)
+from rules.actions import Action, Raise
+from rules.binding import CONSUMES, Running, bind, patrol_route
+from rules.fences import Fences
+from rules.geo import GeofenceDispatch
+from rules.kinds import missed_patrol
 from rules.ports import AlarmBook, NoTrips, RuleStateStore, StoredRule, TripBook
 
-log = logging.getLogger(__name__)
+__all__ = ["RuleEngine", "utcnow"]
 
-State = dict[str, Any]
-Update = Callable[[State, Event, datetime, Any], tuple[State, list[Action]]]
-Tick = Callable[[State, datetime, Any], tuple[State, list[Action]]]
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
     """Now, UTC."""
     return datetime.now(UTC)
-
-
-class Fences:
-    """The site's geofences in an STRtree: which fences contain each fix of a batch, and
-    which fences each segment between two fixes touches, in one vectorised query each
-    (shapely 2; a fence's edge counts as inside)."""
-
-    def __init__(self, site: Site) -> None:
-        self.ids = [g.id for g in site.geofences]
-        geoms = [g.geometry.to_shape() for g in site.geofences]
-        self._tree = shapely.STRtree(geoms) if geoms else None
-        self._applies = {g.id: [k.value for k in g.applies_to] for g in site.geofences}
-
-    def containing(self, points: Sequence[tuple[float, float]]) -> list[frozenset[str]]:
-        """For each (lat, lon), the ids of the fences it is in."""
-        out: list[set[str]] = [set() for _ in points]
-        if self._tree is None or not points:
-            return [frozenset()] * len(points)
-        coords = np.asarray([(lon, lat) for lat, lon in points], dtype=float)
-        hits = self._tree.query(shapely.points(coords), predicate="intersects")
-        for p, g in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
-            out[p].add(self.ids[g])
-        return [frozenset(s) for s in out]
-
-    def crossed(
-        self, segments: Sequence[tuple[int, tuple[float, float], tuple[float, float]]]
-    ) -> dict[int, frozenset[str]]:
-        """For (key, (lat, lon), (lat, lon)) segments, the fences each touches, by key (only
-        the keys that touch any)."""
-        if self._tree is None or not segments:
-            return {}
-        lines = shapely.linestrings(
-            np.asarray([[(a[1], a[0]), (b[1], b[0])] for _, a, b in segments], dtype=float)
-        )
-        hits = self._tree.query(lines, predicate="intersects")
-        out: dict[int, set[str]] = {}
-        for k, g in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
-            out.setdefault(segments[k][0], set()).add(self.ids[g])
-        return {key: frozenset(v) for key, v in out.items()}
-
-    def applies(self, fence: str) -> list[str]:
-        """The subject kinds the fence is for (empty: everyone)."""
-        return self._applies.get(fence, [])
-
-    def applies_to(self, group: Sequence[str]) -> list[str]:
-        """The subject kinds a group of fences is for (empty: everyone)."""
-        kinds = [self.applies(f) for f in group]
-        if any(not k for k in kinds):
-            return []
-        return sorted({k for ks in kinds for k in ks})
-
-
-PASS_THROUGH_MIN_M = 50.0  # fixes closer than this are dense enough: no crossing check
-
-
-# The event kinds each rule kind consumes (geofence rules are fed by the fence index).
-CONSUMES: dict[str, tuple[str, ...]] = {
-    "equipment_fault": ("status",),
-    "threshold": ("reading",),
-    "silence": ("reading", "status", "position"),
-    "missed_patrol": ("sighting",),
-    "lone_worker": ("position",),
-    "vehicle_use": ("position",),
-    "geofence": (),
-}
-
-
-def _kind(
-    rule: RuleConfig, site: Site, fences: Fences, trips: TripBook
-) -> tuple[Update | None, Tick]:
-    match rule:
-        case VehicleUseRule():
-            compound = prep(site.site.boundary.to_shape())
-
-            def use_update(s: State, e: Event, now: datetime, c: Any) -> tuple[State, list[Action]]:
-                if not isinstance(e, PositionFix) or e.lat is None or e.lon is None:
-                    return s, []
-                facts = vehicle_use.Facts(
-                    inside_compound=bool(compound.intersects(shapely.Point(e.lon, e.lat))),
-                    covered_by_trip=trips.covering(e.subject_id, e.ts),
-                )
-                return vehicle_use.update(s, e, facts, c)
-
-            return use_update, vehicle_use.tick
-        case MissedPatrolRule():
-            r = next(p for p in site.patrol_routes if p.id == rule.route)
-            route = missed_patrol.Route(
-                r.id, tuple(r.checkpoints), r.ordered, frozenset(r.guards), site.site.timezone
-            )
-
-            def patrol_update(
-                s: State, e: Event, now: datetime, c: Any
-            ) -> tuple[State, list[Action]]:
-                return missed_patrol.update(s, e, now, c, route)
-
-            def patrol_tick(s: State, now: datetime, c: Any) -> tuple[State, list[Action]]:
-                return missed_patrol.tick(s, now, c, route)
-
-            return patrol_update, patrol_tick
-        case EquipmentFaultRule():
-            return equipment_fault.update, equipment_fault.tick
-        case ThresholdRule():
-            return threshold.update, threshold.tick
-        case SilenceRule():
-            return silence.update, silence.tick
-        case LoneWorkerRule():
-            return lone_worker.update, lone_worker.tick
-        case GeofenceRule():
-            tz = site.site.timezone
-
-            def tick(s: State, now: datetime, r: Any) -> tuple[State, list[Action]]:
-                return geofence.tick(s, now, r, tz)
-
-            # Fixes reach geofence rules through the fence index (`_geofence`), not `update`.
-            return None, tick
-    raise TypeError(f"no rule kind for {type(rule).__name__}")
-
-
-@dataclass
-class _Running:
-    config: RuleConfig
-    update: Update | None  # None: fed otherwise (geofence rules, by the fence index)
-    tick: Tick
-    stored: StoredRule
-    dirty: bool = False
-    applies: tuple[str, ...] = ()  # geofence rules: the fences' subject kinds
-    group: frozenset[str] = frozenset()  # geofence rules: the fences
-    active: bool | None = None  # geofence rules with hours: inside them at the last tick
 
 
 class RuleEngine:
@@ -225,35 +78,25 @@ class RuleEngine:
         trips = trips if trips is not None else NoTrips()
         self._saved_at = 0.0
         self.fences = Fences(site)
-        self._rules: dict[str, _Running] = {}
-        # Dispatch: event kind -> rules; a reading's point -> threshold rules; a fence -> its
-        # geofence rules (evaluated only when a subject's side of that fence changes).
-        self._by_kind: dict[str, list[_Running]] = {}
-        self._by_point: dict[str, list[_Running]] = {}
-        self._by_fence: dict[str, list[_Running]] = {}
-        self._geo: list[_Running] = []
-        self._sides: dict[str, frozenset[str]] = {}  # subject -> fences it was last inside
-        self._kinds: dict[str, str] = {}  # subject -> its kind
-        self._sides_before: dict[str, frozenset[str]] = {}  # ... at the fix before that
-        self._last_pos: dict[str, tuple[float, float]] = {}
-        # fence -> enter rules without dwell: the ones a crossing between two fixes triggers
-        self._pass_through: dict[str, list[_Running]] = {}
         self._tz = site.site.timezone
+        self.geo = GeofenceDispatch(self.fences, self._tz, self._fail)
+        self._rules: dict[str, Running] = {}
+        # Dispatch: event kind -> rules; a reading's point -> threshold rules (geofence rules
+        # through the fence index).
+        self._by_kind: dict[str, list[Running]] = {}
+        self._by_point: dict[str, list[Running]] = {}
+        self._routes: dict[str, missed_patrol.Route] = {}  # missed-patrol rules' routes
         for item in site.rules:
             rule: RuleConfig = item  # type: ignore[assignment]
             if not rule.enabled:
                 continue
-            up, tk = _kind(rule, site, self.fences, trips)
-            running = _Running(rule, up, tk, StoredRule())
+            up, tk = bind(rule, site, self.fences, trips)
+            running = Running(rule, up, tk, StoredRule())
             self._rules[rule.id] = running
+            if isinstance(rule, MissedPatrolRule):
+                self._routes[rule.id] = patrol_route(rule, site)
             if isinstance(rule, GeofenceRule):
-                running.applies = tuple(self.fences.applies_to(rule.group))
-                running.group = frozenset(rule.group)
-                for fence in rule.group:
-                    self._by_fence.setdefault(fence, []).append(running)
-                    if rule.when == "enter" and rule.dwell_s == 0:
-                        self._pass_through.setdefault(fence, []).append(running)
-                self._geo.append(running)
+                self.geo.add(running)
             elif isinstance(rule, ThresholdRule):
                 self._by_point.setdefault(rule.point, []).append(running)
             else:
@@ -274,15 +117,14 @@ class RuleEngine:
         self.raised = 0
         self.cleared = 0
         self.failures = 0
+        self.retried = 0  # batches taken back because the alarm book's store was away
 
     # -- lifecycle -------------------------------------------------------------------------
     def load(self) -> None:
         """Take up the persisted state of every rule (call before the first event)."""
         self._loaded = True
         now = self._clock()
-        for running in self._geo:
-            hours = getattr(running.config, "active_hours", None)
-            running.active = in_hours(hours, now, self._tz)
+        self.geo.load(now)
         stored = self._store.load()
         for rule_id, running in self._rules.items():
             if rule_id in stored:
@@ -312,15 +154,9 @@ class RuleEngine:
         if not self._leads():
             if self._loaded:  # standing by: what this worker saw goes stale
                 self._loaded = False
-                for seen in (
-                    self._sides,
-                    self._sides_before,
-                    self._kinds,
-                    self._last_pos,
-                    self._newest_fix,
-                    self._newest_reading,
-                ):
-                    seen.clear()
+                self.geo.forget()
+                self._newest_fix.clear()
+                self._newest_reading.clear()
             return False
         if not self._loaded:
             await asyncio.to_thread(self.load)
@@ -336,7 +172,7 @@ class RuleEngine:
 
     # -- evaluation ------------------------------------------------------------------------
     async def __call__(self, batch: Sequence[Envelope]) -> None:
-        """Pipeline handler."""
+        """Pipeline handler (all or nothing: see the module's docstring)."""
         await self.handle([env.event for env in batch])
 
     async def handle(self, events: Sequence[Event]) -> None:
@@ -345,8 +181,39 @@ class RuleEngine:
             if not await self._leading():
                 return
             now = self._clock()
+            snap = self._snapshot()
             actions = self.evaluate(events, now)
+            await self._apply(actions, now, snap)
+
+    async def _apply(self, actions: list[Action], now: datetime, snap: tuple[Any, ...]) -> None:
+        try:
             await asyncio.to_thread(self._commit, actions, now)
+        except BaseException:
+            self._restore(snap)  # as if the batch had not been seen: it will come again
+            self.retried += 1
+            raise
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        """What a failed commit must take back: every rule's state and flags (the pure
+        functions replace a state; geofence states are stepped in place and copied), and
+        what the engine remembers of subjects and points."""
+        rules = [
+            (r, r.stored.state, r.stored.disabled, r.stored.error, r.dirty)
+            for r in self._rules.values()
+        ]
+        counts = (self.evaluated, self.stale, self.failures)
+        seen = (dict(self._newest_fix), dict(self._newest_reading))
+        return rules, self.geo.snapshot(), seen, counts
+
+    def _restore(self, snap: tuple[Any, ...]) -> None:
+        rules, geo, seen, counts = snap
+        for running, state, disabled, error, dirty in rules:
+            running.stored.state = state
+            running.stored.disabled, running.stored.error = disabled, error
+            running.dirty = dirty
+        self.geo.restore(geo)  # after: it puts back the geofence states it copied
+        self._newest_fix, self._newest_reading = seen
+        self.evaluated, self.stale, self.failures = counts
 
     def _in_order(self, events: Sequence[Event]) -> Sequence[Event]:
         """The events without fixes and readings older than their subject's or point's newest
@@ -377,20 +244,7 @@ class RuleEngine:
         """Run the rules over the events (no I/O): what they decide."""
         if self._may_cross:
             events = self._in_order(events)
-        actions: list[Action] = []
-        fixes: list[PositionFix] = []
-        if self._geo:
-            fixes = [
-                e
-                for e in events
-                if isinstance(e, PositionFix) and e.lat is not None and e.lon is not None
-            ]
-            sides = self.fences.containing([(f.lat, f.lon) for f in fixes])  # type: ignore[misc]
-            crossed = self._crossings(fixes)
-            for i, (fix, inside) in enumerate(zip(fixes, sides, strict=True)):
-                actions.extend(self._geofence(fix, inside))
-                if i in crossed:
-                    actions.extend(self._passed_through(fix, crossed[i], inside))
+        actions = self.geo.evaluate(events)
         for event in events:
             targets = self._by_kind.get(event.kind, ())
             if isinstance(event, Reading):
@@ -400,123 +254,15 @@ class RuleEngine:
         self.evaluated += len(events)
         return actions
 
-    def _crossings(self, fixes: Sequence[PositionFix]) -> dict[int, frozenset[str]]:
-        """For fixes (by index), the fences the straight line from the subject's previous fix
-        touches, when some rule would care and the fixes are sparse (at least
-        `PASS_THROUGH_MIN_M` apart: denser tracks have a fix inside any fence that matters):
-        a fast car between two sparse fixes can cross a small fence without a fix in it."""
-        if not self._pass_through or not fixes:
-            return {}
-        last = self._last_pos
-        here = [(f.lat, f.lon) for f in fixes]
-        before = [last.get(f.subject_id) for f in fixes]
-        last.update(zip((f.subject_id for f in fixes), here, strict=True))  # type: ignore[arg-type]
-        known = [i for i, b in enumerate(before) if b is not None]
-        if not known:
-            return {}
-        a0 = np.asarray([before[i] for i in known], dtype=float)
-        a1 = np.asarray([here[i] for i in known], dtype=float)
-        dlat = np.radians(a1[:, 0] - a0[:, 0])
-        dlon = np.radians(a1[:, 1] - a0[:, 1]) * np.cos(np.radians(a0[:, 0]))
-        far = np.flatnonzero(6_371_000.0 * np.hypot(dlat, dlon) >= PASS_THROUGH_MIN_M)
-        segments = [(known[k], before[known[k]], here[known[k]]) for k in far.tolist()]
-        return self.fences.crossed(segments)  # type: ignore[arg-type]
-
-    def _passed_through(
-        self, fix: PositionFix, crossed: frozenset[str], inside: frozenset[str]
-    ) -> list[Action]:
-        """Enter rules without dwell whose fence (group) the subject crossed between two fixes
-        outside it: recorded as an entry that is already over (raised and cleared)."""
-        before = self._sides_before.get(fix.subject_id, frozenset())
-        actions: list[Action] = []
-        for running in {id(r): r for f in crossed for r in self._pass_through.get(f, ())}.values():
-            cfg = running.config
-            assert isinstance(cfg, GeofenceRule)
-            if (
-                running.group & (before | inside)
-                or running.stored.disabled
-                or not geofence.watches(cfg, fix.subject_kind.value, running.applies)
-                or not in_hours(cfg.active_hours, fix.ts, self._tz)
-            ):
-                continue
-            text = f"{fix.subject_id} passed through {' / '.join(cfg.group)} between two fixes"
-            actions += occurred(cfg.id, fix.subject_id, "geofence_enter", cfg.severity.value, text)
-        return actions
-
-    def _geofence(self, fix: PositionFix, inside: frozenset[str]) -> list[Action]:
-        """The geofence rules of the fences whose side this subject changed (all of them at
-        its first fix): a fix on the same side as before changes nothing a tick would not."""
-        subject = fix.subject_id
-        before = self._sides.get(subject)
-        self._sides_before[subject] = before or frozenset()
-        self._sides[subject] = inside
-        self._kinds[subject] = fix.subject_kind.value
-        if before is None:
-            rules = self._geo
-        else:
-            changed = before ^ inside
-            if not changed:
-                return []
-            rules = list({id(r): r for f in changed for r in self._by_fence.get(f, ())}.values())
-        actions: list[Action] = []
-        for running in rules:
-            cfg = running.config
-            assert isinstance(cfg, GeofenceRule)
-            if running.stored.disabled or not geofence.watches(
-                cfg, fix.subject_kind.value, running.applies
-            ):
-                continue
-            actions.extend(self._geo_step(running, subject, fix.ts, inside))
-        return actions
-
-    def _geo_step(
-        self, running: _Running, subject: str, ts: datetime, inside: frozenset[str]
-    ) -> list[Action]:
-        cfg = running.config
-        assert isinstance(cfg, GeofenceRule)
-        state = running.stored.state
-        try:
-            active = in_hours(cfg.active_hours, ts, self._tz)
-            sub, acts = geofence.step(
-                state.get(subject), ts, bool(running.group & inside), cfg, subject, active
-            )
-        except Exception as exc:
-            return self._fail(running, exc)
-        if sub is None:
-            if state.pop(subject, None) is not None:
-                running.dirty = True
-        elif sub != state.get(subject):
-            state[subject] = sub
-            running.dirty = True
-        return acts
-
-    def _hours_opened(self, now: datetime) -> list[Action]:
-        """Geofence rules whose hours just began: step every subject seen so far (those
-        already on the watched side start their condition now)."""
-        actions: list[Action] = []
-        for running in self._geo:
-            cfg = running.config
-            assert isinstance(cfg, GeofenceRule)
-            if cfg.active_hours is None or running.stored.disabled:
-                continue
-            active = in_hours(cfg.active_hours, now, self._tz)
-            opened = active and running.active is False
-            running.active = active
-            if not opened:
-                continue
-            for subject, inside in self._sides.items():
-                if geofence.watches(cfg, self._kinds[subject], running.applies):
-                    actions.extend(self._geo_step(running, subject, now, inside))
-        return actions
-
     async def tick(self) -> None:
         """Let time-driven conditions (dwell, hold, silence) mature."""
         async with self._lock:
             if not await self._leading():
                 return
             now = self._clock()
+            snap = self._snapshot()
             actions = self.tick_actions(now)
-            await asyncio.to_thread(self._commit, actions, now)
+            await self._apply(actions, now, snap)
             if time.monotonic() - self._enables_seen_at >= self.ENABLES_EVERY_S:
                 self._enables_seen_at = time.monotonic()
                 if any(r.stored.disabled for r in self._rules.values()):
@@ -537,14 +283,14 @@ class RuleEngine:
         actions: list[Action] = []
         for running in self._rules.values():
             actions.extend(self._run(running, None, now))
-        actions.extend(self._hours_opened(now))
+        actions.extend(self.geo.hours_opened(now))
         return actions
 
     def apply(self, actions: list[Action], now: datetime) -> None:
         """Apply actions to the alarm book and save state (blocking: call off the loop)."""
         self._commit(actions, now)
 
-    def _run(self, running: _Running, event: Event | None, now: datetime) -> list[Action]:
+    def _run(self, running: Running, event: Event | None, now: datetime) -> list[Action]:
         """One step of one rule: its update for an event, its tick for None."""
         if running.stored.disabled:
             return []
@@ -561,7 +307,7 @@ class RuleEngine:
             running.dirty = True
         return actions
 
-    def _fail(self, running: _Running, exc: Exception) -> list[Action]:
+    def _fail(self, running: Running, exc: Exception) -> list[Action]:
         """Disable a rule whose function raised; an alarm about the rule says why."""
         self.failures += 1
         rule_id = running.config.id
@@ -580,40 +326,43 @@ class RuleEngine:
         ]
 
     def _commit(self, actions: list[Action], now: datetime) -> None:
+        """The decisions with the states of every changed rule in one transaction; without
+        decisions, the changed states at most every `save_every_s`."""
+        if not actions:
+            self._save()
+            return
+        with self._save_lock:
+            dirty = self._dirty()
+            self._alarms.commit(actions, dirty, now)
+            self._saved(dirty)
         for action in actions:
             if isinstance(action, Raise):
                 self.raised += 1
-                self._alarms.raise_alarm(
-                    rule=action.rule,
-                    originator=action.originator,
-                    type=action.type,
-                    severity=action.severity,
-                    message=action.message,
-                    ticket=action.ticket,
-                    now=now,
-                )
-            elif isinstance(action, Clear):
+            else:
                 self.cleared += 1
-                self._alarms.clear_alarm(
-                    rule=action.rule,
-                    originator=action.originator,
-                    type=action.type,
-                    message=action.message,
-                    now=now,
-                )
-        self._save()
+
+    def _dirty(self) -> dict[str, StoredRule]:
+        # copies: what is stored is the state as it was at this commit
+        return {
+            rid: StoredRule(dict(r.stored.state), r.stored.disabled, r.stored.error)
+            for rid, r in self._rules.items()
+            if r.dirty
+        }
+
+    def _saved(self, saved: dict[str, StoredRule]) -> None:
+        for rid in saved:
+            self._rules[rid].dirty = False
+        self._saved_at = time.monotonic()
 
     def _save(self, *, force: bool = False) -> None:
         """Persist the changed rule states (at most every `save_every_s` unless forced)."""
         if not force and time.monotonic() - self._saved_at < self._save_every:
             return
         with self._save_lock:
-            dirty = {rid: r.stored for rid, r in self._rules.items() if r.dirty}
+            dirty = self._dirty()
             if dirty:
                 self._store.save(dirty)
-                for r in dirty:
-                    self._rules[r].dirty = False
-            self._saved_at = time.monotonic()
+            self._saved(dirty)
 
     async def enable(self, rule_id: str) -> None:
         """Re-enable a rule that disabled itself; its state starts afresh."""
@@ -647,6 +396,13 @@ class RuleEngine:
             )
         return out
 
+    def patrols(self) -> list[TourProgress]:
+        """Each patrol route's open tour, as the missed-patrol rules see it."""
+        return [
+            missed_patrol.progress(self._rules[rid].stored.state, route)
+            for rid, route in self._routes.items()
+        ]
+
     def health(self) -> dict[str, Any]:
         """Counts; degraded while a rule is disabled by a failure."""
         disabled = [rid for rid, r in self._rules.items() if r.stored.disabled]
@@ -660,4 +416,5 @@ class RuleEngine:
             "cleared": self.cleared,
             "stale": self.stale,
             "failures": self.failures,
+            "retried": self.retried,
         }

@@ -1,15 +1,18 @@
 """What the rules engine needs from the hub: somewhere to keep rule state and an alarm book.
 
-Both are synchronous (the hub's implementations are SQL); the engine calls them off the
-event loop. The hub implements them in `hub.services`; tests may use in-memory ones.
+Both are synchronous (the hub's implementations are SQL); the engine calls them off the event
+loop. The alarm book stores the states of the rules that decided something together with their
+alarms, so a rule's state never says "raised" for an alarm that was not stored. The hub
+implements them in `hub.services`; tests may use in-memory ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from hub.domain import StoredRule
+from hub.domain import Action, StoredRule
 
 __all__ = ["AlarmBook", "NoTrips", "RuleStateStore", "StoredRule", "TripBook"]
 
@@ -27,26 +30,14 @@ class RuleStateStore(Protocol):
 
 
 class AlarmBook(Protocol):
-    """Raises and clears alarms; one active alarm per originator + type."""
+    """Applies what the rules decided; one active alarm per originator + type."""
 
-    def raise_alarm(
-        self,
-        *,
-        rule: str,
-        originator: str,
-        type: str,
-        severity: str,
-        message: str,
-        ticket: bool,
-        now: datetime,
+    def commit(
+        self, actions: Sequence[Action], states: Mapping[str, StoredRule], now: datetime
     ) -> None:
-        """Raise (or count one more occurrence of) the alarm."""
-        ...
-
-    def clear_alarm(
-        self, *, rule: str, originator: str, type: str, message: str, now: datetime
-    ) -> None:
-        """Clear the active alarm, if any."""
+        """Apply the raises and clears, in order, and store the given rules' states, in one
+        transaction: all of it or (raising) none of it. Raises `RetryLater` when the store is
+        away."""
         ...
 
 

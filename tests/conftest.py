@@ -51,7 +51,7 @@ def postgres_url() -> Iterator[str]:
 def fresh_database(server: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the server, dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

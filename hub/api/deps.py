@@ -19,7 +19,7 @@ from pydantic import AfterValidator, AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from hub.context import HubContext
-from hub.errors import Forbidden, HubError, Unauthorized, Unavailable
+from hub.errors import Forbidden, HubError, Unauthorized
 from hub.identity.roles import Principal, Role
 
 # Marks a route that needs no authentication (health, sign-in).
@@ -178,10 +178,3 @@ def recent(
     """A report's [start, end): what was asked, by default the `days` up to now."""
     end = end or datetime.now(UTC)
     return start or end - timedelta(days=days), end
-
-
-def need(service: T | None, what: str) -> T:
-    """A service the hub may run without (503 naming it when it does)."""
-    if service is None:
-        raise Unavailable(f"this hub runs no {what}")
-    return service

@@ -223,9 +223,8 @@ def report_energy(
     import orjson
 
     from hub.runtime import load_site_for_hub, make_telemetry
-    from hub.services.energy import render
+    from hub.services.energy import energy_service, render
     from hub.services.energy.periods import parse_period
-    from hub.services.energy.service import EnergyService
     from hub.services.tables import to_csv, to_xlsx
     from hub.storage import Database
 
@@ -252,7 +251,7 @@ def report_energy(
             with click.progressbar(
                 length=len(stages) + 1, label=f"energy {period.label}", file=sys.stderr
             ) as bar:
-                energy = EnergyService(site, telemetry, db=db)
+                energy = energy_service(settings, site, telemetry, db)
                 return await energy.report(period, progress=lambda _stage: bar.update(1))
         finally:
             await telemetry.close()

@@ -3,6 +3,7 @@
 This package imports nothing of the project (import-linter keeps it so).
 """
 
+from hub.domain.actions import Action, Clear, Raise, RetryLater
 from hub.domain.events import (
     AlarmEvent,
     Command,
@@ -28,10 +29,13 @@ from hub.domain.ports import (
     StoredRule,
     Verdict,
 )
+from hub.domain.views import TourProgress
 
 __all__ = [
     "ACCEPTED",
+    "Action",
     "AlarmEvent",
+    "Clear",
     "Command",
     "CommandHandler",
     "CommandResult",
@@ -44,11 +48,14 @@ __all__ = [
     "Notice",
     "PositionFix",
     "Quality",
+    "Raise",
     "Reading",
+    "RetryLater",
     "Sighting",
     "StoredRule",
     "SubjectKind",
     "TicketEvent",
+    "TourProgress",
     "Verdict",
     "event_source_key",
 ]

@@ -7,9 +7,12 @@
 One ingress queue and one dispatcher keep every source's events in order. Each consumer has
 its own bounded queue and task. A *lossless* consumer (a store, the rules engine) applies
 backpressure all the way to `publish`; a *lossy* one (the live view, which only needs the
-newest state) drops its oldest event when full, and the drop is counted. A handler that raises
-is retried event by event so only the event that fails is lost to that consumer, and the
-failure is logged with the consumer, source and event, and counted.
+newest state) drops its oldest event when full, and the drop is counted. A handler applies a
+batch all or nothing (or idempotently). One that says `RetryLater` (its database is
+restarting) gets the same batch again after a pause, as long as it takes, while backpressure
+builds; one that raises anything else is retried event by event so only the event that fails
+is lost to that consumer, and the failure is logged with the consumer, source and event, and
+counted.
 
 With several hub workers, what another worker accepted arrives through `relayed` and goes
 only to the consumers subscribed with `peers=True` (the live view, the rules engine): the
@@ -27,12 +30,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from hub.domain import ACCEPTED, Event, Verdict
+from hub.domain import ACCEPTED, Event, RetryLater, Verdict
 from hub.pipeline.buffer import Buffer
 from hub.pipeline.validate import Limits, check
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.2  # a handler's store away: the first pause before the same batch again
+RETRY_MAX_S = 5.0
 
 
 class Envelope(NamedTuple):
@@ -76,6 +82,8 @@ class _Consumer:
     errors: int = 0
     dropped: int = 0
     busy: bool = False
+    retries: int = 0  # deliveries repeated because the handler's store was away
+    waiting: bool = False  # ... and it is away now
 
 
 @dataclass
@@ -311,25 +319,42 @@ class Pipeline:
                 c.queue.task_done(len(batch))
 
     async def _handle(self, c: _Consumer, batch: list[Envelope]) -> None:
-        try:
-            await c.handler(batch)
-            c.handled += len(batch)
+        if await self._attempt(c, batch, alone=len(batch) == 1):
             return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if len(batch) == 1:
-                self._log_failure(c, batch[0])
-                return
-        # The batch failed: find the event(s) that fail and deliver the rest in order.
+        # The batch failed: find the event(s) that fail and deliver the rest in order. (A
+        # handler applies a batch all or nothing, or idempotently: the events that succeed
+        # here are not applied twice.)
         for env in batch:
+            await self._attempt(c, [env], alone=True)
+
+    async def _attempt(self, c: _Consumer, envs: list[Envelope], *, alone: bool) -> bool:
+        """Deliver `envs` to the handler; while it says `RetryLater` (its store is away), the
+        same events again after a growing pause. False when it failed otherwise (logged for
+        a single event)."""
+        pause = RETRY_FIRST_S
+        while True:
             try:
-                await c.handler([env])
-                c.handled += 1
+                await c.handler(envs)
             except asyncio.CancelledError:
                 raise
+            except RetryLater as err:
+                c.retries += 1
+                if not c.waiting:
+                    log.warning("consumer %s waits for its store (%s); retrying", c.name, err)
+                c.waiting = True
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+                continue
             except Exception:
-                self._log_failure(c, env)
+                c.waiting = False
+                if alone:
+                    self._log_failure(c, envs[0])
+                return False
+            if c.waiting:
+                log.info("consumer %s goes on: its store is back", c.name)
+            c.waiting = False
+            c.handled += len(envs)
+            return True
 
     def _log_failure(self, c: _Consumer, env: Envelope) -> None:
         c.errors += 1
@@ -341,7 +366,9 @@ class Pipeline:
         """Queue depths and per-consumer counts, for /api/health."""
         running = self._dispatcher is not None and not self._dispatcher.done()
         return {
-            "status": "ok" if running else "down",
+            "status": "down"
+            if not running
+            else ("degraded" if any(c.waiting for c in self._consumers) else "ok"),
             "queued": len(self._ingress),
             "capacity": self._ingress.capacity,
             "accepted": sum(self.stats.accepted.values()),
@@ -355,6 +382,8 @@ class Pipeline:
                     "errors": c.errors,
                     "dropped": c.dropped,
                     "lossless": c.lossless,
+                    "retries": c.retries,
+                    "waiting": c.waiting,
                 }
                 for c in self._consumers
             },

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from hub.domain import DeviceStatus, Event, Sighting, event_source_key
 from hub.pipeline import Envelope
+from hub.services.assembly import Consumer, Part, Shared
 from hub.storage import Database
 from hub.storage.models import JournalEntry
 
@@ -70,3 +71,9 @@ class EventJournal:
         with self._db.session() as s:
             result = s.execute(delete(JournalEntry).where(JournalEntry.ts < before))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def assemble(shared: Shared) -> Part[EventJournal]:
+    """The journal, taking statuses and sightings from the pipeline (lossless)."""
+    journal = EventJournal(shared.db)
+    return Part(journal, consumers=[Consumer("journal", journal, kinds=KINDS)])

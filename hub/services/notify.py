@@ -15,13 +15,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from email.message import EmailMessage
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hub.domain import AlarmEvent, Notice, TicketEvent
 from hub.pipeline import Envelope
+from hub.services.assembly import Consumer, Part, Shared
 from hub.settings import EmailSettings, NotifySettings, WebhookSettings
 from hub.tasks import cancel
 
@@ -239,6 +240,14 @@ class MessageSender(Protocol):
         ...
 
 
+class Directory(Protocol):
+    """Who to tell: e-mail addresses of users and roles (the identity service)."""
+
+    def emails_for(self, targets: Iterable[str]) -> list[str]:
+        """The addresses of `user:NAME` and `role:ROLE` targets."""
+        ...
+
+
 class Notifier:
     """Sends alarm changes to the configured webhooks and the MQTT topic (a pipeline consumer
     and a component)."""
@@ -382,3 +391,34 @@ class Notifier:
                 for t in self._targets
             },
         }
+
+
+# Who hears of the alarms the hub raises itself, where the site file names no one.
+DEFAULT_ROUTES = {
+    "ticket-sla": ["role:dispatcher"],  # overdue repairs
+    "gate": ["role:security"],  # refusals repeating, visitors overstaying
+    "auth": ["role:security"],  # sign-ins locked after many failures
+}
+
+
+def assemble(
+    shared: Shared, people: Directory, mqtt: MessageSender | None = None
+) -> Part[Notifier]:
+    """The notifier: alarm, ticket and notice events from the pipeline (lossy: the live
+    queue's newest matter) to the webhooks, e-mail and the MQTT topic; each rule's alarms to
+    the people its `notify` names."""
+    routes = {r.id: list(getattr(r, "notify", [])) for r in shared.site.rules}
+    for rule, who in DEFAULT_ROUTES.items():
+        routes.setdefault(rule, who)
+    notifier = Notifier(
+        shared.settings.notify,
+        site=shared.site.site.name,
+        timezone=shared.site.site.timezone,
+        mqtt=mqtt,
+        recipients=lambda rule: people.emails_for(routes.get(rule, [])),
+        people=lambda names: people.emails_for(
+            [n if n.startswith("role:") else f"user:{n}" for n in names]
+        ),
+    )
+    consumer = Consumer("notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False)
+    return Part(notifier, consumers=[consumer], components=[notifier])

@@ -10,44 +10,40 @@ from typing import Any
 
 from shapely import Point, prepared
 
+from hub.domain import TourProgress
 from hub.live import LiveHub
+from hub.services.assembly import Part, Shared
 from hub.site import Site
 from hub.tasks import Periodic
 
 Counts = Callable[[], dict[str, int]]
 
 
-def patrol_progress(rules: Sequence[dict[str, Any]], site: Site) -> list[dict[str, Any]]:
+def patrol_progress(tours: Sequence[TourProgress], site: Site) -> list[dict[str, Any]]:
     """Per patrol route: its guards, checkpoints visited / due in the open tour, the missed
     and late ones, and the next checkpoint with its deadline (None between tours)."""
     routes = {r.id: r for r in site.patrol_routes}
     out = []
-    for rule in rules:
-        if rule["kind"] != "missed_patrol":
-            continue
-        route = routes.get(rule["config"].get("route", ""))
+    for tour in tours:
+        route = routes.get(tour.route)
         if route is None:
             continue
-        tour = (rule.get("state") or {}).get("tour")
         row: dict[str, Any] = {
             "route": route.id,
             "name": route.name,
             "guards": route.guards,
             "total": len(route.checkpoints),
-            "tour": tour is not None,
-            "visited": 0,
-            "missed": [],
-            "late": [],
+            "tour": tour.open,
+            "visited": len(tour.visited),
+            "missed": list(tour.missed),
+            "late": list(tour.late),
             "next": None,
             "next_due": None,
         }
-        if tour is not None:
-            visited = tour.get("visited", {})
-            missed = list(tour.get("missed", []))
-            row.update(visited=len(visited), missed=missed, late=list(tour.get("late", [])))
-            ahead = [cp for cp in route.checkpoints if cp not in visited and cp not in missed]
-            if ahead:
-                row.update(next=ahead[0], next_due=tour["deadline"].get(ahead[0]))
+        ahead = [cp for cp in route.checkpoints if cp not in tour.visited + tour.missed]
+        if tour.open and ahead:
+            due = tour.deadlines.get(ahead[0])
+            row.update(next=ahead[0], next_due=due.isoformat() if due else None)
         out.append(row)
     return out
 
@@ -65,7 +61,7 @@ class WallSummary(Periodic):
         alarms: Counts,
         tickets: Counts,
         gate: Counts,
-        rules: Callable[[], list[dict[str, Any]]],
+        patrols: Callable[[], Sequence[TourProgress]],
     ) -> None:
         super().__init__("wall_summary", every_s, self._put, at_start=True)
         self._live = live
@@ -73,7 +69,7 @@ class WallSummary(Periodic):
         self._alarms = alarms
         self._tickets = tickets
         self._gate = gate
-        self._rules = rules
+        self._patrols = patrols
         self._inside = prepared.prep(site.site.boundary.to_shape())
 
     async def _put(self) -> int:
@@ -93,7 +89,7 @@ class WallSummary(Periodic):
             "tickets": tickets,
             "gate": gate,
             "subjects": self._subjects(),
-            "patrols": patrol_progress(self._rules(), self._site),
+            "patrols": patrol_progress(self._patrols(), self._site),
         }
         self._live.put(summary)
         return summary
@@ -110,3 +106,25 @@ class WallSummary(Periodic):
             elif msg["subject_kind"] == "guard" and inside:
                 counts["guards_inside"] += 1
         return counts
+
+
+def assemble(
+    shared: Shared,
+    live: LiveHub,
+    *,
+    alarms: Counts,
+    tickets: Counts,
+    gate: Counts,
+    patrols: Callable[[], Sequence[TourProgress]],
+) -> Part[WallSummary]:
+    """The wall's summary, put on the live view every `live.summary_s` seconds."""
+    wall = WallSummary(
+        live,
+        shared.site,
+        every_s=shared.settings.live.summary_s,
+        alarms=alarms,
+        tickets=tickets,
+        gate=gate,
+        patrols=patrols,
+    )
+    return Part(wall, components=[wall])

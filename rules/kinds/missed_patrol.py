@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.domain import Event, Sighting
+from hub.domain import Event, Sighting, TourProgress
 from hub.site.rules import MissedPatrolRule, Schedule, parse_schedule
 from rules.actions import Action, Clear, Raise, occurred
 
@@ -198,3 +198,18 @@ def tick(
         actions += raised
     out = {**state, "tour": tour, "history": history[-HISTORY:], "checked": _iso(now)}
     return out, actions
+
+
+def progress(state: State, route: Route) -> TourProgress:
+    """The open tour of the route as others may read it (the wall's patrol progress)."""
+    tour = state.get("tour")
+    if tour is None:
+        return TourProgress(route.id, open=False)
+    return TourProgress(
+        route.id,
+        open=True,
+        visited=tuple(cp for cp in route.checkpoints if cp in tour["visited"]),
+        missed=tuple(tour["missed"]),
+        late=tuple(tour["late"]),
+        deadlines={cp: _t(at) for cp, at in tour["deadline"].items()},
+    )

@@ -111,7 +111,7 @@ def test_two_workers_racing_on_one_fault_raise_one_alarm_and_open_one_ticket(
             ticket=True,
             now=now,
         )
-        tickets.on_alarm(fault)
+        tickets.apply_alarm(fault)
 
     threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
     for t in threads:

@@ -4,24 +4,21 @@ of the gate, guards and cars inside, and where an alarm is on the map."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from hub.domain import PositionFix, SubjectKind
 from hub.live import LiveHub, to_message
 from hub.services.wall import WallSummary, patrol_progress
 from hub.site import Site
 from hub.site.locate import map_locator
-
-
-def tour_rule(tour: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "kind": "missed_patrol",
-        "config": {"route": "route-west"},
-        "state": {"tour": tour} if tour else {},
-    }
+from hub.site.rules import MissedPatrolRule
+from rules.binding import patrol_route
+from rules.kinds import missed_patrol
 
 
 def test_patrol_progress_names_the_next_checkpoint_and_its_deadline(demo_site: Site) -> None:
+    route = patrol_route(
+        next(r for r in demo_site.rules if isinstance(r, MissedPatrolRule)), demo_site
+    )
     tour = {
         "start": "2026-11-26T02:00:00+00:00",
         "deadline": {
@@ -35,11 +32,11 @@ def test_patrol_progress_names_the_next_checkpoint_and_its_deadline(demo_site: S
         "missed": ["cp-parking"],
         "late": [],
     }
-    (row,) = patrol_progress([tour_rule(tour), {"kind": "silence", "config": {}}], demo_site)
+    (row,) = patrol_progress([missed_patrol.progress({"tour": tour}, route)], demo_site)
     assert (row["route"], row["name"], row["guards"]) == ("route-west", "西线巡逻", ["g1", "g2"])
     assert (row["visited"], row["total"], row["missed"]) == (1, 5, ["cp-parking"])
     assert (row["next"], row["next_due"]) == ("cp-b3", "2026-11-26T02:09:00+00:00")
-    (idle,) = patrol_progress([tour_rule(None)], demo_site)
+    (idle,) = patrol_progress([missed_patrol.progress({}, route)], demo_site)
     assert (idle["tour"], idle["next"]) == (False, None)
 
 
@@ -59,7 +56,7 @@ async def test_the_summary_counts_guards_inside_and_cars_outside(demo_site: Site
         alarms=lambda: {"active": 2, "unacked": 1},
         tickets=lambda: {"open": 3, "unassigned": 0},
         gate=lambda: {"people_inside": 4, "cars_inside": 1},
-        rules=lambda: [],
+        patrols=lambda: [],
     )
     summary = await wall.refresh()
     assert summary["subjects"] == {"guards_inside": 1, "vehicles_inside": 1, "vehicles_outside": 1}

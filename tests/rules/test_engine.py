@@ -15,6 +15,7 @@ from hub.site import Site
 from hub.site.rules import EquipmentFaultRule, GeofenceRule, ThresholdRule
 from hub.storage import Database, upgrade
 from rules.engine import RuleEngine
+from rules.memory import MemoryAlarmBook
 
 T0 = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 OUTSIDE = (30.40, 120.40)  # well outside the demo's district fence
@@ -225,7 +226,6 @@ def test_the_indexed_geofence_path_decides_exactly_what_checking_every_fence_wou
     from shapely import Point
     from shapely.prepared import prep
 
-    from hub.domain import StoredRule
     from hub.site.model import Geofence
     from rules.kinds import geofence
 
@@ -253,24 +253,8 @@ def test_the_indexed_geofence_path_decides_exactly_what_checking_every_fence_wou
     ]
     site = demo_site.model_copy(update={"geofences": fences, "rules": rules})
 
-    class Book:
-        def __init__(self) -> None:
-            self.log: list[tuple[str, str, str]] = []
-
-        def raise_alarm(self, *, rule: str, originator: str, **_: object) -> None:
-            self.log.append(("raise", rule, originator))
-
-        def clear_alarm(self, *, rule: str, originator: str, **_: object) -> None:
-            self.log.append(("clear", rule, originator))
-
-    class Store:
-        def load(self) -> dict[str, StoredRule]:
-            return {}
-
-        def save(self, rules: dict[str, StoredRule]) -> None:
-            pass
-
-    engine = RuleEngine(site, Store(), Book())
+    book = MemoryAlarmBook()
+    engine = RuleEngine(site, book.store, book)
     shapes = {g.id: prep(g.geometry.to_shape()) for g in fences}
     naive_state: dict[str, dict] = {r.id: {} for r in rules}
     naive: list[tuple[str, str, str]] = []

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from hub.api.deps import Ctx, allow, need
+from hub.api.deps import Ctx, allow
 from hub.api.tables import table_response
 from hub.errors import Invalid, NotFound
 from hub.identity.roles import ENERGY_READERS, Principal
@@ -26,7 +26,7 @@ Reader = Annotated[Principal, allow(ENERGY_READERS)]
 def meters(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """Each meter: what it measures, the counter it reads (or what it is computed from), its
     parent, building, floor and system."""
-    energy = need(ctx.energy, "energy reports")
+    energy = ctx.energy
     return [m.model_dump(mode="json", exclude_none=True) for m in energy.tree.meters.values()]
 
 
@@ -43,7 +43,7 @@ async def report(
     last year, intensity, out-of-hours use, peak demand, the series per hour (a day) or per
     day, and the data's quality. CSV is the summary; XLSX adds the series and the quality.
     With `charts`, the JSON carries the charts as PNG data URLs (the report page shows them)."""
-    energy = need(ctx.energy, "energy reports")
+    energy = ctx.energy
     try:
         p = parse_period(period, energy.tz)
     except ValueError as err:
@@ -68,13 +68,13 @@ async def report(
 @router.get("/reports", summary="Stored reports (the scheduled ones)")
 def stored(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """The reports the hub built when a day, week or month ended, newest first."""
-    return need(ctx.reports, "energy reports").list()
+    return ctx.reports.list()
 
 
 @router.get("/reports/{name}", summary="A stored report file (PDF or JSON)")
 def stored_file(ctx: Ctx, name: str, _: Reader) -> FileResponse:
     """One stored report by its file name."""
-    path = need(ctx.reports, "energy reports").path(name)
+    path = ctx.reports.path(name)
     if path is None:
         raise NotFound(f"no stored report {name!r}")
     media = "application/pdf" if name.endswith(".pdf") else "application/json"

@@ -27,19 +27,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.domain import AlarmEvent, TicketEvent
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services.alarms import AlarmService
+from hub.services.alarms import TICKETS, AlarmService, alarm_of
 from hub.services.images import NotAnImage, clean_photo
 from hub.services.tickets.dispatch import choose, skill_for, technicians
 from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS, TicketReading
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
 from hub.site.maintenance import Asset, Priority, RepairCategory
-from hub.storage import Database, again_on_conflict
+from hub.storage import Database, outbox
 from hub.storage.audit import record
 from hub.storage.models import Ticket, TicketLogEntry
 
@@ -131,52 +132,85 @@ class TicketService(TicketReading):
             raise NotFound(f"no asset {asset_id!r}") from None
 
     # -- the three doors -------------------------------------------------------------------
-    def on_alarm(self, event: AlarmEvent) -> None:
-        """An alarm change from the pipeline: a fault asks for a ticket, or has cleared."""
-        key = f"{event.originator}|{event.alarm_type}"
-        if (event.action == "raised" and event.ticket) or event.action == "repeated":
-            self._from_alarm(event, key, open_new=event.action == "raised")
-        elif event.action == "cleared":
-            self._fault_cleared(key, event.ts)
+    def take_alarms(self, limit: int = 1000) -> int:
+        """Apply the alarm changes the alarm book owes this service (its outbox), one
+        transaction each, the message marked done in the same one: a fault's ticket is
+        never lost (the pipeline full, the hub stopped between the two) nor its occurrence
+        counted twice (a re-delivery finds the message done). Returns how many were applied."""
+        applied = 0
+        while applied < limit:
+            try:
+                with self._lock:
+                    found, announce = outbox.take(self._db, TICKETS, self._apply_owed)
+            except IntegrityError:  # another hub worker opened the same ticket: again
+                continue
+            if not found:
+                break
+            applied += 1
+            if announce is not None:
+                self._notify(announce)
+        return applied
 
-    def _from_alarm(self, event: AlarmEvent, key: str, open_new: bool) -> None:
-        """A fault occurred: one more occurrence on its open ticket, else (for a raise that
-        asks for one) a new ticket. A repeat of an alarm without a ticket stays without.
-        One open ticket per alarm key, guarded by a unique index across hub workers."""
-        announce = again_on_conflict(lambda: self._occurred(event, key, open_new))
+    def pending_alarms(self) -> dict[str, int]:
+        """The alarm changes not yet applied (and any set aside after failing repeatedly)."""
+        return outbox.pending(self._db, TICKETS)
+
+    def _apply_owed(self, s: Session, kind: str, payload: dict[str, Any]) -> TicketEvent | None:
+        if kind != "alarm":
+            raise ValueError(f"the ticket service takes no {kind!r} messages")
+        return self._on_alarm(s, alarm_of(payload))
+
+    def apply_alarm(self, event: AlarmEvent) -> None:
+        """Apply one alarm change in a transaction of its own (what the outbox does with
+        each message it holds)."""
+        with self._lock, self._db.session() as s:
+            announce = self._on_alarm(s, event)
         if announce is not None:
             self._notify(announce)
 
-    def _occurred(self, event: AlarmEvent, key: str, open_new: bool) -> TicketEvent | None:
-        with self._lock, self._db.session() as s:
-            t = self._open_for_alarm(s, key)
-            if t is None and not open_new:
-                return None
-            if t is not None:
-                t.occurrences += 1
-                t.fault_active = True
-                self._log(s, t, RULES_ACTOR, "occurred", event.ts, alarm=event.alarm_id)
-                announce = self._event(t, "occurred", event.ts)
-            else:
-                asset = self._assets.get(event.originator)
-                name = asset["name"] if asset else event.originator
-                t = self._new(
-                    s,
-                    source="alarm",
-                    asset=asset,
-                    category=asset["category"] if asset else GENERAL.id,
-                    priority=SEVERITY_PRIORITY.get(event.severity, Priority.NORMAL),
-                    title=f"{name}：{event.message or event.alarm_type}"[:200],
-                    description=event.message,
-                    reporter=RULES_ACTOR,
-                    unit=None,
-                    now=event.ts,
-                )
-                t.alarm_key = key
-                t.fault_active = True
-                self._log(s, t, RULES_ACTOR, "opened", event.ts, alarm=event.alarm_id)
-                announce = self._dispatch(s, t, event.ts)
-        return announce
+    def _on_alarm(self, s: Session, event: AlarmEvent) -> TicketEvent | None:
+        """An alarm change, in the caller's transaction: a fault asks for a ticket (a new one,
+        or one more occurrence on its open ticket), or has cleared. What to announce after
+        the commit."""
+        key = f"{event.originator}|{event.alarm_type}"
+        if (event.action == "raised" and event.ticket) or event.action == "repeated":
+            return self._occurred(s, event, key, open_new=event.action == "raised")
+        if event.action == "cleared":
+            return self._fault_cleared(s, key, event.ts)
+        return None
+
+    def _occurred(
+        self, s: Session, event: AlarmEvent, key: str, open_new: bool
+    ) -> TicketEvent | None:
+        """A fault occurred: one more occurrence on its open ticket, else (for a raise that
+        asks for one) a new ticket. A repeat of an alarm without a ticket stays without.
+        One open ticket per alarm key, guarded by a unique index across hub workers."""
+        t = self._open_for_alarm(s, key)
+        if t is None and not open_new:
+            return None
+        if t is not None:
+            t.occurrences += 1
+            t.fault_active = True
+            self._log(s, t, RULES_ACTOR, "occurred", event.ts, alarm=event.alarm_id)
+            return self._event(t, "occurred", event.ts)
+        asset = self._assets.get(event.originator)
+        name = asset["name"] if asset else event.originator
+        t = self._new(
+            s,
+            source="alarm",
+            asset=asset,
+            category=asset["category"] if asset else GENERAL.id,
+            priority=SEVERITY_PRIORITY.get(event.severity, Priority.NORMAL),
+            title=f"{name}：{event.message or event.alarm_type}"[:200],
+            description=event.message,
+            reporter=RULES_ACTOR,
+            unit=None,
+            now=event.ts,
+        )
+        t.alarm_key = key
+        t.fault_active = True
+        self._log(s, t, RULES_ACTOR, "opened", event.ts, alarm=event.alarm_id)
+        return self._dispatch(s, t, event.ts)
 
     @staticmethod
     def _open_for_alarm(s: Session, key: str) -> Ticket | None:
@@ -187,20 +221,18 @@ class TicketService(TicketReading):
             .with_for_update()
         ).first()
 
-    def _fault_cleared(self, key: str, now: datetime) -> None:
-        with self._lock, self._db.session() as s:
-            t = self._open_for_alarm(s, key)
-            if t is None:
-                return
-            t.fault_active = False
-            self._log(s, t, RULES_ACTOR, "fault_cleared", now)
-            if self.close_on_clear and t.status in ("open", "assigned"):  # nobody has it yet
-                t.status, t.resolved_at, t.closed_at = "closed", now, now
-                t.resolution_notes = "故障已自行恢复 (the fault cleared by itself)"
-                self._log(s, t, RULES_ACTOR, "closed", now, reason="fault cleared")
-                self._clear_overdue(t, now)
-            announce = self._event(t, "fault_cleared", now)
-        self._notify(announce)
+    def _fault_cleared(self, s: Session, key: str, now: datetime) -> TicketEvent | None:
+        t = self._open_for_alarm(s, key)
+        if t is None:
+            return None
+        t.fault_active = False
+        self._log(s, t, RULES_ACTOR, "fault_cleared", now)
+        if self.close_on_clear and t.status in ("open", "assigned"):  # nobody has it yet
+            t.status, t.resolved_at, t.closed_at = "closed", now, now
+            t.resolution_notes = "故障已自行恢复 (the fault cleared by itself)"
+            self._log(s, t, RULES_ACTOR, "closed", now, reason="fault cleared")
+            self._clear_overdue(t, now)
+        return self._event(t, "fault_cleared", now)
 
     def report(
         self,

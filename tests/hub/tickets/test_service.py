@@ -83,10 +83,10 @@ def fault(action: str, ts: datetime, ticket: bool = True) -> AlarmEvent:
 def test_faults_open_one_ticket_and_a_clear_is_noted_not_closed(
     svc: TicketService, told: list[TicketEvent]
 ) -> None:
-    svc.on_alarm(fault("raised", MONDAY_9))
+    svc.apply_alarm(fault("raised", MONDAY_9))
     for i in range(4):
-        svc.on_alarm(fault("repeated", MONDAY_9 + timedelta(minutes=i)))
-    svc.on_alarm(fault("cleared", MONDAY_9 + timedelta(minutes=5)))
+        svc.apply_alarm(fault("repeated", MONDAY_9 + timedelta(minutes=i)))
+    svc.apply_alarm(fault("cleared", MONDAY_9 + timedelta(minutes=5)))
     [t] = svc.find(BOSS)
     assert (t["occurrences"], t["assignee"], t["priority"]) == (5, "t-hvac", "high")
     assert (t["status"], t["fault_active"]) == ("assigned", False)
@@ -95,9 +95,9 @@ def test_faults_open_one_ticket_and_a_clear_is_noted_not_closed(
     svc.accept(t["id"], HVAC)
     svc.resolve(t["id"], HVAC, "reset", [])
     svc.rate(t["id"], BOSS, 4, "")
-    svc.on_alarm(fault("repeated", MONDAY_9 + timedelta(hours=1)))
+    svc.apply_alarm(fault("repeated", MONDAY_9 + timedelta(hours=1)))
     assert len(svc.find(BOSS)) == 1
-    svc.on_alarm(fault("raised", MONDAY_9 + timedelta(hours=2)))
+    svc.apply_alarm(fault("raised", MONDAY_9 + timedelta(hours=2)))
     assert len(svc.find(BOSS)) == 2
 
 
@@ -105,8 +105,8 @@ def test_close_on_clear_closes_an_untouched_ticket(
     db: Database, demo_site: Site, tmp_path: Path, clock: Clock
 ) -> None:
     svc = TicketService(db, demo_site, photos=tmp_path, close_on_clear=True, clock=clock)
-    svc.on_alarm(fault("raised", MONDAY_9))
-    svc.on_alarm(fault("cleared", MONDAY_9 + timedelta(minutes=1)))
+    svc.apply_alarm(fault("raised", MONDAY_9))
+    svc.apply_alarm(fault("cleared", MONDAY_9 + timedelta(minutes=1)))
     assert svc.find(BOSS)[0]["status"] == "closed"
 
 

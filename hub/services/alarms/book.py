@@ -8,24 +8,27 @@ more occurrence of it. A raise after it cleared opens a new alarm.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from hub.domain import AlarmEvent, StoredRule
+from hub.domain import Action, AlarmEvent, Clear, Raise, RetryLater, StoredRule
 from hub.errors import Conflict, Invalid, NotFound
-from hub.storage import Database, again_on_conflict
+from hub.services.alarms.state import SqlRuleStateStore
+from hub.storage import Database, again_on_conflict, outbox
 from hub.storage.audit import history, record
-from hub.storage.models import Alarm, AlarmLogEntry, RuleStateRow
-from hub.tasks import Periodic
+from hub.storage.models import Alarm, AlarmLogEntry
 
 RULES_ACTOR = "rules"
+TICKETS = "tickets"  # the outbox consumer that owes repair tickets to alarms
 SEVERITIES = ("warning", "minor", "major", "critical")  # ascending
 
 
@@ -75,6 +78,16 @@ def alarm_dict(a: Alarm) -> dict[str, Any]:
     }
 
 
+def alarm_payload(event: AlarmEvent) -> dict[str, Any]:
+    """An alarm change as an outbox message (JSON)."""
+    return {**dataclasses.asdict(event), "ts": event.ts.isoformat()}
+
+
+def alarm_of(payload: dict[str, Any]) -> AlarmEvent:
+    """The alarm change an outbox message carries."""
+    return AlarmEvent(**{**payload, "ts": datetime.fromisoformat(payload["ts"])})
+
+
 class AlarmService:
     """Alarms in the relational database; each change is logged and announced via `notify`.
 
@@ -92,8 +105,50 @@ class AlarmService:
         self._notify = notify
         self.policies = policies or {}
         self._lock = threading.Lock()  # one raise/clear at a time: one active alarm per key
+        # wakes the ticket service's outbox reader (the hub sets it; any thread may call it)
+        self.on_outbox: Callable[[], None] = lambda: None
 
     # -- the rules engine's side (rules.ports.AlarmBook) ------------------------------------
+    def commit(
+        self, actions: Sequence[Action], states: Mapping[str, StoredRule], now: datetime
+    ) -> None:
+        """Apply the rules' raises and clears in order and store the states of the rules that
+        decided them, in one transaction (a retry after a failure finds nothing half-done);
+        the database away raises `RetryLater`, and the engine keeps its state as it was."""
+        if not actions and not states:
+            return
+        try:
+            events, owed = again_on_conflict(lambda: self._commit(actions, states, now))
+        except (OperationalError, InterfaceError) as err:
+            raise RetryLater(f"the alarm book's database is away: {type(err).__name__}") from err
+        for event in events:  # after the commit: the live view and notifiers, best effort
+            self._notify(event)
+        if owed:
+            self.on_outbox()
+
+    def _commit(
+        self, actions: Sequence[Action], states: Mapping[str, StoredRule], now: datetime
+    ) -> tuple[list[AlarmEvent], bool]:
+        events: list[AlarmEvent] = []
+        with self._lock, self._db.session() as s:
+            owed = False
+            for act in actions:
+                if isinstance(act, Raise):
+                    a, action = self._raise_in(s, act, now)
+                else:
+                    found = self._clear_in(s, act, now)
+                    if found is None:
+                        continue
+                    a, action = found, "cleared"
+                event = self._event(a, now, action)
+                events.append(event)
+                if a.ticket_requested:  # owed to the ticket service, in this transaction
+                    outbox.put(s, TICKETS, "alarm", alarm_payload(event), now)
+                    owed = True
+            if states:
+                SqlRuleStateStore.save_in(s, states)
+        return events, owed
+
     def raise_alarm(
         self,
         *,
@@ -107,63 +162,49 @@ class AlarmService:
     ) -> None:
         """Open an alarm, or count one more occurrence of the active one (at most one active
         per originator and type, guarded by a unique index across hub workers)."""
-        event = again_on_conflict(
-            lambda: self._raise(rule, originator, type, severity, message, ticket, now)
-        )
-        self._notify(event)
-
-    def _raise(
-        self,
-        rule: str,
-        originator: str,
-        type: str,
-        severity: str,
-        message: str,
-        ticket: bool,
-        now: datetime,
-    ) -> AlarmEvent:
-        with self._lock, self._db.session() as s:
-            a = self._active(s, originator, type)
-            if a is None:
-                a = Alarm(
-                    rule=rule,
-                    originator=originator,
-                    type=type,
-                    severity=severity,
-                    state=AlarmState.ACTIVE_UNACK,
-                    active=True,
-                    message=message,
-                    occurrences=1,
-                    ticket_requested=ticket,
-                    first_at=now,
-                    last_at=now,
-                )
-                s.add(a)
-                s.flush()
-                self._log(s, a, RULES_ACTOR, "raised", message=message, ticket=ticket, ts=now)
-                action = "raised"
-            else:
-                a.occurrences += 1
-                a.last_at = now
-                a.message = message
-                self._log(s, a, RULES_ACTOR, "repeated", message=message, ts=now)
-                action = "repeated"
-            return self._event(a, now, action)
+        self.commit([Raise(rule, originator, type, severity, message, ticket)], {}, now)
 
     def clear_alarm(
         self, *, rule: str, originator: str, type: str, message: str, now: datetime
     ) -> None:
         """Clear the active alarm of originator + type, if there is one."""
-        with self._lock, self._db.session() as s:
-            a = self._active(s, originator, type)
-            if a is None:
-                return
-            a.active = False
-            a.cleared_at = now
-            a.state = _state(False, a.acked_at is not None)
-            self._log(s, a, RULES_ACTOR, "cleared", message=message, ts=now)
-            event = self._event(a, now, "cleared")
-        self._notify(event)
+        self.commit([Clear(rule, originator, type, message)], {}, now)
+
+    def _raise_in(self, s: Session, r: Raise, now: datetime) -> tuple[Alarm, str]:
+        a = self._active(s, r.originator, r.type)
+        if a is None:
+            a = Alarm(
+                rule=r.rule,
+                originator=r.originator,
+                type=r.type,
+                severity=r.severity,
+                state=AlarmState.ACTIVE_UNACK,
+                active=True,
+                message=r.message,
+                occurrences=1,
+                ticket_requested=r.ticket,
+                first_at=now,
+                last_at=now,
+            )
+            s.add(a)
+            s.flush()
+            self._log(s, a, RULES_ACTOR, "raised", message=r.message, ticket=r.ticket, ts=now)
+            return a, "raised"
+        a.occurrences += 1
+        a.last_at = now
+        a.message = r.message
+        self._log(s, a, RULES_ACTOR, "repeated", message=r.message, ts=now)
+        return a, "repeated"
+
+    def _clear_in(self, s: Session, c: Clear, now: datetime) -> Alarm | None:
+        a = self._active(s, c.originator, c.type)
+        if a is None:
+            return None
+        a.active = False
+        a.cleared_at = now
+        a.state = _state(False, a.acked_at is not None)
+        self._log(s, a, RULES_ACTOR, "cleared", message=c.message, ts=now)
+        return a
 
     def sweep(self, now: datetime) -> int:
         """Remind of and escalate the active, unacknowledged, unshelved alarms whose rule asks
@@ -350,35 +391,3 @@ class AlarmService:
             ts=now,
             message=a.message,
         )
-
-
-class SqlRuleStateStore:
-    """Rule state in the relational database (rules.ports.RuleStateStore)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def load(self) -> dict[str, StoredRule]:
-        """Every stored rule by id."""
-        with self._db.session() as s:
-            return {
-                r.rule_id: StoredRule(state=dict(r.state), disabled=r.disabled, error=r.error)
-                for r in s.scalars(select(RuleStateRow))
-            }
-
-    def save(self, rules: dict[str, StoredRule]) -> None:
-        """Upsert the given rules' state in one transaction."""
-        with self._db.session() as s:
-            for rule_id, stored in rules.items():
-                row = s.get(RuleStateRow, rule_id) or RuleStateRow(rule_id=rule_id)
-                row.state = dict(stored.state)
-                row.disabled = stored.disabled
-                row.error = stored.error
-                s.add(row)
-
-
-class AlarmSweeper(Periodic):
-    """Runs `AlarmService.sweep` periodically (a hub component)."""
-
-    def __init__(self, alarms: AlarmService, every_s: float = 15.0) -> None:
-        super().__init__("alarm_reminders", every_s, lambda: alarms.sweep(datetime.now(UTC)))

@@ -1,0 +1,19 @@
+"""Read-only views one part of the hub gives another (so neither reads the other's state)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TourProgress:
+    """Where a patrol route's open tour stands (the missed-patrol rule's view of its state)."""
+
+    route: str
+    open: bool  # a tour is under way
+    visited: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
+    deadlines: Mapping[str, datetime] = field(default_factory=dict)

@@ -1,0 +1,48 @@
+"""The relational tables, one module per part of the hub; every table is importable from here
+(Alembic and the services see one metadata)."""
+
+from hub.storage.models.alarms import Alarm, AlarmLogEntry, JournalEntry, RuleStateRow
+from hub.storage.models.base import NAMING, Base, utcnow
+from hub.storage.models.booking import (
+    ROOM_HOLDING,
+    VEHICLE_HOLDING,
+    Attendance,
+    Booking,
+    BookingSeries,
+    VehicleRequest,
+    WaitlistEntry,
+)
+from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
+from hub.storage.models.outbox import OutboxRow
+from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
+from hub.storage.models.tickets import OPEN_TICKET, Ticket, TicketLogEntry
+
+__all__ = [
+    "NAMING",
+    "OPEN_TICKET",
+    "ROOM_HOLDING",
+    "VEHICLE_HOLDING",
+    "Alarm",
+    "AlarmLogEntry",
+    "ApiKey",
+    "Attendance",
+    "AuditEntry",
+    "Base",
+    "Booking",
+    "BookingSeries",
+    "GateDecision",
+    "JournalEntry",
+    "OutboxRow",
+    "PlateListEntry",
+    "RuleStateRow",
+    "SignInThrottle",
+    "Ticket",
+    "TicketLogEntry",
+    "User",
+    "UserRole",
+    "VehicleRequest",
+    "Visit",
+    "Visitor",
+    "WaitlistEntry",
+    "utcnow",
+]

@@ -1,0 +1,123 @@
+"""Which pure functions run each configured rule, and which event kinds feed it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import shapely
+from shapely.prepared import prep
+
+from hub.domain import Event, PositionFix, StoredRule
+from hub.site import Site
+from hub.site.rules import (
+    EquipmentFaultRule,
+    GeofenceRule,
+    LoneWorkerRule,
+    MissedPatrolRule,
+    RuleConfig,
+    SilenceRule,
+    ThresholdRule,
+    VehicleUseRule,
+)
+from rules.actions import Action
+from rules.fences import Fences
+from rules.kinds import (
+    equipment_fault,
+    geofence,
+    lone_worker,
+    missed_patrol,
+    silence,
+    threshold,
+    vehicle_use,
+)
+from rules.ports import TripBook
+
+State = dict[str, Any]
+Update = Callable[[State, Event, datetime, Any], tuple[State, list[Action]]]
+Tick = Callable[[State, datetime, Any], tuple[State, list[Action]]]
+
+
+# The event kinds each rule kind consumes (geofence rules are fed by the fence index).
+CONSUMES: dict[str, tuple[str, ...]] = {
+    "equipment_fault": ("status",),
+    "threshold": ("reading",),
+    "silence": ("reading", "status", "position"),
+    "missed_patrol": ("sighting",),
+    "lone_worker": ("position",),
+    "vehicle_use": ("position",),
+    "geofence": (),
+}
+
+
+@dataclass
+class Running:
+    """A rule as the engine runs it: its configuration, functions and stored state."""
+
+    config: RuleConfig
+    update: Update | None  # None: fed otherwise (geofence rules, by the fence index)
+    tick: Tick
+    stored: StoredRule
+    dirty: bool = False
+    applies: tuple[str, ...] = ()  # geofence rules: the fences' subject kinds
+    group: frozenset[str] = frozenset()  # geofence rules: the fences
+    active: bool | None = None  # geofence rules with hours: inside them at the last tick
+
+
+def patrol_route(rule: MissedPatrolRule, site: Site) -> missed_patrol.Route:
+    """What a missed-patrol rule needs of its route."""
+    r = next(p for p in site.patrol_routes if p.id == rule.route)
+    return missed_patrol.Route(
+        r.id, tuple(r.checkpoints), r.ordered, frozenset(r.guards), site.site.timezone
+    )
+
+
+def bind(
+    rule: RuleConfig, site: Site, fences: Fences, trips: TripBook
+) -> tuple[Update | None, Tick]:
+    """The update (None for geofence rules: the fence index feeds them) and tick of a rule."""
+    match rule:
+        case VehicleUseRule():
+            compound = prep(site.site.boundary.to_shape())
+
+            def use_update(s: State, e: Event, now: datetime, c: Any) -> tuple[State, list[Action]]:
+                if not isinstance(e, PositionFix) or e.lat is None or e.lon is None:
+                    return s, []
+                facts = vehicle_use.Facts(
+                    inside_compound=bool(compound.intersects(shapely.Point(e.lon, e.lat))),
+                    covered_by_trip=trips.covering(e.subject_id, e.ts),
+                )
+                return vehicle_use.update(s, e, facts, c)
+
+            return use_update, vehicle_use.tick
+        case MissedPatrolRule():
+            route = patrol_route(rule, site)
+
+            def patrol_update(
+                s: State, e: Event, now: datetime, c: Any
+            ) -> tuple[State, list[Action]]:
+                return missed_patrol.update(s, e, now, c, route)
+
+            def patrol_tick(s: State, now: datetime, c: Any) -> tuple[State, list[Action]]:
+                return missed_patrol.tick(s, now, c, route)
+
+            return patrol_update, patrol_tick
+        case EquipmentFaultRule():
+            return equipment_fault.update, equipment_fault.tick
+        case ThresholdRule():
+            return threshold.update, threshold.tick
+        case SilenceRule():
+            return silence.update, silence.tick
+        case LoneWorkerRule():
+            return lone_worker.update, lone_worker.tick
+        case GeofenceRule():
+            tz = site.site.timezone
+
+            def tick(s: State, now: datetime, r: Any) -> tuple[State, list[Action]]:
+                return geofence.tick(s, now, r, tz)
+
+            # Fixes reach geofence rules through the fence index (`_geofence`), not `update`.
+            return None, tick
+    raise TypeError(f"no rule kind for {type(rule).__name__}")
