@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,14 +99,23 @@ async def test_a_database_restart_in_the_middle_of_a_fault_neither_loses_nor_dou
     with fresh_database(pg.url) as url:
         p = await plant(url, demo_site, tmp_path)
         try:
+            now = datetime.now(UTC)
+            hot = [  # above 30 °C for 2 minutes: the threshold rule raises at the second
+                Reading("ahu-b2.supply_temp", v, "°C", now - timedelta(seconds=s))
+                for v, s in ((31.0, 130), (31.5, 0))
+            ]
+            await p.pipeline.publish("modbus", hot[0])
             pg.stop()
             await p.fault()  # the rules decide "raise" while the alarm book is away
+            await p.pipeline.publish("modbus", hot[1])
             rules = lambda: p.pipeline.health()["consumers"]["rules"]  # noqa: E731
             await until(lambda: rules()["waiting"], "the rules to wait for their store")
             assert p.pipeline.health()["status"] == "degraded"
             pg.start()
             alarm = await until(lambda: p.alarm(), "the alarm, once the database is back")
             assert alarm.occurrences == 1
+            hot_alarm = await until(lambda: p.alarm("ahu-b2.supply_temp"), "the threshold's alarm")
+            assert (hot_alarm.type, hot_alarm.occurrences) == ("threshold", 1)
             (ticket,) = await until(lambda: p.ticket_list(), "the fault's ticket")
             assert (ticket.occurrences, ticket.fault_active) == (1, True)
             await p.fault()  # the device still reports its fault: one more occurrence
