@@ -19,220 +19,31 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from hub.domain import AlarmEvent, TicketEvent
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services.alarms import TICKETS, AlarmService, alarm_of
 from hub.services.images import NotAnImage, clean_photo
-from hub.services.tickets.dispatch import choose, skill_for, technicians
-from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS, TicketReading
-from hub.site import Site
-from hub.site.calendar import BusinessCalendar
-from hub.site.maintenance import Asset, Priority, RepairCategory
-from hub.storage import Database, outbox
+from hub.services.tickets.automatic import TicketAutomation
+from hub.services.tickets.base import GENERAL, MAX_PHOTO, MERGE_WINDOW, RULES_ACTOR
+from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS
+from hub.site.maintenance import Priority
 from hub.storage.audit import record
-from hub.storage.models import Ticket, TicketLogEntry
+from hub.storage.models import Ticket
 
 log = logging.getLogger(__name__)
 
-RULES_ACTOR = "rules"
-SEVERITY_PRIORITY = {
-    "critical": Priority.URGENT,
-    "major": Priority.HIGH,
-    "minor": Priority.NORMAL,
-    "warning": Priority.LOW,
-}
-GENERAL = RepairCategory(id="general", name="综合维修", name_en="General repairs", skill="general")
-MERGE_WINDOW = timedelta(minutes=1)
-MAX_PHOTO = 4 * 1024 * 1024
+__all__ = ["GENERAL", "RULES_ACTOR", "TicketService"]
 
 
-class TicketService(TicketReading):
+class TicketService(TicketAutomation):
     """Tickets in the relational database; every change logged, audited and announced."""
-
-    def __init__(
-        self,
-        db: Database,
-        site: Site,
-        *,
-        photos: Path,
-        notify: Callable[[TicketEvent], None] = lambda _: None,
-        alarms: AlarmService | None = None,  # raises and clears the overdue escalations
-        close_on_clear: bool = False,
-        rating_reminder: timedelta = timedelta(hours=24),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._db = db
-        self.site = site
-        self._photos = photos
-        self._notify = notify
-        self._alarms = alarms
-        self.close_on_clear = close_on_clear
-        self.rating_reminder = rating_reminder
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.calendar = BusinessCalendar.of(site.site)
-        self.tz = site.site.timezone
-        self.categories: dict[str, RepairCategory] = {
-            c.id: c for c in site.repair_categories if isinstance(c, RepairCategory)
-        }
-        self.categories.setdefault(GENERAL.id, GENERAL)
-        self.staff = technicians(site.people)
-        self._by_person = {t.person_id: t for t in self.staff}
-        self._person_of_user = {t.username: t.person_id for t in self.staff if t.username}
-        self._assets = self._asset_table()
-
-    # -- assets ----------------------------------------------------------------------------
-    def _asset_table(self) -> dict[str, dict[str, Any]]:
-        kinds = {k: c.id for c in self.categories.values() for k in c.device_kinds}
-        table: dict[str, dict[str, Any]] = {}
-        for d in self.site.devices:
-            table[d.id] = {
-                "id": d.id,
-                "name": d.name,
-                "category": kinds.get(d.kind, GENERAL.id),
-                "building": d.building,
-                "floor": d.floor,
-                "zone": d.zone,
-                "device": True,
-            }
-        for a in self.site.assets:
-            assert isinstance(a, Asset)
-            table[a.id] = {
-                "id": a.id,
-                "name": a.name,
-                "category": a.category,
-                "building": a.building,
-                "floor": a.floor,
-                "zone": a.zone,
-                "device": False,
-            }
-        return table
-
-    def assets(self) -> list[dict[str, Any]]:
-        """Every asset (the site's devices and the assets without telemetry)."""
-        return sorted(self._assets.values(), key=lambda a: a["id"])
-
-    def asset(self, asset_id: str) -> dict[str, Any]:
-        """One asset."""
-        try:
-            return self._assets[asset_id]
-        except KeyError:
-            raise NotFound(f"no asset {asset_id!r}") from None
-
-    # -- the three doors -------------------------------------------------------------------
-    def take_alarms(self, limit: int = 1000) -> int:
-        """Apply the alarm changes the alarm book owes this service (its outbox), one
-        transaction each, the message marked done in the same one: a fault's ticket is
-        never lost (the pipeline full, the hub stopped between the two) nor its occurrence
-        counted twice (a re-delivery finds the message done). Returns how many were applied."""
-        applied = 0
-        while applied < limit:
-            try:
-                with self._lock:
-                    found, announce = outbox.take(self._db, TICKETS, self._apply_owed)
-            except IntegrityError:  # another hub worker opened the same ticket: again
-                continue
-            if not found:
-                break
-            applied += 1
-            if announce is not None:
-                self._notify(announce)
-        return applied
-
-    def pending_alarms(self) -> dict[str, int]:
-        """The alarm changes not yet applied (and any set aside after failing repeatedly)."""
-        return outbox.pending(self._db, TICKETS)
-
-    def _apply_owed(self, s: Session, kind: str, payload: dict[str, Any]) -> TicketEvent | None:
-        if kind != "alarm":
-            raise ValueError(f"the ticket service takes no {kind!r} messages")
-        return self._on_alarm(s, alarm_of(payload))
-
-    def apply_alarm(self, event: AlarmEvent) -> None:
-        """Apply one alarm change in a transaction of its own (what the outbox does with
-        each message it holds)."""
-        with self._lock, self._db.session() as s:
-            announce = self._on_alarm(s, event)
-        if announce is not None:
-            self._notify(announce)
-
-    def _on_alarm(self, s: Session, event: AlarmEvent) -> TicketEvent | None:
-        """An alarm change, in the caller's transaction: a fault asks for a ticket (a new one,
-        or one more occurrence on its open ticket), or has cleared. What to announce after
-        the commit."""
-        key = f"{event.originator}|{event.alarm_type}"
-        if (event.action == "raised" and event.ticket) or event.action == "repeated":
-            return self._occurred(s, event, key, open_new=event.action == "raised")
-        if event.action == "cleared":
-            return self._fault_cleared(s, key, event.ts)
-        return None
-
-    def _occurred(
-        self, s: Session, event: AlarmEvent, key: str, open_new: bool
-    ) -> TicketEvent | None:
-        """A fault occurred: one more occurrence on its open ticket, else (for a raise that
-        asks for one) a new ticket. A repeat of an alarm without a ticket stays without.
-        One open ticket per alarm key, guarded by a unique index across hub workers."""
-        t = self._open_for_alarm(s, key)
-        if t is None and not open_new:
-            return None
-        if t is not None:
-            t.occurrences += 1
-            t.fault_active = True
-            self._log(s, t, RULES_ACTOR, "occurred", event.ts, alarm=event.alarm_id)
-            return self._event(t, "occurred", event.ts)
-        asset = self._assets.get(event.originator)
-        name = asset["name"] if asset else event.originator
-        t = self._new(
-            s,
-            source="alarm",
-            asset=asset,
-            category=asset["category"] if asset else GENERAL.id,
-            priority=SEVERITY_PRIORITY.get(event.severity, Priority.NORMAL),
-            title=f"{name}：{event.message or event.alarm_type}"[:200],
-            description=event.message,
-            reporter=RULES_ACTOR,
-            unit=None,
-            now=event.ts,
-        )
-        t.alarm_key = key
-        t.fault_active = True
-        self._log(s, t, RULES_ACTOR, "opened", event.ts, alarm=event.alarm_id)
-        return self._dispatch(s, t, event.ts)
-
-    @staticmethod
-    def _open_for_alarm(s: Session, key: str) -> Ticket | None:
-        # FOR UPDATE: another worker's occurrence of the same fault waits for this one
-        return s.scalars(
-            select(Ticket)
-            .where(Ticket.alarm_key == key, Ticket.status.in_(ACTIVE))
-            .with_for_update()
-        ).first()
-
-    def _fault_cleared(self, s: Session, key: str, now: datetime) -> TicketEvent | None:
-        t = self._open_for_alarm(s, key)
-        if t is None:
-            return None
-        t.fault_active = False
-        self._log(s, t, RULES_ACTOR, "fault_cleared", now)
-        if self.close_on_clear and t.status in ("open", "assigned"):  # nobody has it yet
-            t.status, t.resolved_at, t.closed_at = "closed", now, now
-            t.resolution_notes = "故障已自行恢复 (the fault cleared by itself)"
-            self._log(s, t, RULES_ACTOR, "closed", now, reason="fault cleared")
-            self._clear_overdue(t, now)
-        return self._event(t, "fault_cleared", now)
 
     def report(
         self,
@@ -295,47 +106,6 @@ class TicketService(TicketReading):
         self._notify(announce)
         return out, False
 
-    def _new(
-        self,
-        s: Session,
-        *,
-        source: str,
-        asset: dict[str, Any] | None,
-        category: str,
-        priority: Priority,
-        title: str,
-        description: str,
-        reporter: str,
-        unit: str | None,
-        now: datetime,
-    ) -> Ticket:
-        cat = self.categories.get(category, GENERAL)
-        response, resolution = cat.targets(priority)
-        building = asset["building"] if asset else None
-        where = [asset["name"], asset.get("floor") or ""] if asset else []
-        t = Ticket(
-            source=source,
-            status="open",
-            asset_id=asset["id"] if asset else None,
-            category=cat.id,
-            priority=priority.value,
-            title=title,
-            description=description,
-            location=" ".join(x for x in where if x),
-            building=building,
-            reporter=reporter,
-            reporter_unit=unit,
-            skill=skill_for(cat, building, asset["zone"] if asset else None),
-            occurrences=1,
-            created_at=now,
-            response_target_min=response,
-            resolution_target_min=resolution,
-            parts=[],
-        )
-        s.add(t)
-        s.flush()
-        return t
-
     def _save_photo(self, data_url: str, ticket_id: int) -> str:
         raw = data_url.split(",", 1)[1] if data_url.startswith("data:") else data_url
         try:
@@ -361,17 +131,6 @@ class TicketService(TicketReading):
                 raise NotFound("this ticket has no photo")
             return self._photos / t.photo
 
-    # -- dispatch --------------------------------------------------------------------------
-    def _dispatch(self, s: Session, t: Ticket, now: datetime) -> TicketEvent:
-        tech = choose(self.staff, t.skill, self._open_work(s), now, self.tz)
-        if tech is None:
-            self._log(s, t, RULES_ACTOR, "queued", now, skill=t.skill)
-            return self._event(t, "opened", now)
-        t.status, t.assignee, t.assigned_at = "assigned", tech.person_id, now
-        self._log(s, t, RULES_ACTOR, "assigned", now, to=tech.person_id, auto=True)
-        return self._event(t, "assigned", now, tell=[tech.username])
-
-    # -- people's side ---------------------------------------------------------------------
     def assign(self, ticket_id: int, who: Principal, person_id: str | None) -> dict[str, Any]:
         """A dispatcher gives the ticket to a technician (None: back to the queue)."""
         self._require(who, MANAGERS, "dispatchers assign tickets")
@@ -500,7 +259,6 @@ class TicketService(TicketReading):
 
         return self._change(ticket_id, who, "commented", do, text=text.strip())
 
-    # -- checks ----------------------------------------------------------------------------
     @staticmethod
     def _require(who: Principal, roles: frozenset[Role], why: str) -> None:
         if not who.has_any(roles):
@@ -530,7 +288,6 @@ class TicketService(TicketReading):
             t.held_minutes += self._elapsed(t, t.hold_since, now)
             t.hold_since = None
 
-    # -- internals -------------------------------------------------------------------------
     def _change(
         self,
         ticket_id: int,
@@ -551,88 +308,3 @@ class TicketService(TicketReading):
             event = self._event(t, action, now, tell=tell)
         self._notify(event)
         return out
-
-    @staticmethod
-    def _log(s: Session, t: Ticket, actor: str, action: str, ts: datetime, **detail: Any) -> None:
-        s.add(TicketLogEntry(ticket_id=t.id, ts=ts, actor=actor, action=action, detail=detail))
-
-    @staticmethod
-    def _event(
-        t: Ticket, action: str, now: datetime, tell: list[str | None] | None = None
-    ) -> TicketEvent:
-        names = tuple(sorted({n for n in tell or [] if n and n != RULES_ACTOR}))
-        return TicketEvent(
-            ticket_id=str(t.id),
-            action=action,
-            status=t.status,
-            category=t.category,
-            priority=t.priority,
-            title=t.title,
-            ts=now,
-            asset_id=t.asset_id,
-            assignee=t.assignee,
-            notify=names,
-        )
-
-    # -- the SLA watch and reminders (TicketSweeper) ---------------------------------------
-    def sweep(self) -> int:
-        """Mark breached targets (raising an escalation alarm to the dispatchers) and remind
-        reporters to rate; returns how many tickets changed."""
-        now = self._clock()
-        events: list[TicketEvent] = []
-        with self._lock, self._db.session() as s:
-            for t in s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE))):
-                late = []
-                waiting = not t.response_breached and t.accepted_at is None
-                if waiting and self._elapsed(t, t.created_at, now) > t.response_target_min:
-                    t.response_breached = True
-                    late.append("response")
-                if not t.resolution_breached:
-                    held = t.held_minutes + (
-                        self._elapsed(t, t.hold_since, now) if t.hold_since else 0.0
-                    )
-                    if self._elapsed(t, t.created_at, now) - held > t.resolution_target_min:
-                        t.resolution_breached = True
-                        late.append("resolution")
-                if late:
-                    self._log(s, t, RULES_ACTOR, "overdue", now, targets=late)
-                    events.append(self._event(t, "overdue", now))
-                    self._raise_overdue(t, late, now)
-            due = now - self.rating_reminder
-            q = select(Ticket).where(
-                Ticket.status == "resolved",
-                Ticket.rating.is_(None),
-                Ticket.rating_reminded_at.is_(None),
-                Ticket.resolved_at <= due,
-            )
-            for t in s.scalars(q):
-                t.rating_reminded_at = now
-                self._log(s, t, RULES_ACTOR, "rating_reminder", now)
-                events.append(self._event(t, "rating_reminder", now, tell=[t.reporter]))
-        for e in events:
-            self._notify(e)
-        return len(events)
-
-    def _raise_overdue(self, t: Ticket, late: list[str], now: datetime) -> None:
-        if self._alarms is None:
-            return
-        what = "、".join({"response": "响应", "resolution": "修复"}[x] for x in late)
-        self._alarms.raise_alarm(
-            rule="ticket-sla",
-            originator=f"ticket:{t.id}",
-            type="ticket_overdue",
-            severity="major",
-            message=f"工单 #{t.id}「{t.title}」{what}超时",
-            ticket=False,
-            now=now,
-        )
-
-    def _clear_overdue(self, t: Ticket, now: datetime) -> None:
-        if self._alarms is not None and (t.response_breached or t.resolution_breached):
-            self._alarms.clear_alarm(
-                rule="ticket-sla",
-                originator=f"ticket:{t.id}",
-                type="ticket_overdue",
-                message=f"工单 #{t.id} 已{'关闭' if t.status == 'closed' else '修复'}",
-                now=now,
-            )
