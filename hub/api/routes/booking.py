@@ -7,10 +7,12 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, client_of, recent
+from hub.api.public import BookingPublic, SeriesBooked
 from hub.api.qr import qr_data_url
+from hub.api.schemas import In
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.errors import Forbidden, Invalid
@@ -40,7 +42,7 @@ def door_of(ctx: HubContext) -> CheckIn:
     return ctx.checkin
 
 
-class BookingCreate(BaseModel):
+class BookingCreate(In):
     """A meeting; with `rrule` (RFC 5545, e.g. `FREQ=WEEKLY;BYDAY=TU;COUNT=10`) a series
     from `start`, leaving out `exdates` (dates, or the starts to skip)."""
 
@@ -53,7 +55,7 @@ class BookingCreate(BaseModel):
     exdates: list[Day | When] = Field(default_factory=list, max_length=500)
 
 
-class BookingChange(BaseModel):
+class BookingChange(In):
     """What to change of one meeting (`this`) or of it and the rest of its series
     (`following`: each moved by the same amount)."""
 
@@ -64,7 +66,7 @@ class BookingChange(BaseModel):
     attendees: int | None = Field(None, ge=0, le=5000)
 
 
-class RangeChange(BaseModel):
+class RangeChange(In):
     """Cancel, retitle or re-time the meetings of a series between two dates (inclusive);
     `start_time` and `end_time` are local times of day, given together."""
 
@@ -76,7 +78,7 @@ class RangeChange(BaseModel):
     end_time: time | None = None
 
 
-class WaitBody(BaseModel):
+class WaitBody(In):
     """The room and time to wait for."""
 
     room_id: str = Field(max_length=64)
@@ -85,7 +87,7 @@ class WaitBody(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
-class CodeBody(BaseModel):
+class CodeBody(In):
     """The code shown at the door (in its QR code's link)."""
 
     code: str = Field(min_length=4, max_length=32)
@@ -99,7 +101,12 @@ def rooms(ctx: Ctx, _: Viewer, day: Day | None = None) -> list[dict[str, Any]]:
     return svc.availability(day or datetime.now(svc.tz).date())
 
 
-@router.post("/bookings", summary="Book a room (once or recurring)", status_code=201)
+@router.post(
+    "/bookings",
+    response_model=BookingPublic | SeriesBooked,
+    summary="Book a room (once or recurring)",
+    status_code=201,
+)
 def book(ctx: Ctx, body: BookingCreate, who: Person) -> dict[str, Any]:
     """409 when the room (with its buffer) is taken or the unit's weekly quota is used up;
     422 for the past, outside the room's hours, too many people or a bad rule. A series is
@@ -116,7 +123,7 @@ def book(ctx: Ctx, body: BookingCreate, who: Person) -> dict[str, Any]:
     )
 
 
-@router.get("/bookings", summary="Bookings")
+@router.get("/bookings", response_model=list[BookingPublic], summary="Bookings")
 def bookings(
     ctx: Ctx,
     who: Viewer,
@@ -152,13 +159,17 @@ def report(
     return table_response(data, format, "rooms", sheets)
 
 
-@router.get("/bookings/{booking_id}", summary="One booking")
+@router.get("/bookings/{booking_id}", response_model=BookingPublic, summary="One booking")
 def booking(ctx: Ctx, booking_id: RowId, _: Viewer) -> dict[str, Any]:
     """The meeting and its state."""
     return rooms_of(ctx).get(booking_id)
 
 
-@router.patch("/bookings/{booking_id}", summary="Change a booking (or it and the following)")
+@router.patch(
+    "/bookings/{booking_id}",
+    response_model=list[BookingPublic],
+    summary="Change a booking (or it and the following)",
+)
 def change(ctx: Ctx, booking_id: RowId, body: BookingChange, who: Person) -> list[dict[str, Any]]:
     """The organiser moves, resizes or retitles; checked like a new booking."""
     return rooms_of(ctx).change(
@@ -172,7 +183,9 @@ def change(ctx: Ctx, booking_id: RowId, body: BookingChange, who: Person) -> lis
     )
 
 
-@router.delete("/bookings/{booking_id}", summary="Cancel a booking")
+@router.delete(
+    "/bookings/{booking_id}", response_model=list[BookingPublic], summary="Cancel a booking"
+)
 def cancel(
     ctx: Ctx,
     booking_id: RowId,
@@ -184,19 +197,31 @@ def cancel(
     return rooms_of(ctx).cancel(who, booking_id, scope)
 
 
-@router.post("/bookings/{booking_id}/approve", summary="Approve a pending booking")
+@router.post(
+    "/bookings/{booking_id}/approve",
+    response_model=BookingPublic,
+    summary="Approve a pending booking",
+)
 def approve(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The owning unit's approvers only (403 for anyone else)."""
     return rooms_of(ctx).decide(who, booking_id, approve=True)
 
 
-@router.post("/bookings/{booking_id}/reject", summary="Reject a pending booking")
+@router.post(
+    "/bookings/{booking_id}/reject",
+    response_model=BookingPublic,
+    summary="Reject a pending booking",
+)
 def reject(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The owning unit's approvers only; the room is free again."""
     return rooms_of(ctx).decide(who, booking_id, approve=False)
 
 
-@router.post("/booking-series/{series_id}/range", summary="Change a series over some dates")
+@router.post(
+    "/booking-series/{series_id}/range",
+    response_model=list[BookingPublic],
+    summary="Change a series over some dates",
+)
 def change_range(
     ctx: Ctx, series_id: RowId, body: RangeChange, who: Person
 ) -> list[dict[str, Any]]:

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
 from hub.api.deps import Ctx, Day, RowId, When, allow
+from hub.api.public import GateDecisionPublic, VisitPublic
 from hub.api.qr import qr_data_url
+from hub.api.schemas import In
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.gate import passes
@@ -36,7 +38,7 @@ def gate_of(ctx: HubContext) -> GateService:
     return ctx.gate
 
 
-class VisitorBody(BaseModel):
+class VisitorBody(In):
     """A visitor; the ID number is kept only as a keyed hash and its last 4 characters."""
 
     name: str = Field(min_length=1, max_length=120)
@@ -46,7 +48,7 @@ class VisitorBody(BaseModel):
     plate: str | None = Field(None, max_length=16)
 
 
-class VisitBody(BaseModel):
+class VisitBody(In):
     """Who comes, why, when, through which gates (empty: any), how many entries each."""
 
     purpose: str = Field(min_length=1, max_length=200)
@@ -57,7 +59,7 @@ class VisitBody(BaseModel):
     visitors: list[VisitorBody] = Field(min_length=1, max_length=500)
 
 
-class DecideBody(BaseModel):
+class DecideBody(In):
     """What a terminal saw: a plate read or a scanned QR code (one of them), and its clock."""
 
     gate_id: str = Field(max_length=64)
@@ -67,14 +69,14 @@ class DecideBody(BaseModel):
     ts: AwareDatetime | None = None
 
 
-class ReviewBody(BaseModel):
+class ReviewBody(In):
     """A guard's decision on a case in the review queue."""
 
     allow: bool
     note: str = Field("", max_length=500)
 
 
-class OverrideBody(BaseModel):
+class OverrideBody(In):
     """A guard lets someone through by hand."""
 
     gate_id: str = Field(max_length=64)
@@ -83,7 +85,7 @@ class OverrideBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class PlateBody(BaseModel):
+class PlateBody(In):
     """A plate for the staff allow list or the block list."""
 
     plate: str = Field(min_length=2, max_length=16)
@@ -93,7 +95,7 @@ class PlateBody(BaseModel):
 
 
 # -- hosts ---------------------------------------------------------------------------------------
-@router.post("/visits", summary="Invite visitors", status_code=201)
+@router.post("/visits", response_model=VisitPublic, summary="Invite visitors", status_code=201)
 def register(ctx: Ctx, body: VisitBody, who: Person) -> dict[str, Any]:
     """The host is responsible for the visit. Groups over `HUB_GATE__APPROVAL_OVER_VISITORS`
     and visits over `HUB_GATE__APPROVAL_OVER_DAYS` wait for the unit's approvers."""
@@ -108,31 +110,43 @@ def register(ctx: Ctx, body: VisitBody, who: Person) -> dict[str, Any]:
     )
 
 
-@router.get("/visits", summary="Visits you may see")
+@router.get("/visits", response_model=list[VisitPublic], summary="Visits you may see")
 def list_visits(ctx: Ctx, who: Person, since: When | None = None) -> list[dict[str, Any]]:
     """Your own; your unit's as its approver; all for security."""
     return visits_of(ctx).find(who, day_from=since)
 
 
-@router.get("/visits/{visit_id}", summary="One visit")
+@router.get("/visits/{visit_id}", response_model=VisitPublic, summary="One visit")
 def get_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """404 also for a visit you may not see."""
     return visits_of(ctx).get(who, visit_id)
 
 
-@router.post("/visits/{visit_id}/approve", summary="Approve a visit (the unit's approvers)")
+@router.post(
+    "/visits/{visit_id}/approve",
+    response_model=VisitPublic,
+    summary="Approve a visit (the unit's approvers)",
+)
 def approve_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone else."""
     return visits_of(ctx).decide(who, visit_id, True)
 
 
-@router.post("/visits/{visit_id}/refuse", summary="Refuse a visit (the unit's approvers)")
+@router.post(
+    "/visits/{visit_id}/refuse",
+    response_model=VisitPublic,
+    summary="Refuse a visit (the unit's approvers)",
+)
 def refuse_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone else."""
     return visits_of(ctx).decide(who, visit_id, False)
 
 
-@router.post("/visits/{visit_id}/cancel", summary="Cancel a visit (every pass revoked)")
+@router.post(
+    "/visits/{visit_id}/cancel",
+    response_model=VisitPublic,
+    summary="Cancel a visit (every pass revoked)",
+)
 def cancel_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     """The host or security."""
     return visits_of(ctx).cancel(who, visit_id)
@@ -170,7 +184,9 @@ def pass_key(ctx: Ctx, _: KeyReader) -> dict[str, str]:
 
 
 # -- security --------------------------------------------------------------------------------------
-@router.get("/gate/decisions", summary="The latest gate decisions")
+@router.get(
+    "/gate/decisions", response_model=list[GateDecisionPublic], summary="The latest gate decisions"
+)
 def decisions(
     ctx: Ctx, _: Guard, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
@@ -178,19 +194,30 @@ def decisions(
     return gate_of(ctx).decisions(limit)
 
 
-@router.get("/gate/reviews", summary="Cases waiting for a guard")
+@router.get(
+    "/gate/reviews", response_model=list[GateDecisionPublic], summary="Cases waiting for a guard"
+)
 def reviews(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
     """Near matches and unrecorded entries of the last 24 hours."""
     return gate_of(ctx).reviews()
 
 
-@router.post("/gate/reviews/{decision_id}", summary="Decide a case in the review queue")
+@router.post(
+    "/gate/reviews/{decision_id}",
+    response_model=GateDecisionPublic,
+    summary="Decide a case in the review queue",
+)
 def review(ctx: Ctx, decision_id: RowId, body: ReviewBody, who: Guard) -> dict[str, Any]:
     """Audited; shown live."""
     return gate_of(ctx).review(who, decision_id, body.allow, body.note)
 
 
-@router.post("/gate/override", summary="Let someone through by hand", status_code=201)
+@router.post(
+    "/gate/override",
+    response_model=GateDecisionPublic,
+    summary="Let someone through by hand",
+    status_code=201,
+)
 def override(ctx: Ctx, body: OverrideBody, who: Guard) -> dict[str, Any]:
     """A reason is required; audited; shown live."""
     return gate_of(ctx).override(who, body.gate_id, body.direction, body.subject, body.reason)

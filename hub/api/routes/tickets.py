@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hub.api.deps import Ctx, RowId, When, allow, recent
+from hub.api.public import TicketDetail, TicketPublic, TicketReported
+from hub.api.schemas import In
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -29,7 +31,7 @@ def service(ctx: HubContext) -> TicketService:
     return ctx.tickets
 
 
-class ReportBody(BaseModel):
+class ReportBody(In):
     """A repair report: an asset (from its QR label) or a category and a place; what's wrong."""
 
     description: str = Field(min_length=2, max_length=2000)
@@ -41,40 +43,40 @@ class ReportBody(BaseModel):
     source: Literal["staff", "qr"] = "staff"
 
 
-class AssignBody(BaseModel):
+class AssignBody(In):
     """The technician (site person id) to give the ticket to; null: back to the queue."""
 
     technician: str | None = Field(None, max_length=64)
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(In):
     """Why (a hold, a reopening, a comment)."""
 
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Part(BaseModel):
+class Part(In):
     """A part used in a repair."""
 
     name: str = Field(min_length=1, max_length=200)
     quantity: float = Field(1, gt=0, le=10_000)
 
 
-class ResolveBody(BaseModel):
+class ResolveBody(In):
     """What was done and with which parts."""
 
     notes: str = Field(min_length=1, max_length=4000)
     parts: list[Part] = Field(default_factory=list, max_length=100)
 
 
-class RateBody(BaseModel):
+class RateBody(In):
     """1-5 stars and a comment."""
 
     rating: int = Field(ge=1, le=5)
     comment: str = Field("", max_length=2000)
 
 
-@router.post("/tickets", summary="Report a repair", status_code=201)
+@router.post("/tickets", response_model=TicketReported, summary="Report a repair", status_code=201)
 def report(ctx: Ctx, body: ReportBody, who: Person, response: Response) -> dict[str, Any]:
     """Dispatched at once to the on-duty technician with the skill (or the dispatcher's queue).
     The same report again within a minute is merged: 200 with `merged: true`."""
@@ -93,7 +95,7 @@ def report(ctx: Ctx, body: ReportBody, who: Person, response: Response) -> dict[
     return {**ticket, "merged": merged}
 
 
-@router.get("/tickets", summary="Tickets, newest first")
+@router.get("/tickets", response_model=list[TicketPublic], summary="Tickets, newest first")
 def list_tickets(
     ctx: Ctx,
     who: Reader,
@@ -147,7 +149,9 @@ def list_technicians(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
     return service(ctx).technicians()
 
 
-@router.get("/tickets/{ticket_id}", summary="One ticket and its history")
+@router.get(
+    "/tickets/{ticket_id}", response_model=TicketDetail, summary="One ticket and its history"
+)
 def get_ticket(ctx: Ctx, ticket_id: RowId, who: Reader) -> dict[str, Any]:
     """404 also for a ticket the asker may not see."""
     return service(ctx).get(ticket_id, who)
@@ -159,57 +163,87 @@ def ticket_photo(ctx: Ctx, ticket_id: RowId, who: Reader) -> FileResponse:
     return FileResponse(service(ctx).photo(ticket_id, who))
 
 
-@router.post("/tickets/{ticket_id}/assign", summary="Assign or reassign (dispatchers)")
+@router.post(
+    "/tickets/{ticket_id}/assign",
+    response_model=TicketPublic,
+    summary="Assign or reassign (dispatchers)",
+)
 def assign(ctx: Ctx, ticket_id: RowId, body: AssignBody, who: Manager) -> dict[str, Any]:
     """To a technician of the site, or back to the queue."""
     return service(ctx).assign(ticket_id, who, body.technician)
 
 
-@router.post("/tickets/{ticket_id}/accept", summary="Accept (the assigned technician)")
+@router.post(
+    "/tickets/{ticket_id}/accept",
+    response_model=TicketPublic,
+    summary="Accept (the assigned technician)",
+)
 def accept(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """403 for anyone but the assignee; 409 unless the ticket is assigned."""
     return service(ctx).accept(ticket_id, who)
 
 
-@router.post("/tickets/{ticket_id}/start", summary="Start or resume work")
+@router.post(
+    "/tickets/{ticket_id}/start", response_model=TicketPublic, summary="Start or resume work"
+)
 def start(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """From accepted or on hold."""
     return service(ctx).start(ticket_id, who)
 
 
-@router.post("/tickets/{ticket_id}/hold", summary="Put on hold (waiting for parts)")
+@router.post(
+    "/tickets/{ticket_id}/hold",
+    response_model=TicketPublic,
+    summary="Put on hold (waiting for parts)",
+)
 def hold(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """The resolution clock stops until work resumes."""
     return service(ctx).hold(ticket_id, who, body.reason)
 
 
-@router.post("/tickets/{ticket_id}/resolve", summary="Resolve with notes and parts")
+@router.post(
+    "/tickets/{ticket_id}/resolve",
+    response_model=TicketPublic,
+    summary="Resolve with notes and parts",
+)
 def resolve(ctx: Ctx, ticket_id: RowId, body: ResolveBody, who: Person) -> dict[str, Any]:
     """403 for anyone but the assignee."""
     parts = [p.model_dump() for p in body.parts]
     return service(ctx).resolve(ticket_id, who, body.notes, parts)
 
 
-@router.post("/tickets/{ticket_id}/confirm", summary="Confirm the repair (the reporter)")
+@router.post(
+    "/tickets/{ticket_id}/confirm",
+    response_model=TicketPublic,
+    summary="Confirm the repair (the reporter)",
+)
 def confirm(ctx: Ctx, ticket_id: RowId, who: Person) -> dict[str, Any]:
     """Closes a resolved ticket."""
     return service(ctx).confirm(ticket_id, who)
 
 
-@router.post("/tickets/{ticket_id}/reopen", summary="Not fixed: reopen (the reporter)")
+@router.post(
+    "/tickets/{ticket_id}/reopen",
+    response_model=TicketPublic,
+    summary="Not fixed: reopen (the reporter)",
+)
 def reopen(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """Back to the same technician."""
     return service(ctx).reopen(ticket_id, who, body.reason)
 
 
-@router.post("/tickets/{ticket_id}/rate", summary="Rate the repair 1-5 (the reporter, once)")
+@router.post(
+    "/tickets/{ticket_id}/rate",
+    response_model=TicketPublic,
+    summary="Rate the repair 1-5 (the reporter, once)",
+)
 def rate(ctx: Ctx, ticket_id: RowId, body: RateBody, who: Person) -> dict[str, Any]:
     """409 before resolution or when already rated; 403 for anyone but the reporter
     (dispatchers rate the tickets equipment opened)."""
     return service(ctx).rate(ticket_id, who, body.rating, body.comment)
 
 
-@router.post("/tickets/{ticket_id}/comment", summary="Add a note")
+@router.post("/tickets/{ticket_id}/comment", response_model=TicketPublic, summary="Add a note")
 def comment(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[str, Any]:
     """Kept in the ticket's history."""
     svc = service(ctx)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hub.api.deps import Ctx, RowId, When, allow
+from hub.api.public import VehicleRequestPublic
+from hub.api.schemas import In
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
 from hub.identity.roles import PEOPLE, Principal, Role
@@ -25,7 +27,7 @@ def service(ctx: HubContext) -> VehicleBookings:
     return ctx.vehicles
 
 
-class RequestCreate(BaseModel):
+class RequestCreate(In):
     """Where to, why, how many, when."""
 
     purpose: str = Field(min_length=1, max_length=200)
@@ -40,20 +42,20 @@ class RequestCreate(BaseModel):
 Amount = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
-class Decision(BaseModel):
+class Decision(In):
     """An approver's note."""
 
     note: str = Field("", max_length=2000)
 
 
-class DispatchBody(BaseModel):
+class DispatchBody(In):
     """The car and the driver."""
 
     vehicle_id: str = Field(max_length=64)
     driver_id: str = Field(max_length=64)
 
 
-class OdometerBody(BaseModel):
+class OdometerBody(In):
     """The odometer's reading; `at` when recorded after the fact (default now)."""
 
     odometer_km: float = Field(ge=0, le=10_000_000)
@@ -66,7 +68,12 @@ class ReturnBody(OdometerBody):
     extras: dict[Literal["tolls", "parking", "fuel", "other"], Amount] = Field(default_factory=dict)
 
 
-@router.post("/vehicle-requests", summary="Ask for an official car", status_code=201)
+@router.post(
+    "/vehicle-requests",
+    response_model=VehicleRequestPublic,
+    summary="Ask for an official car",
+    status_code=201,
+)
 def request(ctx: Ctx, body: RequestCreate, who: Person) -> dict[str, Any]:
     """It waits for the unit's approvers in turn (none: straight to the dispatchers)."""
     return service(ctx).request(
@@ -80,7 +87,9 @@ def request(ctx: Ctx, body: RequestCreate, who: Person) -> dict[str, Any]:
     )
 
 
-@router.get("/vehicle-requests", summary="Vehicle requests")
+@router.get(
+    "/vehicle-requests", response_model=list[VehicleRequestPublic], summary="Vehicle requests"
+)
 def requests(
     ctx: Ctx,
     who: Person,
@@ -95,19 +104,31 @@ def requests(
     return service(ctx).find(who, status=status)
 
 
-@router.get("/vehicle-requests/{request_id}", summary="One vehicle request")
+@router.get(
+    "/vehicle-requests/{request_id}",
+    response_model=VehicleRequestPublic,
+    summary="One vehicle request",
+)
 def get(ctx: Ctx, request_id: RowId, who: Person) -> dict[str, Any]:
     """The request and where it is; 404 also for one you may not see."""
     return service(ctx).get(who, request_id)
 
 
-@router.post("/vehicle-requests/{request_id}/approve", summary="Approve (the next approver)")
+@router.post(
+    "/vehicle-requests/{request_id}/approve",
+    response_model=VehicleRequestPublic,
+    summary="Approve (the next approver)",
+)
 def approve(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str, Any]:
     """403 unless you are the unit's next approver."""
     return service(ctx).decide(who, request_id, True, body.note)
 
 
-@router.post("/vehicle-requests/{request_id}/reject", summary="Reject (the next approver)")
+@router.post(
+    "/vehicle-requests/{request_id}/reject",
+    response_model=VehicleRequestPublic,
+    summary="Reject (the next approver)",
+)
 def reject(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str, Any]:
     """403 unless you are the unit's next approver."""
     return service(ctx).decide(who, request_id, False, body.note)
@@ -119,26 +140,42 @@ def options(ctx: Ctx, request_id: RowId, who: Dispatcher) -> dict[str, Any]:
     return service(ctx).options(who, request_id)
 
 
-@router.post("/vehicle-requests/{request_id}/dispatch", summary="Dispatch a car and a driver")
+@router.post(
+    "/vehicle-requests/{request_id}/dispatch",
+    response_model=VehicleRequestPublic,
+    summary="Dispatch a car and a driver",
+)
 def dispatch(ctx: Ctx, request_id: RowId, body: DispatchBody, who: Dispatcher) -> dict[str, Any]:
     """409 if the car or the driver is taken then (buffers included)."""
     return service(ctx).dispatch(who, request_id, body.vehicle_id, body.driver_id)
 
 
-@router.post("/vehicle-requests/{request_id}/depart", summary="The car leaves")
+@router.post(
+    "/vehicle-requests/{request_id}/depart",
+    response_model=VehicleRequestPublic,
+    summary="The car leaves",
+)
 def depart(ctx: Ctx, request_id: RowId, body: OdometerBody, who: Person) -> dict[str, Any]:
     """The trip's driver or a dispatcher, with the odometer's reading."""
     return service(ctx).depart(who, request_id, body.odometer_km, body.at)
 
 
-@router.post("/vehicle-requests/{request_id}/return", summary="The car is back")
+@router.post(
+    "/vehicle-requests/{request_id}/return",
+    response_model=VehicleRequestPublic,
+    summary="The car is back",
+)
 async def return_(ctx: Ctx, request_id: RowId, body: ReturnBody, who: Person) -> dict[str, Any]:
     """Kilometres from the GPS track (jumps left out) beside the odometer's, and the cost."""
     extras: dict[str, float] = {str(k): float(v) for k, v in body.extras.items()}
     return await service(ctx).return_(who, request_id, body.odometer_km, extras, body.at)
 
 
-@router.post("/vehicle-requests/{request_id}/cancel", summary="Call a trip off")
+@router.post(
+    "/vehicle-requests/{request_id}/cancel",
+    response_model=VehicleRequestPublic,
+    summary="Call a trip off",
+)
 def cancel(ctx: Ctx, request_id: RowId, who: Person) -> dict[str, Any]:
     """The requester or a dispatcher, before departure."""
     return service(ctx).cancel(who, request_id)
