@@ -284,3 +284,323 @@ class SeriesBooked(Out):
     series_id: int
     status: str
     bookings: list[BookingPublic]
+
+
+class RoomDay(Out):
+    """A room, when it may be booked, and one day's meetings in it."""
+
+    id: str
+    name: str
+    building: str | None
+    floor: str | None
+    capacity: int
+    equipment: list[str]
+    owner: str | None
+    needs_approval: bool
+    hours: str | None
+    buffer_min: int
+    bookings: list[BookingPublic]
+
+
+class WaitlistPublic(Out):
+    """A place on a room's waitlist."""
+
+    id: int
+    room_id: str
+    status: str
+
+
+class CalendarToken(Out):
+    """A calendar feed token and the feed addresses it opens."""
+
+    token: str
+    mine: str
+    room: str
+
+
+# -- repairs: the report form's lists ---------------------------------------------------------
+class CategoryPublic(Out):
+    """A repair category: the skill it needs, its targets per priority (response and
+    resolution, minutes)."""
+
+    id: str
+    name: str
+    name_en: str
+    skill: str
+    targets: dict[str, list[float]]
+
+
+class TechnicianPublic(Out):
+    """A technician: skills, duty hours, whether on duty now, open work."""
+
+    id: str
+    name: str
+    username: str | None
+    skills: list[str]
+    on_duty_hours: str | None
+    on_duty: bool
+    open_tickets: int
+
+
+class AssetPublic(Out):
+    """An asset: a device of the site or an asset without telemetry."""
+
+    id: str
+    name: str
+    category: str
+    building: str | None
+    floor: str | None
+    zone: str | None
+    device: bool
+
+
+# -- cars ---------------------------------------------------------------------------------------
+class FreeVehicle(Out):
+    """A car free for the request's time."""
+
+    id: str
+    plate: str
+    name: str
+    seats: int
+    kind: str
+
+
+class FreeDriver(Out):
+    """A driver free for the request's time."""
+
+    id: str
+    name: str
+
+
+class VehicleOptions(Out):
+    """What a dispatcher may choose from."""
+
+    request: VehicleRequestPublic
+    vehicles: list[FreeVehicle]
+    drivers: list[FreeDriver]
+
+
+class SettlementTrip(BaseModel):
+    """A returned trip with its costs (the extras' columns are the site's)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    request: int
+    unit: str
+    requester: str
+    vehicle: str | None
+    driver: str
+    odometer_km: float
+    gps_km: float | None
+    flagged: bool
+    cost: float | None
+    status: str
+
+
+class SettlementUnit(Out):
+    """A unit's trips, kilometres and costs in the month."""
+
+    unit: str
+    unit_name: str
+    trips: int
+    km: float
+    cost: float
+
+
+class SettlementPublic(Out):
+    """A month's trips and the totals per unit."""
+
+    month: str
+    trips: list[SettlementTrip]
+    units: list[SettlementUnit]
+
+
+# -- visitors and the gate ----------------------------------------------------------------------
+class RosterEntry(VisitorPublic):
+    """A visitor inside now, with the host and until when the visit runs."""
+
+    host: str
+    until: Timestamp
+
+
+class VisitorPass(Out):
+    """A visitor's signed pass: the token, a link to its page and its QR code."""
+
+    token: str
+    label: str
+    valid_from: Timestamp
+    valid_until: Timestamp
+    link: str
+    qr: str
+
+
+class GateCounts(BaseModel):
+    """Passages on a day: `people_in`, `cars_out`... and `<gate>:<direction>` for each gate."""
+
+    model_config = ConfigDict(extra="allow")
+
+    day: str
+    denied: int
+
+
+# -- energy -------------------------------------------------------------------------------------
+class StoredReportPublic(Out):
+    """A stored (scheduled) report: its PDF and JSON files."""
+
+    name: str
+    kind: str
+    label: str
+    json_file: str = Field(alias="json")
+    bytes: int
+    created_at: Timestamp
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ReportPeriod(Out):
+    """The period a report covers, the ones it is compared with, its windows."""
+
+    kind: str
+    label: str
+    first: str
+    last: str
+    previous: str
+    last_year: str
+    every: str
+    complete: bool  # False: the period is still under way
+    windows: list[Timestamp]
+
+
+class MeasureFigures(BaseModel):
+    """One measure's figures (electricity, water...): the total beside the previous period
+    and the same period last year (None where the data do not cover them), per m² and per
+    person, out-of-hours use, and for electricity the peak demand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str
+    total: float
+    previous: float | None
+    previous_coverage_pct: float
+    change_pct: float | None
+    last_year: float | None
+    last_year_coverage_pct: float
+    yoy_pct: float | None
+    per_m2: float | None
+    per_person: float | None
+    out_of_hours: float | None = None
+    out_of_hours_pct: float | None = None
+    series: list[float] | None = None
+    peak_demand_kw: float | None = None
+    peak_at: Timestamp | None = None
+
+
+class BuildingFigures(Out):
+    """A building and its measures."""
+
+    id: str
+    name: str
+    name_en: str
+    area_m2: float | None
+    occupants: int | None
+    measures: dict[str, MeasureFigures]
+
+
+class MeterFigures(Out):
+    """A meter of the hierarchy and its total in the period."""
+
+    id: str
+    name: str
+    name_en: str
+    measures: str
+    unit: str
+    building: str | None
+    parent: str | None
+    virtual: bool
+    total: float
+    coverage_pct: float
+
+
+class ReportQuality(BaseModel):
+    """What the report's figures rest on: estimated and missing windows, meters offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flags: list[dict[str, Any]]
+    estimated: dict[str, Any]
+    missing: dict[str, list[str]]
+    offline: list[dict[str, Any]]
+    gap_min: float
+
+
+class EnergyReportPublic(Out):
+    """The energy report of a period."""
+
+    site: str
+    site_en: str
+    period: ReportPeriod
+    compound: dict[str, MeasureFigures]
+    buildings: list[BuildingFigures]
+    meters: list[MeterFigures]
+    quality: ReportQuality
+    generated_at: Timestamp
+    charts: dict[str, str] | None = None  # with `charts=true`: PNG data URLs by chart
+
+
+# -- the site -----------------------------------------------------------------------------------
+class SitePublic(Out):
+    """The compound as the map and the pages draw it: a summary, the map layers as GeoJSON,
+    floor plans, the tracked subjects and the base map."""
+
+    id: str
+    name: str
+    name_en: str
+    timezone: str
+    center: dict[str, float]
+    zoom: int
+    summary: dict[str, int]
+    layers: dict[str, Any]  # a GeoJSON FeatureCollection
+    plans: list[dict[str, Any]]
+    subjects: list[dict[str, Any]]
+    map: dict[str, Any]
+
+
+class SignedIn(Out):
+    """Someone who signed in at a meeting's door."""
+
+    username: str
+    unit: str | None
+    at: Timestamp
+
+
+class AttendancePublic(BookingPublic):
+    """A meeting and who signed in at its door."""
+
+    signed_in: list[SignedIn]
+
+
+class CheckedIn(BookingPublic):
+    """The meeting one signed in to, and how many have signed in."""
+
+    signed_in: int
+
+
+class DoorRoom(Out):
+    """The room a door display stands at."""
+
+    id: str
+    name: str
+    capacity: int
+
+
+class DoorPublic(Out):
+    """What a room's door display shows: the meeting now and next, and the check-in code
+    (with its QR code as an SVG data URL) while it lasts."""
+
+    room: DoorRoom
+    code: str
+    expires_in_s: int
+    checkin_url: str
+    now: BookingPublic | None
+    next: list[BookingPublic]  # up to three
+    qr: str

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from hub.api.deps import PUBLIC, Ctx, Day, RowId, When, allow, client_of, recent
-from hub.api.public import BookingPublic, SeriesBooked
+from hub.api.public import (
+    AttendancePublic,
+    BookingPublic,
+    CalendarToken,
+    CheckedIn,
+    DoorPublic,
+    RoomDay,
+    SeriesBooked,
+    WaitlistPublic,
+)
 from hub.api.qr import qr_data_url
 from hub.api.schemas import In
 from hub.api.tables import Format, table_response
@@ -93,7 +102,7 @@ class CodeBody(In):
     code: str = Field(min_length=4, max_length=32)
 
 
-@router.get("/rooms", summary="Rooms and a day's bookings")
+@router.get("/rooms", response_model=list[RoomDay], summary="Rooms and a day's bookings")
 def rooms(ctx: Ctx, _: Viewer, day: Day | None = None) -> list[dict[str, Any]]:
     """Every room (capacity, equipment, owner, hours, buffer) with the day's meetings (site
     time; default today), shared by all units in real time."""
@@ -234,13 +243,19 @@ def change_range(
     )
 
 
-@router.post("/waitlist", summary="Wait for a taken room", status_code=201)
+@router.post(
+    "/waitlist", response_model=WaitlistPublic, summary="Wait for a taken room", status_code=201
+)
 def wait(ctx: Ctx, body: WaitBody, who: Person) -> dict[str, Any]:
     """Booked for you, first come first served, if it frees up (409 if it is free now)."""
     return rooms_of(ctx).wait(who, body.room_id, Slot(body.start, body.end), body.title)
 
 
-@router.get("/bookings/{booking_id}/attendance", summary="Who came to a meeting")
+@router.get(
+    "/bookings/{booking_id}/attendance",
+    response_model=AttendancePublic,
+    summary="Who came to a meeting",
+)
 def attendance(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     """The organiser, administrators and dispatchers see the sign-ins."""
     data = door_of(ctx).attendance(booking_id)
@@ -249,7 +264,9 @@ def attendance(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
     return data
 
 
-@router.get("/rooms/{room_id}/door", summary="What the room's door display shows")
+@router.get(
+    "/rooms/{room_id}/door", response_model=DoorPublic, summary="What the room's door display shows"
+)
 def door(ctx: Ctx, room_id: str, request: Request, _: DoorDisplay) -> dict[str, Any]:
     """The meeting now and next, and the check-in code (with its QR code as an SVG data
     URL), which changes every `HUB_BOOKING__QR_STEP_S` seconds."""
@@ -259,14 +276,18 @@ def door(ctx: Ctx, room_id: str, request: Request, _: DoorDisplay) -> dict[str, 
     return data
 
 
-@router.post("/rooms/{room_id}/checkin", summary="Sign in at the door")
+@router.post("/rooms/{room_id}/checkin", response_model=CheckedIn, summary="Sign in at the door")
 def checkin(ctx: Ctx, room_id: str, body: CodeBody, who: Person) -> dict[str, Any]:
     """With the door's current code: signs you in to the meeting on now (the first sign-in
     keeps it from being released). 403 for an old or wrong code, 409 with no meeting."""
     return door_of(ctx).sign_in(who, room_id, body.code)
 
 
-@router.get("/calendars/token", summary="A calendar feed token for your calendar app")
+@router.get(
+    "/calendars/token",
+    response_model=CalendarToken,
+    summary="A calendar feed token for your calendar app",
+)
 def feed_token(ctx: Ctx, who: Person, request: Request) -> dict[str, Any]:
     """Feed URLs carry a token that reads calendars and nothing else (changing your
     password revokes it)."""

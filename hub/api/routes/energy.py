@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from hub.api.deps import Ctx, allow
+from hub.api.public import EnergyReportPublic, StoredReportPublic
 from hub.api.tables import table_response
 from hub.errors import Invalid, NotFound
 from hub.identity.roles import ENERGY_READERS, Principal
@@ -30,7 +31,7 @@ def meters(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     return [m.model_dump(mode="json", exclude_none=True) for m in energy.tree.meters.values()]
 
 
-@router.get("/report", summary="The energy report of a period")
+@router.get("/report", response_model=EnergyReportPublic, summary="The energy report of a period")
 async def report(
     ctx: Ctx,
     _: Reader,
@@ -65,7 +66,11 @@ async def report(
     return table_response(data, format, f"energy-{p.kind}-{p.label}", render.sheets(data))
 
 
-@router.get("/reports", summary="Stored reports (the scheduled ones)")
+@router.get(
+    "/reports",
+    response_model=list[StoredReportPublic],
+    summary="Stored reports (the scheduled ones)",
+)
 def stored(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
     """The reports the hub built when a day, week or month ended, newest first."""
     return ctx.reports.list()

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, Field
 
 from hub.api.deps import Ctx, Day, RowId, When, allow
-from hub.api.public import GateDecisionPublic, VisitPublic
+from hub.api.public import (
+    GateCounts,
+    GateDecisionPublic,
+    RosterEntry,
+    VisitorPass,
+    VisitorPublic,
+    VisitPublic,
+)
 from hub.api.qr import qr_data_url
 from hub.api.schemas import In
 from hub.context import HubContext
@@ -152,13 +159,19 @@ def cancel_visit(ctx: Ctx, visit_id: RowId, who: Person) -> dict[str, Any]:
     return visits_of(ctx).cancel(who, visit_id)
 
 
-@router.post("/visitors/{visitor_id}/revoke", summary="Revoke a visitor's pass")
+@router.post(
+    "/visitors/{visitor_id}/revoke", response_model=VisitorPublic, summary="Revoke a visitor's pass"
+)
 def revoke(ctx: Ctx, visitor_id: RowId, who: Person) -> dict[str, Any]:
     """The host or security."""
     return visits_of(ctx).revoke(who, visitor_id)
 
 
-@router.get("/visitors/{visitor_id}/pass", summary="A visitor's pass: token, link, QR code")
+@router.get(
+    "/visitors/{visitor_id}/pass",
+    response_model=VisitorPass,
+    summary="A visitor's pass: token, link, QR code",
+)
 def visitor_pass(ctx: Ctx, visitor_id: RowId, who: Person, request: Request) -> dict[str, Any]:
     """For the host to send on: the link opens a page with the QR code to show at the gate."""
     out = visits_of(ctx).pass_token(who, visitor_id)
@@ -223,13 +236,13 @@ def override(ctx: Ctx, body: OverrideBody, who: Guard) -> dict[str, Any]:
     return gate_of(ctx).override(who, body.gate_id, body.direction, body.subject, body.reason)
 
 
-@router.get("/gate/roster", summary="Visitors inside now")
+@router.get("/gate/roster", response_model=list[RosterEntry], summary="Visitors inside now")
 def roster(ctx: Ctx, _: Guard) -> list[dict[str, Any]]:
     """Labels, hosts and until when (no personal data)."""
     return visits_of(ctx).roster()
 
 
-@router.get("/gate/counts", summary="Passages on a day")
+@router.get("/gate/counts", response_model=GateCounts, summary="Passages on a day")
 def counts(ctx: Ctx, _: Guard, day: Day | None = None) -> dict[str, Any]:
     """People and cars in and out, per gate, and refusals (site time; default today)."""
     gate = gate_of(ctx)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from hub.api.deps import Ctx, allow
+from hub.api.public import SitePublic
 from hub.errors import NotFound
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.site.geo import to_geojson
@@ -26,7 +27,9 @@ def _feature(
     }
 
 
-@router.get("", summary="The compound: summary and map layers as GeoJSON")
+@router.get(
+    "", response_model=SitePublic, summary="The compound: summary and map layers as GeoJSON"
+)
 def site(ctx: Ctx, _: Annotated[Principal, allow(PEOPLE, Role.DISPLAY)]) -> dict[str, Any]:
     """Everything the map draws, computed on the server (circles become polygons here)."""
     s = ctx.site

@@ -9,7 +9,14 @@ from fastapi.responses import FileResponse
 from pydantic import Field
 
 from hub.api.deps import Ctx, RowId, When, allow, recent
-from hub.api.public import TicketDetail, TicketPublic, TicketReported
+from hub.api.public import (
+    AssetPublic,
+    CategoryPublic,
+    TechnicianPublic,
+    TicketDetail,
+    TicketPublic,
+    TicketReported,
+)
 from hub.api.schemas import In
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -128,7 +135,11 @@ def ticket_figures(
     return table_response(data, format, "repairs", {"repairs": (COLUMNS, rows)})
 
 
-@router.get("/tickets/categories", summary="Repair categories (for the report form)")
+@router.get(
+    "/tickets/categories",
+    response_model=list[CategoryPublic],
+    summary="Repair categories (for the report form)",
+)
 def list_categories(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
     """Id, names, the skill each needs and its targets per priority (minutes)."""
     return [
@@ -143,7 +154,11 @@ def list_categories(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/tickets/technicians", summary="Technicians, their skills, duty and open work")
+@router.get(
+    "/tickets/technicians",
+    response_model=list[TechnicianPublic],
+    summary="Technicians, their skills, duty and open work",
+)
 def list_technicians(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
     """For the dispatcher's assignment list."""
     return service(ctx).technicians()
@@ -251,7 +266,11 @@ def comment(ctx: Ctx, ticket_id: RowId, body: ReasonBody, who: Person) -> dict[s
     return svc.comment(ticket_id, who, body.reason)
 
 
-@router.get("/assets", summary="Assets (devices and assets without telemetry)")
+@router.get(
+    "/assets",
+    response_model=list[AssetPublic],
+    summary="Assets (devices and assets without telemetry)",
+)
 def list_assets(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
     """With their category, building, floor and zone."""
     return service(ctx).assets()
@@ -277,7 +296,7 @@ def labels(
     )
 
 
-@router.get("/assets/{asset_id}", summary="One asset")
+@router.get("/assets/{asset_id}", response_model=AssetPublic, summary="One asset")
 def get_asset(ctx: Ctx, asset_id: str, _: Person) -> dict[str, Any]:
     """What the report form shows for a scanned label."""
     return service(ctx).asset(asset_id)

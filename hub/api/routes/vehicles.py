@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from hub.api.deps import Ctx, RowId, When, allow
-from hub.api.public import VehicleRequestPublic
+from hub.api.public import SettlementPublic, VehicleOptions, VehicleRequestPublic
 from hub.api.schemas import In
 from hub.api.tables import Format, table_response
 from hub.context import HubContext
@@ -134,7 +134,11 @@ def reject(ctx: Ctx, request_id: RowId, body: Decision, who: Person) -> dict[str
     return service(ctx).decide(who, request_id, False, body.note)
 
 
-@router.get("/vehicle-requests/{request_id}/options", summary="Free cars and drivers")
+@router.get(
+    "/vehicle-requests/{request_id}/options",
+    response_model=VehicleOptions,
+    summary="Free cars and drivers",
+)
 def options(ctx: Ctx, request_id: RowId, who: Dispatcher) -> dict[str, Any]:
     """For the dispatcher: cars with seats enough and drivers free for the trip's time."""
     return service(ctx).options(who, request_id)
@@ -181,7 +185,11 @@ def cancel(ctx: Ctx, request_id: RowId, who: Person) -> dict[str, Any]:
     return service(ctx).cancel(who, request_id)
 
 
-@router.get("/vehicle-settlements/{month}", summary="A month's trips and costs per unit")
+@router.get(
+    "/vehicle-settlements/{month}",
+    response_model=SettlementPublic,
+    summary="A month's trips and costs per unit",
+)
 def settlement(ctx: Ctx, month: Month, _: Dispatcher, format: Format = "json") -> Any:
     """Trips returned in the month (site time) with kilometres (odometer and GPS), extras and
     cost, and the totals per unit; CSV has the units, XLSX both."""
@@ -190,7 +198,9 @@ def settlement(ctx: Ctx, month: Month, _: Dispatcher, format: Format = "json") -
     return table_response(data, format, f"vehicles-{month}", sheets)
 
 
-@router.post("/vehicle-settlements/{month}/settle", summary="Close a month")
+@router.post(
+    "/vehicle-settlements/{month}/settle", response_model=SettlementPublic, summary="Close a month"
+)
 def settle(ctx: Ctx, month: Month, who: Dispatcher) -> dict[str, Any]:
     """Its returned trips become settled."""
     return service(ctx).settle(who, month)
