@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Event, PositionFix, Reading, TourProgress
-from hub.pipeline import Envelope
+from hub.domain import Delivered, Event, PositionFix, Reading, TourProgress
 from hub.site import Site
 from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
@@ -171,7 +170,7 @@ class RuleEngine:
                 log.exception("rules tick failed")
 
     # -- evaluation ------------------------------------------------------------------------
-    async def __call__(self, batch: Sequence[Envelope]) -> None:
+    async def __call__(self, batch: Sequence[Delivered]) -> None:
         """Pipeline handler (all or nothing: see the module's docstring)."""
         await self.handle([env.event for env in batch])
 

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from hub.settings import Settings
 from tests.conftest import ROOT
 from tests.support.certs import self_signed
 from tests.support.servers import free_port, terminate, wait_for_port
+from tests.support.waiting import wait_for
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
@@ -185,18 +187,20 @@ def client(
     port = broker.tls_port if tls else broker.port
     c.connect("127.0.0.1", port, clean_start=not persistent, properties=props)
     c.loop_start()
-    deadline = time.monotonic() + 10
-    while not outcome:
-        assert time.monotonic() < deadline, "no CONNACK"
-        time.sleep(0.02)
+    wait_for(lambda: outcome, "the CONNACK", timeout=10)
     return c, received, outcome
 
 
+def subscribe(c: paho.Client, topic: Any, qos: int = 0) -> None:
+    """Subscribe, and return once the broker has acknowledged (its SUBACK)."""
+    acked = threading.Event()
+    c.on_subscribe = lambda *_: acked.set()
+    c.subscribe(topic, qos)
+    assert acked.wait(10), "no SUBACK"
+
+
 def settle(check: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    wait_for(check, "the messages", timeout=timeout)
 
 
 @pytest.fixture
@@ -215,11 +219,10 @@ def test_the_production_broker_lets_each_device_write_only_its_own_topics(
     _, _, refused = client(broker, None)
     assert refused == ["Not authorized"]  # no anonymous clients
     hub, got, _ = client(broker, "hub")
-    hub.subscribe([("owntracks/#", 1), ("espresense/#", 1), ("hub/cluster/#", 1)])
+    subscribe(hub, [("owntracks/#", 1), ("espresense/#", 1), ("hub/cluster/#", 1)])
     phone, phone_got, _ = client(broker, "g1")
-    phone.subscribe("hub/#", 1)  # nothing of the hub's is the phone's to read
+    subscribe(phone, "hub/#", 1)  # nothing of the hub's is the phone's to read
     node, _, _ = client(broker, "cp-north")
-    time.sleep(0.3)
     phone.publish("owntracks/g1/phone", b"{}", qos=1).wait_for_publish(5)
     phone.publish("owntracks/g2/phone", b"{}", qos=1).wait_for_publish(5)  # posing as g2
     node.publish("espresense/devices/badge-7/cp-north", b"{}", qos=1).wait_for_publish(5)
@@ -257,8 +260,7 @@ def test_the_hubs_session_keeps_a_backlog_beyond_1000_across_a_broker_restart(
     """The hub offline (a deploy), 5,000 fixes arrive, the broker restarts: the hub's
     persistent session gets every one (mosquitto's default queue limit would keep 1,000)."""
     hub, _, _ = client(broker, "hub", client_id="dayuan-hub", persistent=True)
-    hub.subscribe("owntracks/#", 1)
-    time.sleep(0.3)
+    subscribe(hub, "owntracks/#", 1)
     hub.loop_stop()
     hub.disconnect()
     phone, _, _ = client(broker, "g1")
@@ -292,12 +294,11 @@ def test_the_image_gives_the_hub_user_every_folder_compose_mounts_for_writing() 
 
 def test_devices_reach_the_broker_over_tls_and_still_sign_in(broker: ProductionBroker) -> None:
     hub, got, _ = client(broker, "hub")  # the workers, on the compose network's plain port
-    hub.subscribe("owntracks/#", 1)
+    subscribe(hub, "owntracks/#", 1)
     _, _, refused = client(broker, None, tls=True)
     assert refused == ["Not authorized"]  # TLS is no way around authentication
     phone, _, outcome = client(broker, "g1", tls=True)
     assert outcome == ["Success"]
-    time.sleep(0.3)
     phone.publish("owntracks/g1/phone", b"{}", qos=1).wait_for_publish(5)
     settle(lambda: got == ["owntracks/g1/phone"])
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -137,6 +137,7 @@ class MqttLink:
         self.options = options
         self._on_message = on_message
         self.connected = False
+        self.subscribed = False  # the broker acknowledged this connection's subscriptions
         self.last_error: str | None = None
         self.connects = 0
         self.received = 0
@@ -158,6 +159,7 @@ class MqttLink:
         self.client.max_queued_messages_set(options.max_queued)
         self.client.on_connect = self._connected
         self.client.on_disconnect = self._disconnected
+        self.client.on_subscribe = self._suback
         self.client.on_message = self._message
         self.client.on_socket_open = self._socket_open
         self.client.on_socket_close = self._socket_close
@@ -339,6 +341,7 @@ class MqttLink:
             log.warning("MQTT broker refused the connection: %s", reason)
             return
         self.connected = True
+        self.subscribed = False
         self.connects += 1
         self.last_error = None
         if self.options.protocol == 5 and self.options.no_local:
@@ -353,6 +356,9 @@ class MqttLink:
             ", ".join(self.topics()),
         )
 
+    def _suback(self, client: paho.Client, userdata: object, mid: int, *_: object) -> None:
+        self.subscribed = True
+
     def _disconnected(
         self,
         client: paho.Client,
@@ -361,7 +367,7 @@ class MqttLink:
         reason: object,
         properties: object = None,
     ) -> None:
-        self.connected = False
+        self.connected = self.subscribed = False
         refused = (self.last_error or "").startswith("connect refused")
         if getattr(reason, "is_failure", False) and not self._stopping and not refused:
             self.last_error = f"disconnected: {reason}"  # a refusal's reason says more: keep it

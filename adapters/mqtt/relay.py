@@ -35,9 +35,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from adapters.mqtt.client import MqttLink, MqttOptions
-from hub.domain import Command, CommandResult, Event
+from hub.domain import Command, CommandResult, Delivered, Event
 from hub.domain.codec import CodecError, decode, encode, from_dict, to_dict
-from hub.pipeline import Envelope
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ class ClusterRelay:
         self.refused = 0
 
     # -- outgoing: this worker's events ------------------------------------------------
-    async def __call__(self, batch: Sequence[Envelope]) -> None:
+    async def __call__(self, batch: Sequence[Delivered]) -> None:
         """Pipeline handler: publish what this worker accepted."""
         events = [env.event for env in batch]
         for i in range(0, len(events), self.batch):

@@ -23,6 +23,20 @@ class Verdict:
 ACCEPTED = Verdict(True)
 
 
+class Delivered(Protocol):
+    """An accepted event as the pipeline hands it to a consumer (with where it came from)."""
+
+    @property
+    def source(self) -> str:
+        """The adapter instance that published it."""
+        ...
+
+    @property
+    def event(self) -> Event:
+        """The event."""
+        ...
+
+
 class EventSink(Protocol):
     """Where adapters put what they decoded.
 

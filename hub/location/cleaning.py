@@ -12,12 +12,12 @@ Per subject the last *applied* fix is kept. A new fix is:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from hub.domain import PositionFix, SubjectKind
+from hub.domain.geo import distance_m
 
-EARTH_M = 6_371_008.8
+__all__ = ["Limits", "distance_m", "judge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +33,6 @@ class Limits:
         if kind in (SubjectKind.VEHICLE, SubjectKind.VISITOR_VEHICLE):
             return self.vehicle_speed_mps
         return self.person_speed_mps
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def judge(fix: PositionFix, last: PositionFix | None, limits: Limits = Limits()) -> str:

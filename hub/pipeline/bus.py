@@ -378,6 +378,7 @@ class Pipeline:
             "consumers": {
                 c.name: {
                     "queued": len(c.queue),
+                    "busy": c.busy,  # handling a batch now
                     "handled": c.handled,
                     "errors": c.errors,
                     "dropped": c.dropped,

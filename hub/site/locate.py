@@ -7,6 +7,12 @@ from collections.abc import Callable
 from hub.site.model import Site
 
 
+def feature_id(layer: str, item: str) -> str:
+    """The id of a map feature: its layer and the site item's id (`device:ahu-b1`); the one
+    place `/api/site`'s layers and the alarms' locations agree on."""
+    return f"{layer}:{item}"
+
+
 def map_locator(site: Site) -> Callable[[str], str | None]:
     """A function from an alarm's originator to the id of the map feature it concerns.
 
@@ -15,19 +21,21 @@ def map_locator(site: Site) -> Callable[[str], str | None]:
     about nothing on the map (a rule's own failure)."""
     features: dict[str, str] = {}
     for b in site.buildings:
-        features[b.id] = f"building:{b.id}"
+        features[b.id] = feature_id("building", b.id)
     for d in site.devices:
-        where = f"device:{d.id}" if d.location else (f"building:{d.building}" if d.building else "")
+        where = feature_id("device", d.id) if d.location else ""
+        if not where and d.building:
+            where = feature_id("building", d.building)
         if where:
             features[d.id] = where
             for p in d.points:
                 features[d.point_id(p)] = where
     for c in site.checkpoints:
-        features[c.id] = f"checkpoint:{c.id}"
+        features[c.id] = feature_id("checkpoint", c.id)
     for g in site.gates:
-        features[g.id] = f"gate:{g.id}"
+        features[g.id] = feature_id("gate", g.id)
     for subject in (*site.people, *site.vehicles):
-        features[subject.id] = f"subject:{subject.id}"
+        features[subject.id] = feature_id("subject", subject.id)
 
     def locate(originator: str) -> str | None:
         if originator in features:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain import Event, PositionFix, SubjectKind
-from hub.location.cleaning import distance_m
+from hub.domain.geo import distance_m
 from hub.site.rules import LoneWorkerRule
 from rules.actions import Action, Clear, Raise
 

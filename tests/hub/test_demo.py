@@ -16,6 +16,7 @@ from hub.site import Site
 from tests.conftest import DEMO_SITE
 from tests.support.health import full_health
 from tests.support.live import next_change
+from tests.support.waiting import wait_for
 
 PASSWORD = "demo test password"
 
@@ -42,13 +43,6 @@ def demo(
 def token(client: TestClient, user: str) -> dict[str, str]:
     r = client.post("/api/auth/token", data={"username": user, "password": PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def wait_for(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_meters_and_air_handler_report_through_the_modbus_adapter(demo) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from tests.conftest import DEMO_SITE, ROOT
 from tests.support.servers import InfluxServer, free_port, wait_for_port
+from tests.support.waiting import wait_for as wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -40,13 +41,6 @@ def health(port: int, key: str) -> dict[str, Any]:
     with urllib.request.urlopen(ask, timeout=5) as r:
         body: dict[str, Any] = json.loads(r.read())
         return body
-
-
-def wait_until(check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_sigkill_with_a_full_spool_then_restart_delivers_every_point(tmp_path: Path) -> None:
@@ -296,7 +290,7 @@ def test_sigkill_keeps_bookings_tickets_and_alarm_states_and_duplicates_nothing(
             {"description": "三层走廊灯不亮", "asset_id": "light-b1-3f-corridor"}, **me,
         )  # fmt: skip
         too_hot()
-        wait_until(lambda: len(alarms(me)) == 1, 30)
+        wait_until(lambda: len(alarms(me)) == 1, "the alarm", timeout=30)
         (alarm,) = alarms(me)
         call(port, "POST", f"/api/alarms/{alarm['id']}/ack", {"comment": "已派人查看"}, **me)
         hub.send_signal(signal.SIGKILL)

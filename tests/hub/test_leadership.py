@@ -29,6 +29,7 @@ from hub.storage.migrate import current, head
 from hub.storage.models import Alarm, Ticket
 from tests.conftest import ROOT, fresh_database
 from tests.support.health import full_health
+from tests.support.waiting import wait_for as wait_until
 
 
 def health(client: TestClient) -> dict[str, Any]:
@@ -37,13 +38,6 @@ def health(client: TestClient) -> dict[str, Any]:
 
 def leads(client: TestClient) -> bool:
     return bool(health(client)["components"]["leadership"]["leader"])
-
-
-def wait_until(check: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def worker(tmp_path: Path, name: str, url: str, site: Site) -> Hub:

@@ -38,6 +38,7 @@ from tests.support.servers import (
     influx_server,
     mosquitto_server,
 )
+from tests.support.waiting import wait_for as wait_until
 
 TRACKERS = {"car-1": "860000000000001", "car-2": "860000000000002", "car-3": "860000000000003"}
 INSIDE = (30.2600, 120.1300)  # in the compound, in the district
@@ -111,13 +112,6 @@ class Display:
 
     def close(self) -> None:
         self.ws.close()
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.1)
 
 
 def fix(car: str, at: datetime, where: tuple[float, float]) -> bytes:

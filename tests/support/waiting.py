@@ -4,9 +4,10 @@ check and fails with what it waited for (never a bare `sleep` standing in for a 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -30,17 +31,22 @@ def wait_for(
 
 
 async def until(
-    check: Callable[[], T | None],
+    check: Callable[[], T | None] | Callable[[], Awaitable[T | None]],
     what: str = "the condition",
     timeout: float = 30.0,
     every: float = 0.02,
     explain: Callable[[], object] | None = None,
 ) -> T:
-    """`wait_for` on the event loop (the loop keeps running while it polls)."""
+    """`wait_for` on the event loop (the loop keeps running while it polls); `check` may be
+    a coroutine function."""
     deadline = time.monotonic() + timeout
-    while not (value := check()):
+    while not (value := await _value(check())):
         if time.monotonic() >= deadline:
             detail = f": {explain()}" if explain is not None else ""
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{detail}")
         await asyncio.sleep(every)
-    return value
+    return cast(T, value)
+
+
+async def _value(v: object) -> object:
+    return await v if inspect.isawaitable(v) else v

@@ -12,6 +12,7 @@ from hub.api.public import SitePublic
 from hub.errors import NotFound
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.site.geo import to_geojson
+from hub.site.locate import feature_id
 
 router = APIRouter(prefix="/api/site", tags=["site"])
 
@@ -21,7 +22,7 @@ def _feature(
 ) -> dict[str, Any]:
     return {
         "type": "Feature",
-        "id": f"{layer}:{fid}",
+        "id": feature_id(layer, fid),
         "geometry": geometry,
         "properties": {"layer": layer, "id": fid, "name": name, **props},
     }

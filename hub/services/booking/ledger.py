@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Invalid, NotFound
+from hub.services.approvals import Approvals
 from hub.services.booking.txn import Serialised
 from hub.settings import BookingSettings
 from hub.site import Site
@@ -81,6 +82,7 @@ class RoomLedger:
         self.tz = ZoneInfo(site.site.timezone)
         self.clock = clock
         self.write = Serialised(db)
+        self.approvals = Approvals(site)
 
     # -- checks ------------------------------------------------------------------------------
     def room(self, room_id: str) -> Room:

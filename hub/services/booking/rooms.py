@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services import approval
+from hub.services.approvals import Request
 from hub.services.booking.ledger import MAX_MEETING, PAST_GRACE, RoomLedger, Slot, booking_dict
 from hub.site.model import Room
 from hub.storage.audit import record
@@ -286,18 +286,17 @@ class RoomBookings(RoomLedger):
 
     def decide(self, who: Principal, booking_id: int, approve: bool) -> dict[str, Any]:
         """The owning unit's approver (or an administrator) approves or rejects a pending
-        booking (and the rest of its series still pending)."""
+        booking (and the rest of its series still pending): the room's approval chain."""
         now = self.clock()
         with self.write("the room") as s:
             b = self._get(s, booking_id)
             room = self.rooms[b.room_id]
-            approvers = self.units[room.work_unit].approvers if room.work_unit else []
-            approval.not_own(b.organiser, who)
-            if who.name not in approvers and Role.ADMIN not in who.roles:
-                raise Forbidden(f"bookings of {room.name} are approved by its unit's approvers")
+            targets = [t for t in self._scope(s, b, "following") if t.status == "pending"]
+            for t in targets or [b]:
+                request = Request("room", str(t.id), room.work_unit, b.organiser)
+                self.approvals.decide(s, request, who, approve, now)  # 403 for anyone else
             if b.status != "pending":
                 raise Conflict(f"booking {b.id} is {b.status}, not waiting for approval")
-            targets = [t for t in self._scope(s, b, "following") if t.status == "pending"]
             for t in targets:
                 t.status = "confirmed" if approve else "rejected"
                 t.approved_by = who.name

@@ -9,21 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-EARTH_M = 6_371_008.8
+from hub.domain.geo import distance_m as metres
+
 MAX_SPEED_MPS = 55.0  # ~200 km/h: reaching a fix faster than this means the fix jumped
 STEP_M = 10.0  # distance counts from the last point it moved this far from (GPS jitter)
 STOP_RADIUS_M = 50.0
 STOP_MIN_S = 180.0
 
 Fix = tuple[datetime, float, float]  # ts, lat, lon
-
-
-def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services import approval
+from hub.services.approvals import Approvals, Outcome, Request, history
 from hub.services.booking.trips import Fix, analyse
 from hub.services.booking.txn import Serialised
 from hub.settings import BookingSettings
@@ -86,6 +86,7 @@ class VehicleBookings:
         self.vehicles = {v.id: v for v in site.vehicles}
         self.drivers = {p.id: p for p in site.people if p.role == PersonRole.DRIVER}
         self.units = {u.id: u for u in site.work_units}
+        self.approvals = Approvals(site)
         self.tz = ZoneInfo(site.site.timezone)
         self._track = track
         self.clock = clock
@@ -144,8 +145,7 @@ class VehicleBookings:
         seats = max((v.seats - 1 for v in self.vehicles.values()), default=0)  # the driver's
         if not 1 <= passengers <= seats:
             raise Invalid(f"1 to {seats} passengers fit the compound's cars", field="passengers")
-        unit = self.units[who.work_unit].approvers if who.work_unit in self.units else []
-        waits = bool(approval.chain(unit, who.name)) or approval.needs_fallback(unit, who.name)
+        waits = self.approvals.waits(Request("vehicle", "", who.work_unit, who.name))
         with self.write("the request") as s:
             r = VehicleRequest(
                 requester=who.name,
@@ -195,26 +195,12 @@ class VehicleBookings:
         with self.write("the request") as s:
             r = self._get(s, request_id, who)
             self._state(r, ("pending",), "approved")
-            unit = self.units[r.unit].approvers if r.unit in self.units else []
-            chain = approval.chain(unit, r.requester)
-            step = len(r.approvals)
-            expected = chain[step] if step < len(chain) else None
-            approval.not_own(r.requester, who)
-            if who.name != expected and Role.ADMIN not in who.roles:
-                raise Forbidden(f"this step is for {expected or 'an administrator'} to approve")
-            r.approvals = [
-                *r.approvals,
-                {
-                    "step": step + 1,
-                    "by": who.name,
-                    "at": now.isoformat(),
-                    "approved": approve,
-                    "note": note,
-                },
-            ]
-            if not approve:
+            request = Request("vehicle", str(r.id), r.unit, r.requester)
+            outcome = self.approvals.decide(s, request, who, approve, now, note)  # or 403
+            r.approvals = history(self.approvals.steps(s, request))  # the request's own copy
+            if outcome is Outcome.REJECTED:
                 r.status = "rejected"
-            elif step + 1 >= len(chain):
+            elif outcome is Outcome.APPROVED:
                 r.status = "approved"
             record(s, who.name, "vehicle.approve" if approve else "vehicle.reject", str(r.id))
             return request_dict(r)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services import approval
+from hub.services.approvals import Approvals, Request
 from hub.services.gate import passes
 from hub.services.gate.plates import PlateError, parse
 from hub.settings import GateSettings
@@ -114,6 +114,7 @@ class VisitService:
         self.site = site
         self.settings = settings
         self.units = {u.id: u for u in site.work_units}
+        self.approvals = Approvals(site)
         self.gates = {g.id for g in site.gates}
         self._id_key = hmac.new(secret, b"dayuan-hub visitor id numbers", hashlib.sha256).digest()
         self.key = key
@@ -246,15 +247,8 @@ class VisitService:
         """The host unit's approvers approve or refuse a visit that needs it."""
         with self._db.session() as s:
             visit = self._get(s, visit_id, who)
-            approval.not_own(visit.host, who)
-            unit = self.units[visit.host_unit].approvers if visit.host_unit in self.units else []
-            others = approval.chain(unit, visit.host)
-            if not (
-                who.name in others
-                or Role.ADMIN in who.roles
-                or (not others and Role.SECURITY in who.roles)
-            ):
-                raise Forbidden("the host unit's approvers decide (security, if it has none)")
+            request = Request("visit", str(visit.id), visit.host_unit, visit.host)
+            self.approvals.decide(s, request, who, approve, self.clock())  # 403 for anyone else
             if visit.status != "invited":
                 raise Conflict(f"visit {visit_id} is {visit.status}")
             visit.status = "approved" if approve else "cancelled"

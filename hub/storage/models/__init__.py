@@ -2,6 +2,7 @@
 (Alembic and the services see one metadata)."""
 
 from hub.storage.models.alarms import Alarm, AlarmLogEntry, JournalEntry, RuleStateRow
+from hub.storage.models.approvals import ApprovalStep
 from hub.storage.models.base import NAMING, Base, utcnow
 from hub.storage.models.booking import (
     ROOM_HOLDING,
@@ -25,6 +26,7 @@ __all__ = [
     "Alarm",
     "AlarmLogEntry",
     "ApiKey",
+    "ApprovalStep",
     "Attendance",
     "AuditEntry",
     "Base",

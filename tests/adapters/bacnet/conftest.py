@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from adapters.bacnet_sim import BacnetSimulator, SimulatedBacnetDevice
 from hub.demo.runner import free_udp_port
 from hub.pipeline import Pipeline
 from tests.adapters.modbus.conftest import Recorder
+from tests.support.waiting import until
 
 
 @dataclass
@@ -26,15 +26,11 @@ class BacnetRig:
     ports: dict[str, int]
 
     async def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                while not check():
-                    await asyncio.sleep(0.02)
-        except TimeoutError:
+        def state() -> str:
             seen = sorted({r.point_id for r in self.seen.readings})
-            raise AssertionError(
-                f"timed out; adapter: {self.adapter.health()}; readings of {seen}"
-            ) from None
+            return f"adapter: {self.adapter.health()}; readings of {seen}"
+
+        await until(check, "the devices' readings", timeout=timeout, explain=state)
 
 
 def bacnet_device(

@@ -14,6 +14,7 @@ from adapters.modbus_sim import ModbusSimulator, SimulatedDevice
 from hub.domain import DeviceStatus, Reading
 from hub.pipeline import Envelope, Pipeline
 from tests.support.servers import free_port
+from tests.support.waiting import until
 
 EVERY_TYPE = parse_map(
     """
@@ -75,9 +76,7 @@ class Rig:
         await asyncio.sleep(0.02)
 
     async def wait_for(self, check: Callable[[], bool], timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not check():
-                await asyncio.sleep(0.02)
+        await until(check, "the devices' readings", timeout=timeout)
 
 
 def device(dev_id: str, port: int, unit: int, rmap: RegisterMap, **conn: object) -> ModbusDevice:

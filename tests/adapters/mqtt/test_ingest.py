@@ -19,6 +19,7 @@ from hub.pipeline import Pipeline
 from hub.site import Site
 from hub.telemetry import SQLiteTelemetryStore, TelemetrySink
 from tests.support.servers import MosquittoServer, mosquitto_server
+from tests.support.waiting import until
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -74,9 +75,7 @@ class Ingest:
         )
 
     async def wait(self, check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-        async with asyncio.timeout(timeout):
-            while not await check():
-                await asyncio.sleep(0.05)
+        await until(check, "the stored fixes", timeout=timeout)
 
 
 @pytest.fixture

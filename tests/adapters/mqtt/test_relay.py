@@ -18,6 +18,7 @@ from adapters.mqtt.relay import KINDS
 from hub.domain import Command, CommandResult, PositionFix, Reading, SubjectKind
 from hub.pipeline import Envelope, Pipeline
 from tests.support.servers import MosquittoServer, mosquitto_server
+from tests.support.waiting import until as wait_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -53,17 +54,8 @@ async def worker(name: str, port: int) -> Worker:
     pipeline.subscribe("cluster", relay, kinds=KINDS, lossless=False)
     await pipeline.start()
     await relay.start()
-    async with asyncio.timeout(10):
-        while not relay.link.connected:
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # subscribed
+    await wait_for(lambda: relay.link.subscribed, "the relay's SUBACK", timeout=10)
     return Worker(pipeline, relay, live, store)
-
-
-async def wait_for(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
 
 
 async def test_what_one_worker_accepts_reaches_the_others_live_view_only(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -12,6 +11,7 @@ from hub.identity import Role
 from hub.runtime import Hub
 from tests.hub.api.conftest import PASSWORD, auth
 from tests.support.live import next_change
+from tests.support.waiting import wait_for
 
 
 def publish(hub: Hub, client: TestClient, *events: Reading) -> None:
@@ -20,11 +20,12 @@ def publish(hub: Hub, client: TestClient, *events: Reading) -> None:
     for e in events:
         verdict = portal.call(hub.pipeline.publish, "test", e)
         assert verdict, verdict.reason
-    deadline = time.monotonic() + 5
-    while hub.pipeline.health()["consumers"]["telemetry"]["queued"] or hub.pipeline.depth:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.05)
+
+    def stored() -> bool:
+        sink = hub.pipeline.health()["consumers"]["telemetry"]
+        return not (hub.pipeline.depth or sink["queued"] or sink["busy"])
+
+    wait_for(stored, "the telemetry sink to store them", timeout=5)
 
 
 def test_health_tells_strangers_up_or_down_and_administrators_everything(
@@ -292,8 +293,12 @@ def test_trackers_post_osmand_fixes_that_become_positions_and_tracks(
     current = {p["key"]: p for p in client.get("/api/positions", headers=viewer).json()}
     assert current["car-1"]["zone_id"] == "z-parking"
     assert current["car-1"]["lat"] == 30.2596
-    time.sleep(0.3)  # the telemetry sink writes in the background
-    track = client.get("/api/positions/car-1/track", headers=viewer).json()
+    track = wait_for(  # the telemetry sink writes in the background
+        lambda: (
+            len(t := client.get("/api/positions/car-1/track", headers=viewer).json()) == 2 and t
+        ),
+        "the track to be stored",
+    )
     assert [p["lat"] for p in track] == [30.2595, 30.2596]
     unknown = client.get("/api/ingest/unknown", headers=auth(tokens[Role.ADMIN])).json()
     assert any(u["device_id"] == "999" and u["kind"] == "tracker" for u in unknown)

@@ -15,10 +15,8 @@ time of day); the BACnet device, the ingest and the car run on real time.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,6 +33,7 @@ from hub.site import Site
 from hub.storage.models import AuditEntry
 from tests.conftest import DEMO_SITE
 from tests.support.health import full_health
+from tests.support.waiting import wait_for
 
 PASSWORD = "booking test password"
 SH = ZoneInfo("Asia/Shanghai")
@@ -84,14 +83,6 @@ def compound(
 def auth(client: TestClient, user: str) -> dict[str, str]:
     r = client.post("/api/auth/token", data={"username": user, "password": PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def wait_for(check: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return value
 
 
 def test_a_recurring_meeting_heats_checks_in_and_a_no_show_is_released_and_set_back(

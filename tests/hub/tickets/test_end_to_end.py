@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from hub.runtime import Hub, adapter_components
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
+from tests.support.waiting import wait_for
 
 PASSWORD = "ticket test password"
 USERS = {
@@ -70,14 +70,6 @@ def auth(client: TestClient, user: str) -> dict[str, str]:
     r = client.post("/api/auth/token", data={"username": user, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def test_a_flapping_air_handler_fault_is_one_ticket_resolved_rated_and_counted(
