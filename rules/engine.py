@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Delivered, Event, PositionFix, Reading, TourProgress
+from hub.domain import Delivered, Event, Reading, TourProgress
 from hub.site import Site
 from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
@@ -31,6 +31,7 @@ from rules.binding import CONSUMES, Running, bind, patrol_route
 from rules.fences import Fences
 from rules.geo import GeofenceDispatch
 from rules.kinds import missed_patrol
+from rules.ordering import NewestFirst
 from rules.ports import AlarmBook, NoTrips, RuleStateStore, StoredRule, TripBook
 
 __all__ = ["RuleEngine", "utcnow"]
@@ -68,7 +69,7 @@ class RuleEngine:
     ) -> None:
         self._store = store
         self._leads = leads
-        # several workers: a subject's events may arrive out of order (see _in_order)
+        # several workers: a subject's events may arrive out of order (see rules.ordering)
         self._may_cross = events_may_cross
         self._alarms = alarms
         self._clock = clock
@@ -108,10 +109,7 @@ class RuleEngine:
         self._save_lock = threading.Lock()
         self._loaded = False
         self._enables_seen_at = 0.0
-        # a subject's newest judged fix, a point's newest judged reading
-        self._newest_fix: dict[str, datetime] = {}
-        self._newest_reading: dict[str, datetime] = {}
-        self.stale = 0
+        self.order = NewestFirst()  # with several workers: events that crossed on the way
         self.evaluated = 0
         self.raised = 0
         self.cleared = 0
@@ -154,8 +152,7 @@ class RuleEngine:
             if self._loaded:  # standing by: what this worker saw goes stale
                 self._loaded = False
                 self.geo.forget()
-                self._newest_fix.clear()
-                self._newest_reading.clear()
+                self.order.forget()
             return False
         if not self._loaded:
             await asyncio.to_thread(self.load)
@@ -200,9 +197,8 @@ class RuleEngine:
             (r, r.stored.state, r.stored.disabled, r.stored.error, r.dirty)
             for r in self._rules.values()
         ]
-        counts = (self.evaluated, self.stale, self.failures)
-        seen = (dict(self._newest_fix), dict(self._newest_reading))
-        return rules, self.geo.snapshot(), seen, counts
+        counts = (self.evaluated, self.failures)
+        return rules, self.geo.snapshot(), self.order.snapshot(), counts
 
     def _restore(self, snap: tuple[Any, ...]) -> None:
         rules, geo, seen, counts = snap
@@ -211,38 +207,13 @@ class RuleEngine:
             running.stored.disabled, running.stored.error = disabled, error
             running.dirty = dirty
         self.geo.restore(geo)  # after: it puts back the geofence states it copied
-        self._newest_fix, self._newest_reading = seen
-        self.evaluated, self.stale, self.failures = counts
-
-    def _in_order(self, events: Sequence[Event]) -> Sequence[Event]:
-        """The events without fixes and readings older than their subject's or point's newest
-        one already judged. With several hub workers a subject's fixes reach the leader by two
-        roads (taken in here, or relayed from another worker) and may arrive out of order; a
-        stale fix would flip a geofence back. (One hub needs no such check: the pipeline keeps
-        each source's order and the location stage drops a subject's late fixes.) Dropped fixes
-        are stored all the same; sightings are all kept: patrol evidence counts whenever it
-        arrives."""
-        kept: list[Event] = []
-        for e in events:
-            if isinstance(e, PositionFix):
-                newest, key = self._newest_fix, e.subject_id
-            elif isinstance(e, Reading):
-                newest, key = self._newest_reading, e.point_id
-            else:
-                kept.append(e)
-                continue
-            last = newest.get(key)
-            if last is not None and e.ts < last:
-                self.stale += 1
-                continue
-            newest[key] = e.ts
-            kept.append(e)
-        return kept
+        self.order.restore(seen)
+        self.evaluated, self.failures = counts
 
     def evaluate(self, events: Sequence[Event], now: datetime) -> list[Action]:
         """Run the rules over the events (no I/O): what they decide."""
         if self._may_cross:
-            events = self._in_order(events)
+            events = self.order.keep(events)
         actions = self.geo.evaluate(events)
         for event in events:
             targets = self._by_kind.get(event.kind, ())
@@ -413,7 +384,7 @@ class RuleEngine:
             "evaluated": self.evaluated,
             "raised": self.raised,
             "cleared": self.cleared,
-            "stale": self.stale,
+            "stale": self.order.stale,
             "failures": self.failures,
             "retried": self.retried,
         }
