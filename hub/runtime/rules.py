@@ -16,7 +16,6 @@ from hub.services.assembly import Consumer, Part, Shared
 from hub.services.journal import EventJournal
 from hub.site import Site
 from hub.site.loader import check_rules_text
-from hub.site.rules import SilenceRule, ThresholdRule
 from hub.telemetry import TelemetryStore
 from rules.dry_run import dry_run
 from rules.engine import RuleEngine
@@ -86,12 +85,8 @@ class HubRules:
         if problems:
             raise Invalid("; ".join(str(p) for p in problems))
         points = self.site.point_ids()
-        wanted: set[str] = set()
-        for r in rules:
-            if isinstance(r, ThresholdRule):
-                wanted.add(r.point)
-            elif isinstance(r, SilenceRule):
-                wanted |= {pid for pid, (d, _) in points.items() if d.id in r.devices}
+        devices = {pid: d.id for pid, (d, _) in points.items()}
+        wanted: set[str] = set().union(*(r.reads(devices) for r in rules))  # type: ignore[attr-defined]
         events: list[Event] = []
         for pid in sorted(wanted):
             unit = points[pid][1].unit if pid in points else ""

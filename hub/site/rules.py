@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -66,6 +66,11 @@ class _Rule(Item):
     # e-mail address; the websocket, MQTT and webhooks get every alarm).
     notify: list[Annotated[str, Field(pattern=r"^(role|user):[A-Za-z0-9_.@-]{1,64}$")]] = []
 
+    def reads(self, points: Mapping[str, str]) -> set[str]:
+        """The points whose readings the rule judges (`points`: point id -> its device id);
+        what a dry run replays from the telemetry store besides positions and the journal."""
+        return set()
+
     @field_validator("notify")
     @classmethod
     def _known_roles(cls, value: list[str]) -> list[str]:
@@ -87,6 +92,10 @@ class EquipmentFaultRule(_Rule):
     def refs(self) -> Iterator[Ref]:
         for i, d in enumerate(self.devices):
             yield f"devices[{i}]", "devices", d
+
+    def reads(self, points: Mapping[str, str]) -> set[str]:
+        """Every point of its devices."""
+        return {pid for pid, device in points.items() if device in self.devices}
 
 
 class GeofenceRule(_Rule):
@@ -143,6 +152,10 @@ class ThresholdRule(_Rule):
 
     def refs(self) -> Iterator[Ref]:
         yield "point", "points", self.point
+
+    def reads(self, points: Mapping[str, str]) -> set[str]:
+        """Its point."""
+        return {self.point}
 
 
 class SilenceRule(_Rule):
