@@ -188,26 +188,30 @@ class RuleEngine:
             self._restore(snap)  # as if the batch had not been seen: it will come again
             self.retried += 1
             raise
+        self.geo.done()
+        self.order.done()
 
     def _snapshot(self) -> tuple[Any, ...]:
         """What a failed commit must take back: every rule's state and flags (the pure
-        functions replace a state; geofence states are stepped in place and copied), and
-        what the engine remembers of subjects and points."""
+        functions replace a state), and — noted as they change — geofence states stepped in
+        place and what the engine remembers of subjects and points."""
         rules = [
             (r, r.stored.state, r.stored.disabled, r.stored.error, r.dirty)
             for r in self._rules.values()
         ]
         counts = (self.evaluated, self.failures)
-        return rules, self.geo.snapshot(), self.order.snapshot(), counts
+        self.geo.begin()
+        self.order.begin()
+        return rules, counts
 
     def _restore(self, snap: tuple[Any, ...]) -> None:
-        rules, geo, seen, counts = snap
+        rules, counts = snap
         for running, state, disabled, error, dirty in rules:
             running.stored.state = state
             running.stored.disabled, running.stored.error = disabled, error
             running.dirty = dirty
-        self.geo.restore(geo)  # after: it puts back the geofence states it copied
-        self.order.restore(seen)
+        self.geo.rollback()  # after: it undoes the geofence states stepped in place
+        self.order.rollback()
         self.evaluated, self.failures = counts
 
     def evaluate(self, events: Sequence[Event], now: datetime) -> list[Action]:
@@ -296,15 +300,19 @@ class RuleEngine:
         ]
 
     def _commit(self, actions: list[Action], now: datetime) -> None:
-        """The decisions with the states of every changed rule in one transaction; without
-        decisions, the changed states at most every `save_every_s`."""
+        """The decisions with the states of the rules that made them in one transaction; the
+        states of rules that decided nothing at most every `save_every_s`."""
         if not actions:
             self._save()
             return
         with self._save_lock:
-            dirty = self._dirty()
-            self._alarms.commit(actions, dirty, now)
-            self._saved(dirty)
+            deciding = {a.rule for a in actions}
+            states = {
+                rid: r.stored for rid, r in self._rules.items() if r.dirty and rid in deciding
+            }
+            self._alarms.commit(actions, states, now)
+            for rid in states:
+                self._rules[rid].dirty = False
         for action in actions:
             if isinstance(action, Raise):
                 self.raised += 1
@@ -312,12 +320,7 @@ class RuleEngine:
                 self.cleared += 1
 
     def _dirty(self) -> dict[str, StoredRule]:
-        # copies: what is stored is the state as it was at this commit
-        return {
-            rid: StoredRule(dict(r.stored.state), r.stored.disabled, r.stored.error)
-            for rid, r in self._rules.items()
-            if r.dirty
-        }
+        return {rid: r.stored for rid, r in self._rules.items() if r.dirty}
 
     def _saved(self, saved: dict[str, StoredRule]) -> None:
         for rid in saved:

@@ -18,6 +18,7 @@ from rules.binding import Running
 from rules.fences import Fences
 from rules.kinds import geofence
 
+_MISSING = object()  # a key the undo log must remove again
 PASS_THROUGH_MIN_M = 50.0  # fixes closer than this are dense enough: no crossing check
 
 Fail = Callable[[Running, Exception], list[Action]]
@@ -39,6 +40,8 @@ class GeofenceDispatch:
         self._kinds: dict[str, str] = {}  # subject -> its kind
         self._sides_before: dict[str, frozenset[str]] = {}  # ... at the fix before that
         self._last_pos: dict[str, tuple[float, float]] = {}
+        self._undo: list[tuple[dict[Any, Any], Any, Any]] | None = None
+        self._undo_active: list[tuple[Running, bool | None]] = []
 
     def add(self, running: Running) -> None:
         """Index a geofence rule by its fences."""
@@ -59,6 +62,8 @@ class GeofenceDispatch:
             running.active = in_hours(hours, now, self._tz)
 
     # -- what the engine may have to take back ---------------------------------------------
+    # An undo log, not a copy: a batch touches few of the subjects the engine knows, and a
+    # paced stream comes in many small batches.
     def _caches(self) -> tuple[dict[str, Any], ...]:
         return (self._sides, self._sides_before, self._kinds, self._last_pos)
 
@@ -67,22 +72,36 @@ class GeofenceDispatch:
         for seen in self._caches():
             seen.clear()
 
-    def snapshot(self) -> tuple[Any, ...]:
-        """What `restore` needs to undo a batch: the subjects' sides and positions, and each
-        rule's state (stepped in place, so copied) and hours flag."""
-        return (
-            [dict(c) for c in self._caches()],
-            [(r, dict(r.stored.state), r.active) for r in self.rules],
-        )
+    def begin(self) -> None:
+        """Start noting what the batch changes (see `rollback`)."""
+        self._undo = []
+        self._undo_active = [(r, r.active) for r in self.rules]
 
-    def restore(self, snap: tuple[Any, ...]) -> None:
-        """Back to the snapshot."""
-        caches, rules = snap
-        for mine, saved in zip(self._caches(), caches, strict=True):
-            mine.clear()
-            mine.update(saved)
-        for running, state, active in rules:
-            running.stored.state, running.active = state, active
+    def done(self) -> None:
+        """The batch is committed: forget the notes."""
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Undo what the batch changed: subjects' sides and positions, rules' states and
+        hours flags."""
+        for d, key, old in reversed(self._undo or []):
+            if old is _MISSING:
+                d.pop(key, None)
+            else:
+                d[key] = old
+        for running, active in self._undo_active:
+            running.active = active
+        self._undo = None
+
+    def _set(self, d: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._undo is not None:
+            self._undo.append((d, key, d.get(key, _MISSING)))
+        d[key] = value
+
+    def _pop(self, d: dict[Any, Any], key: Any) -> Any:
+        if self._undo is not None and key in d:
+            self._undo.append((d, key, d[key]))
+        return d.pop(key, None)
 
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(self, events: Sequence[Any]) -> list[Action]:
@@ -113,7 +132,8 @@ class GeofenceDispatch:
         last = self._last_pos
         here = [(f.lat, f.lon) for f in fixes]
         before = [last.get(f.subject_id) for f in fixes]
-        last.update(zip((f.subject_id for f in fixes), here, strict=True))  # type: ignore[arg-type]
+        for f, at in zip(fixes, here, strict=True):
+            self._set(last, f.subject_id, at)
         known = [i for i, b in enumerate(before) if b is not None]
         if not known:
             return {}
@@ -151,9 +171,9 @@ class GeofenceDispatch:
         its first fix): a fix on the same side as before changes nothing a tick would not."""
         subject = fix.subject_id
         before = self._sides.get(subject)
-        self._sides_before[subject] = before or frozenset()
-        self._sides[subject] = inside
-        self._kinds[subject] = fix.subject_kind.value
+        self._set(self._sides_before, subject, before or frozenset())
+        self._set(self._sides, subject, inside)
+        self._set(self._kinds, subject, fix.subject_kind.value)
         if before is None:
             rules = self.rules
         else:
@@ -186,10 +206,10 @@ class GeofenceDispatch:
         except Exception as exc:
             return self._fail(running, exc)
         if sub is None:
-            if state.pop(subject, None) is not None:
+            if self._pop(state, subject) is not None:
                 running.dirty = True
         elif sub != state.get(subject):
-            state[subject] = sub
+            self._set(state, subject, sub)
             running.dirty = True
         return acts
 

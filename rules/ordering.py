@@ -19,6 +19,8 @@ class NewestFirst:
         self._fix: dict[str, datetime] = {}
         self._reading: dict[str, datetime] = {}
         self.stale = 0
+        self._undo: list[tuple[dict[str, datetime], str, datetime | None]] | None = None
+        self._stale_before = 0
 
     def keep(self, events: Sequence[Event]) -> list[Event]:
         """The events without fixes and readings older than their subject's or point's newest
@@ -37,6 +39,8 @@ class NewestFirst:
             if last is not None and e.ts < last:
                 self.stale += 1
                 continue
+            if self._undo is not None:
+                self._undo.append((newest, key, last))
             newest[key] = e.ts
             kept.append(e)
         return kept
@@ -46,10 +50,21 @@ class NewestFirst:
         self._fix.clear()
         self._reading.clear()
 
-    def snapshot(self) -> tuple[dict[str, datetime], dict[str, datetime], int]:
-        """What `restore` puts back."""
-        return dict(self._fix), dict(self._reading), self.stale
+    def begin(self) -> None:
+        """Start noting what is changed (see `rollback`)."""
+        self._undo = []
+        self._stale_before = self.stale
 
-    def restore(self, snap: tuple[dict[str, datetime], dict[str, datetime], int]) -> None:
-        """Back to a snapshot."""
-        self._fix, self._reading, self.stale = snap
+    def done(self) -> None:
+        """Forget the notes."""
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Undo the changes since `begin`."""
+        for d, key, old in reversed(self._undo or []):
+            if old is None:
+                d.pop(key, None)
+            else:
+                d[key] = old
+        self.stale = self._stale_before
+        self._undo = None
