@@ -10,215 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import smtplib
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from email.message import EmailMessage
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hub.domain import AlarmEvent, Notice, TicketEvent
 from hub.pipeline import Envelope
 from hub.services.assembly import Consumer, Part, Shared
+from hub.services.notify_delivery import DeliveryError, _Target, post, send_mail
+from hub.services.notify_messages import _mail, _notice_mail, _ticket_mail, render
 from hub.settings import EmailSettings, NotifySettings, WebhookSettings
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
-
-SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
-SEVERITY_ZH = {"critical": "紧急", "major": "重要", "minor": "次要", "warning": "提示"}
-ACTION_ZH = {
-    "raised": "新告警",
-    "repeated": "再次发生",
-    "reminded": "未确认提醒",
-    "escalated": "告警升级",
-    "cleared": "已恢复",
-    "acknowledged": "已确认",
-    "assigned": "已指派",
-    "shelved": "已搁置",
-}
-TYPE_ZH = {
-    "equipment_fault": "设备故障",
-    "geofence_exit": "驶出电子围栏",
-    "geofence_enter": "进入电子围栏",
-    "threshold": "数值越限",
-    "silence": "设备无数据",
-    "patrol_missed": "漏巡",
-    "patrol_late": "迟巡",
-    "patrol_out_of_order": "巡更顺序错误",
-    "lone_worker": "保安长时间未移动",
-    "vehicle_unauthorised": "公务车未经审批使用",
-    "rule_failure": "规则故障",
-}
-STATE_ZH = {
-    "ACTIVE_UNACK": "未确认",
-    "ACTIVE_ACK": "已确认",
-    "CLEARED_UNACK": "已恢复（未确认）",
-    "CLEARED_ACK": "已恢复",
-}
-
-
-def _markdown(a: AlarmEvent, tz: ZoneInfo, site: str) -> tuple[str, str]:
-    title = f"【{ACTION_ZH.get(a.action, a.action)}】{TYPE_ZH.get(a.alarm_type, a.alarm_type)}"
-    when = a.ts.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-    text = (
-        f"### {title} · {SEVERITY_ZH.get(a.severity, a.severity)}\n"
-        f"> 对象：{a.originator}\n"
-        f"> 状态：{STATE_ZH.get(a.state, a.state)}\n"
-        f"> 时间：{when}\n"
-        f"> 站点：{site}\n\n"
-        f"{a.message}"
-    )
-    return title, text
-
-
-def render(a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str) -> dict[str, Any]:
-    """The request body for a webhook of format `fmt`."""
-    if fmt == "json":
-        return {
-            "site": site,
-            "alarm_id": a.alarm_id,
-            "type": a.alarm_type,
-            "originator": a.originator,
-            "state": a.state,
-            "severity": a.severity,
-            "action": a.action,
-            "message": a.message,
-            "ts": a.ts.isoformat(),
-        }
-    title, text = _markdown(a, tz, site)
-    if fmt == "wecom":
-        return {"msgtype": "markdown", "markdown": {"content": text}}
-    return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}  # dingtalk
-
-
-class DeliveryError(Exception):
-    """The endpoint refused or failed."""
-
-
-def post(url: str, body: dict[str, Any], fmt: str, timeout: float) -> None:
-    """POST JSON; robots answer 200 with {"errcode": 0} on success."""
-    data = json.dumps(body, ensure_ascii=False).encode()
-    req = urllib.request.Request(  # noqa: S310 (URL checked to be http(s) in settings)
-        url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
-            answer = resp.read()
-    except urllib.error.HTTPError as err:
-        raise DeliveryError(f"HTTP {err.code}") from None
-    except (urllib.error.URLError, OSError) as err:
-        raise DeliveryError(str(getattr(err, "reason", err))) from None
-    if fmt in ("wecom", "dingtalk"):
-        try:
-            code = json.loads(answer).get("errcode", 0)
-        except (ValueError, AttributeError):
-            raise DeliveryError("robot answered something other than JSON") from None
-        if code != 0:
-            raise DeliveryError(f"robot errcode {code}")
-
-
-class _Target:
-    """One destination: a filter, a blocking `send` that raises DeliveryError, a queue.
-    Alarm targets take the alarm changes of their actions and severities; a ticket target
-    takes the ticket changes that name someone to tell."""
-
-    def __init__(
-        self,
-        label: str,
-        actions: list[str],
-        min_severity: str,
-        send: Callable[[Any], None],
-        maxsize: int,
-        *,
-        tickets: bool = False,
-    ) -> None:
-        self.label = label
-        self.actions = actions
-        self.min_rank = SEVERITY_RANK[min_severity]
-        self.send = send
-        self.tickets = tickets
-        self.queue: asyncio.Queue[AlarmEvent | TicketEvent | Notice] = asyncio.Queue(maxsize)
-        self.counts: Counter[str] = Counter()
-        self.last_error = ""
-        self.task: asyncio.Task[None] | None = None
-
-    def wants(self, event: AlarmEvent | TicketEvent | Notice) -> bool:
-        if isinstance(event, TicketEvent | Notice):
-            return self.tickets and bool(event.notify)
-        return (
-            not self.tickets
-            and event.action in self.actions
-            and SEVERITY_RANK.get(event.severity, 0) >= self.min_rank
-        )
-
-    def offer(self, event: AlarmEvent | TicketEvent | Notice) -> None:
-        """Queue for delivery; a full queue drops its oldest (counted)."""
-        if self.queue.full():
-            self.queue.get_nowait()
-            self.counts["dropped"] += 1
-        self.queue.put_nowait(event)
-
-
-def _mail(a: AlarmEvent, tz: ZoneInfo, site: str, sender: str, to: list[str]) -> EmailMessage:
-    title, text = _markdown(a, tz, site)
-    msg = EmailMessage()
-    msg["Subject"] = f"{title} · {SEVERITY_ZH.get(a.severity, a.severity)} · {a.originator}"
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg.set_content(text.replace("### ", "").replace("> ", ""))
-    return msg
-
-
-TICKET_ZH = {
-    "assigned": "新维修工单已派给您",
-    "accepted": "维修工单已受理",
-    "held": "维修工单暂停（等待配件等）",
-    "resolved": "维修已完成，请确认并评价",
-    "reopened": "维修工单被退回重修",
-    "rated": "维修工单已评价",
-    "rating_reminder": "请评价已完成的维修",
-}
-
-
-def _ticket_mail(t: TicketEvent, site: str, sender: str, to: list[str]) -> EmailMessage:
-    msg = EmailMessage()
-    what = TICKET_ZH.get(t.action, t.action)
-    msg["Subject"] = f"【{what}】#{t.ticket_id} {t.title}"
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg.set_content(
-        f"{what}\n工单：#{t.ticket_id} {t.title}\n状态：{t.status}\n"
-        f"类别：{t.category} · 优先级：{t.priority}\n站点：{site}\n"
-    )
-    return msg
-
-
-def _notice_mail(n: Notice, sender: str, to: list[str]) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = n.subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg.set_content(n.body)
-    return msg
-
-
-def send_mail(cfg: EmailSettings, msg: EmailMessage, timeout: float) -> None:
-    """Send through the configured SMTP server; DeliveryError on any failure."""
-    try:
-        smtp_cls = smtplib.SMTP_SSL if cfg.security == "tls" else smtplib.SMTP
-        with smtp_cls(cfg.host, cfg.port, timeout=timeout) as smtp:
-            if cfg.security == "starttls":
-                smtp.starttls()
-            if cfg.username:
-                password = cfg.password.get_secret_value() if cfg.password else ""
-                smtp.login(cfg.username, password)
-            smtp.send_message(msg)
-    except (smtplib.SMTPException, OSError) as err:
-        raise DeliveryError(f"SMTP: {err}") from None
 
 
 class MessageSender(Protocol):
