@@ -28,7 +28,16 @@ class BacnetRig:
     async def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> None:
         def state() -> str:
             seen = sorted({r.point_id for r in self.seen.readings})
-            return f"adapter: {self.adapter.health()}; readings of {seen}"
+            last = {
+                p: (r.value, r.quality.value)
+                for r in self.seen.readings[-20:]
+                for p in [r.point_id]
+            }
+            statuses = [(s.fault, s.detail) for s in self.seen.statuses[-3:]]
+            return (
+                f"adapter: {self.adapter.health()}; readings of {seen}; last readings {last}; "
+                f"last statuses {statuses}"
+            )
 
         await until(check, "the devices' readings", timeout=timeout, explain=state)
 
