@@ -150,11 +150,11 @@ async def measure(store: TelemetryStore, site: Site, days: int) -> dict[str, flo
         naive[f"m-{i:03d}"] = naive_daily([(s.ts, s.value) for s in raw], period.start, days)
     pulled = time.perf_counter() - t0
     # the same figures: the building main meters' daily series and every meter's total
-    by_meter = {m["id"]: m["total"] for m in report["meters"]}
+    by_meter = {m.id: m.total or 0.0 for m in report.meters}
     for i in range(METERS):
         mid = f"m-{i:03d}"
         assert abs(by_meter[mid] - sum(naive[mid])) < 1e-6 * max(1.0, by_meter[mid]), mid
-    main = {b["id"]: b["measures"]["electricity"]["series"] for b in report["buildings"]}
+    main = {b.id: b.measures["electricity"].series or [] for b in report.buildings}
     for i, b in enumerate(["b1", "b2", "b3"]):
         got, want = main[b], naive[f"m-{i:03d}"]
         assert all(abs(x - y) < 1e-3 for x, y in zip(got, want, strict=True)), (b, got, want)

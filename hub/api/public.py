@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.services.energy.report import EnergyReport
+
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
@@ -457,93 +459,9 @@ class StoredReportPublic(Out):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class ReportPeriod(Out):
-    """The period a report covers, the ones it is compared with, its windows."""
+class EnergyReportPublic(EnergyReport):
+    """The energy report of a period (`hub/services/energy/report.py`)."""
 
-    kind: str
-    label: str
-    first: str
-    last: str
-    previous: str
-    last_year: str
-    every: str
-    complete: bool  # False: the period is still under way
-    windows: list[Timestamp]
-
-
-class MeasureFigures(BaseModel):
-    """One measure's figures (electricity, water...): the total beside the previous period
-    and the same period last year (None where the data do not cover them), per m² and per
-    person, out-of-hours use, and for electricity the peak demand."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    unit: str
-    total: float
-    previous: float | None
-    previous_coverage_pct: float
-    change_pct: float | None
-    last_year: float | None
-    last_year_coverage_pct: float
-    yoy_pct: float | None
-    per_m2: float | None
-    per_person: float | None
-    out_of_hours: float | None = None
-    out_of_hours_pct: float | None = None
-    series: list[float] | None = None
-    peak_demand_kw: float | None = None
-    peak_at: Timestamp | None = None
-
-
-class BuildingFigures(Out):
-    """A building and its measures."""
-
-    id: str
-    name: str
-    name_en: str
-    area_m2: float | None
-    occupants: int | None
-    measures: dict[str, MeasureFigures]
-
-
-class MeterFigures(Out):
-    """A meter of the hierarchy and its total in the period."""
-
-    id: str
-    name: str
-    name_en: str
-    measures: str
-    unit: str
-    building: str | None
-    parent: str | None
-    virtual: bool
-    total: float
-    coverage_pct: float
-
-
-class ReportQuality(BaseModel):
-    """What the report's figures rest on: estimated and missing windows, meters offline."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    flags: list[dict[str, Any]]
-    estimated: dict[str, Any]
-    missing: dict[str, list[str]]
-    offline: list[dict[str, Any]]
-    gap_min: float
-
-
-class EnergyReportPublic(Out):
-    """The energy report of a period."""
-
-    site: str
-    site_en: str
-    period: ReportPeriod
-    compound: dict[str, MeasureFigures]
-    buildings: list[BuildingFigures]
-    meters: list[MeterFigures]
-    quality: ReportQuality
-    generated_at: Timestamp
     charts: dict[str, str] | None = None  # with `charts=true`: PNG data URLs by chart
 
 

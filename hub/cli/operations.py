@@ -225,6 +225,7 @@ def report_energy(
     from hub.runtime import load_site_for_hub, make_telemetry
     from hub.services.energy import energy_service, render
     from hub.services.energy.periods import parse_period
+    from hub.services.energy.report import EnergyReport
     from hub.services.tables import to_csv, to_xlsx
     from hub.storage import Database
 
@@ -241,7 +242,7 @@ def report_energy(
     out = out or Path(f"energy-{period.label}.{fmt}")
     stages = ["consumption", "previous period", "last year", "out-of-hours use", "demand"]
 
-    async def build() -> dict[str, Any]:
+    async def build() -> EnergyReport:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         telemetry = make_telemetry(settings, site)
         known = settings.database_url or (settings.data_dir / "hub.db").exists()
@@ -267,6 +268,7 @@ def report_energy(
         columns, rows = render.sheets(data)["summary"]
         out.write_text(to_csv(columns, rows), encoding="utf-8")
     else:
-        out.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-    total = data["compound"].get("electricity", {}).get("total")
+        out.write_bytes(orjson.dumps(data.as_json(), option=orjson.OPT_INDENT_2))
+    electricity = data.compound.get("electricity")
+    total = electricity.total if electricity else None
     click.echo(f"{out}  ({period.label}, electricity {total} kWh)")

@@ -58,12 +58,13 @@ async def report(
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+    out = data.as_json()
     if charts and format == "json":
         images = await asyncio.to_thread(render.charts, data, lang)
-        data["charts"] = {
+        out["charts"] = {
             k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in images.items()
         }
-    return table_response(data, format, f"energy-{p.kind}-{p.label}", render.sheets(data))
+    return table_response(out, format, f"energy-{p.kind}-{p.label}", render.sheets(data))
 
 
 @router.get(

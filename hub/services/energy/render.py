@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 
+from hub.services.energy.report import EnergyReport
 from hub.services.tables import Rows
 
 log = logging.getLogger(__name__)
@@ -129,54 +130,46 @@ PDF_COLUMNS = [
 ]
 
 
-def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def summary_rows(report: EnergyReport) -> list[dict[str, Any]]:
     """One row per building and measure, then the compound's."""
     rows = []
-    for b in report["buildings"]:
-        for measure, m in b["measures"].items():
-            rows.append({"building": b["id"], "measure": measure, **m})
-    for measure, m in report["compound"].items():
-        rows.append({"building": "compound", "measure": measure, **m})
+    for b in report.buildings:
+        for measure, m in b.measures.items():
+            rows.append({"building": b.id, "measure": measure, **m.model_dump()})
+    for measure, m in report.compound.items():
+        rows.append({"building": "compound", "measure": measure, **m.model_dump()})
     return rows
 
 
-def series_rows(report: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def series_rows(report: EnergyReport) -> tuple[list[str], list[dict[str, Any]]]:
     """Consumption per window (rows) and building / measure (columns)."""
     columns = ["window"]
-    rows: list[dict[str, Any]] = [{"window": w} for w in report["period"]["windows"]]
-    for b in report["buildings"]:
-        for measure, m in b["measures"].items():
-            key = f"{b['id']} {measure} ({m['unit']})"
+    rows: list[dict[str, Any]] = [{"window": w} for w in report.period.windows]
+    for b in report.buildings:
+        for measure, m in b.measures.items():
+            key = f"{b.id} {measure} ({m.unit})"
             columns.append(key)
-            for row, v in zip(rows, m["series"], strict=True):
+            for row, v in zip(rows, m.series or [], strict=True):
                 row[key] = v
     return columns, rows
 
 
-def quality_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def quality_rows(report: EnergyReport) -> list[dict[str, Any]]:
     """Every flag, estimated and missing window and offline meter, one per row."""
-    q = report["quality"]
+    q = report.quality
     rows: list[dict[str, Any]] = [
-        {
-            "meter": f["meter"],
-            "kind": f["kind"],
-            "from": f["from"],
-            "to": f["to"],
-            "amount": f["amount"],
-        }
-        for f in q["flags"]
+        {"meter": f.meter, "kind": f.kind, "from": f.start, "to": f.to, "amount": f.amount}
+        for f in q.flags
     ]
     rows += [
-        {"meter": m, "kind": "estimated", "from": w} for m, ws in q["estimated"].items() for w in ws
+        {"meter": m, "kind": "estimated", "from": w} for m, ws in q.estimated.items() for w in ws
     ]
-    rows += [
-        {"meter": m, "kind": "missing", "from": w} for m, ws in q["missing"].items() for w in ws
-    ]
-    rows += [{"meter": o["meter"], "kind": "offline", "from": o["last_seen"]} for o in q["offline"]]
+    rows += [{"meter": m, "kind": "missing", "from": w} for m, ws in q.missing.items() for w in ws]
+    rows += [{"meter": o.meter, "kind": "offline", "from": o.last_seen} for o in q.offline]
     return rows
 
 
-def sheets(report: dict[str, Any]) -> dict[str, tuple[Sequence[str], Rows]]:
+def sheets(report: EnergyReport) -> dict[str, tuple[Sequence[str], Rows]]:
     """The report as spreadsheet sheets: summary first (the CSV), then series and quality."""
     columns, rows = series_rows(report)
     return {
@@ -197,19 +190,19 @@ def _font() -> str | None:
     return None
 
 
-def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
+def pdf(report: EnergyReport, lang: str = "zh-CN") -> bytes:
     """The report as a PDF: a summary table, consumption per window and per building, and
     the data quality. Chinese needs a CJK font; without one the report is in English."""
     lang, t, names, rc = _style(report, lang)
     zh = lang == "zh-CN"
-    site = report["site"] if zh else report.get("site_en") or report["site"]
-    period = report["period"]
+    site = report.site if zh else report.site_en or report.site
+    period = report.period
     buf = io.BytesIO()
     with plt.rc_context(rc), PdfPages(buf) as doc:
         # page 1: summary table and the compound's figures
         fig = plt.figure(figsize=(11.69, 8.27))  # A4 landscape
-        fig.suptitle(f"{site} · {t['title']} · {period['label']}", fontsize=16)
-        fig.text(0.05, 0.9, f"{t['period']}: {period['first']} – {period['last']}", fontsize=10)
+        fig.suptitle(f"{site} · {t['title']} · {period.label}", fontsize=16)
+        fig.text(0.05, 0.9, f"{t['period']}: {period.first} – {period.last}", fontsize=10)
         body = [
             [
                 names.get(row["building"], row["building"]),
@@ -229,7 +222,7 @@ def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
         table.scale(1, 1.4)
         ax2 = fig.add_axes((0.08, 0.06, 0.4, 0.25))
         _by_building(ax2, report, names, t)
-        fig.text(0.55, 0.25, f"{t['generated']}: {report['generated_at'][:19]}", fontsize=8)
+        fig.text(0.55, 0.25, f"{t['generated']}: {report.generated_at[:19]}", fontsize=8)
         doc.savefig(fig)
         plt.close(fig)
         # page 2: per window
@@ -247,7 +240,7 @@ def pdf(report: dict[str, Any], lang: str = "zh-CN") -> bytes:
     return buf.getvalue()
 
 
-def charts(report: dict[str, Any], lang: str = "zh-CN") -> dict[str, bytes]:
+def charts(report: EnergyReport, lang: str = "zh-CN") -> dict[str, bytes]:
     """The report's two charts as PNG images: use per window, use per building."""
     _, t, names, rc = _style(report, lang)
     out = {}
@@ -265,7 +258,7 @@ def charts(report: dict[str, Any], lang: str = "zh-CN") -> dict[str, bytes]:
     return out
 
 
-def _style(report: dict[str, Any], lang: str) -> tuple[str, dict[str, str], dict[str, str], Any]:
+def _style(report: EnergyReport, lang: str) -> tuple[str, dict[str, str], dict[str, str], Any]:
     """The language actually used (English without a CJK font), its texts, the buildings'
     names in it, and matplotlib's settings."""
     family = _font()
@@ -273,10 +266,7 @@ def _style(report: dict[str, Any], lang: str) -> tuple[str, dict[str, str], dict
         log.warning("no CJK font installed (fonts-wqy-zenhei): the report is in English")
         lang = "en"
     t = TEXT[lang]
-    names = {
-        b["id"]: (b["name"] if lang == "zh-CN" else b.get("name_en") or b["name"])
-        for b in report["buildings"]
-    }
+    names = {b.id: (b.name if lang == "zh-CN" else b.name_en or b.name) for b in report.buildings}
     names["compound"] = t["compound"]
     rc = {
         "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
@@ -293,34 +283,34 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _by_building(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[str, str]) -> None:
+def _by_building(ax: Any, report: EnergyReport, names: dict[str, str], t: dict[str, str]) -> None:
     labels, values = [], []
-    for b in report["buildings"]:
-        e = b["measures"].get("electricity")
+    for b in report.buildings:
+        e = b.measures.get("electricity")
         if e:
-            labels.append(names[b["id"]])
-            values.append(e["total"])
+            labels.append(names[b.id])
+            values.append(e.total)
     ax.barh(labels, values, color="#2b7bb9")
     ax.set_title(f"{t['by_building']} ({t['electricity']}, kWh)", fontsize=10)
     ax.tick_params(labelsize=8)
 
 
-def _by_window(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[str, str]) -> None:
-    windows = [datetime.fromisoformat(w) for w in report["period"]["windows"]]
-    hourly = report["period"]["every"] == "hour"
+def _by_window(ax: Any, report: EnergyReport, names: dict[str, str], t: dict[str, str]) -> None:
+    windows = [datetime.fromisoformat(w) for w in report.period.windows]
+    hourly = report.period.every == "hour"
     monthly = len(windows) > 62  # a year: a bar a month, not 365 unreadable ones
     form = "%H:%M" if hourly else ("%Y-%m" if monthly else "%m-%d")
     labels = list(dict.fromkeys(w.strftime(form) for w in windows))
     slot = {lab: i for i, lab in enumerate(labels)}
     bottom = [0.0] * len(labels)
-    for b in report["buildings"]:
-        e = b["measures"].get("electricity")
+    for b in report.buildings:
+        e = b.measures.get("electricity")
         if not e:
             continue
         bars = [0.0] * len(labels)
-        for w, v in zip(windows, e["series"], strict=True):
+        for w, v in zip(windows, e.series or [], strict=True):
             bars[slot[w.strftime(form)]] += v
-        ax.bar(labels, bars, bottom=bottom, label=names[b["id"]])
+        ax.bar(labels, bars, bottom=bottom, label=names[b.id])
         bottom = [x + y for x, y in zip(bottom, bars, strict=True)]
     title = t["by_month"] if monthly else (t["by_hour"] if hourly else t["by_window"])
     ax.set_title(f"{title} ({t['electricity']}, kWh)")
@@ -328,19 +318,16 @@ def _by_window(ax: Any, report: dict[str, Any], names: dict[str, str], t: dict[s
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
 
 
-def _quality_lines(report: dict[str, Any], t: dict[str, str]) -> list[str]:
-    q = report["quality"]
+def _quality_lines(report: EnergyReport, t: dict[str, str]) -> list[str]:
+    q = report.quality
     lines = [f"{t['flags']}:"]
     lines += [
-        f"  {f['meter']}  {f['kind']}  {f['from'][:16]} → {f['to'][:16]}  {f['amount']}"
-        for f in q["flags"]
+        f"  {f.meter}  {f.kind}  {f.start[:16]} → {f.to[:16]}  {f.amount}" for f in q.flags
     ] or [f"  {t['none']}"]
     lines.append(f"{t['estimated']}:")
-    lines += [f"  {m}: {len(ws)}" for m, ws in q["estimated"].items()] or [f"  {t['none']}"]
+    lines += [f"  {m}: {len(ws)}" for m, ws in q.estimated.items()] or [f"  {t['none']}"]
     lines.append(f"{t['missing']}:")
-    lines += [f"  {m}: {len(ws)}" for m, ws in q["missing"].items()] or [f"  {t['none']}"]
+    lines += [f"  {m}: {len(ws)}" for m, ws in q.missing.items()] or [f"  {t['none']}"]
     lines.append(f"{t['offline']}:")
-    lines += [f"  {o['meter']} ({o['last_seen'] or '–'})" for o in q["offline"]] or [
-        f"  {t['none']}"
-    ]
+    lines += [f"  {o.meter} ({o.last_seen or '–'})" for o in q.offline] or [f"  {t['none']}"]
     return lines

@@ -17,6 +17,7 @@ import orjson
 from hub.domain import Notice
 from hub.services.energy import render
 from hub.services.energy.periods import last_complete
+from hub.services.energy.report import EnergyReport
 from hub.services.energy.service import EnergyService
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,11 @@ class StoredReports:
         """Whether this period's report is stored."""
         return (self.folder / f"energy-{kind}-{label}.pdf").exists()
 
-    def save(self, report: dict[str, Any], pdf: bytes) -> Path:
+    def save(self, report: EnergyReport, pdf: bytes) -> Path:
         """Store a report (written to a temporary name first: never half a file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        stem = f"energy-{report['period']['kind']}-{report['period']['label']}"
-        for suffix, data in ((".json", orjson.dumps(report)), (".pdf", pdf)):
+        stem = f"energy-{report.period.kind}-{report.period.label}"
+        for suffix, data in ((".json", orjson.dumps(report.as_json())), (".pdf", pdf)):
             tmp = self.folder / f".{stem}{suffix}.tmp"
             tmp.write_bytes(data)
             tmp.replace(self.folder / f"{stem}{suffix}")
@@ -100,13 +101,14 @@ class ScheduledReports:
             pdf = await asyncio.to_thread(render.pdf, report, self.lang)
             path = await asyncio.to_thread(self.stored.save, report, pdf)
             made += 1
-            total = report["compound"].get("electricity", {}).get("total")
+            electricity = report.compound.get("electricity")
+            total = electricity.total if electricity else None
             self.announce(
                 Notice(
                     topic="energy.report",
-                    subject=f"【能耗报告】{report['site']} {period.label}",
+                    subject=f"【能耗报告】{report.site} {period.label}",
                     body=(
-                        f"{report['site']} {period.label} 能耗报告已生成"
+                        f"{report.site} {period.label} 能耗报告已生成"
                         f"（用电 {total} kWh）。\n{self.link(path.name)}\n\n"
                         f"Energy report {period.label}: {self.link(path.name)}"
                     ),

@@ -18,6 +18,7 @@ from hub.domain import Quality
 from hub.services.energy.counting import Consumption, consumption
 from hub.services.energy.meters import MeterTree
 from hub.services.energy.periods import Period
+from hub.services.energy.report import EnergyReport
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
 from hub.site.energy import Measure, Meter, meters_of
@@ -193,8 +194,8 @@ class EnergyService:
 
     # -- the report ---------------------------------------------------------------------------
 
-    async def report(self, period: Period, progress: Progress | None = None) -> dict[str, Any]:
-        """The energy report of a period (JSON-ready)."""
+    async def report(self, period: Period, progress: Progress | None = None) -> EnergyReport:
+        """The energy report of a period."""
         say = progress or (lambda _: None)
         metered = self.tree.metered
         every = HOUR if period.kind == "day" else DAY  # the report's windows
@@ -321,26 +322,28 @@ class EnergyService:
                     else None,
                 }
             )
-        return {
-            "site": self.site.site.name,
-            "site_en": self.site.site.name_en,
-            "period": {
-                "kind": period.kind,
-                "label": period.label,
-                "first": period.first.isoformat(),
-                "last": period.last.isoformat(),
-                "previous": before_p.label,
-                "last_year": year_p.label,
-                "every": "hour" if every == HOUR else "day",
-                "complete": complete,  # False: the period is still under way
-                "windows": [w.astimezone(self.tz).isoformat() for w in windows],
-            },
-            "compound": compound,
-            "buildings": buildings,
-            "meters": meters,
-            "quality": self._quality(metered, now, windows, latest),
-            "generated_at": self.clock().isoformat(),
-        }
+        return EnergyReport.model_validate(
+            {
+                "site": self.site.site.name,
+                "site_en": self.site.site.name_en,
+                "period": {
+                    "kind": period.kind,
+                    "label": period.label,
+                    "first": period.first.isoformat(),
+                    "last": period.last.isoformat(),
+                    "previous": before_p.label,
+                    "last_year": year_p.label,
+                    "every": "hour" if every == HOUR else "day",
+                    "complete": complete,  # False: the period is still under way
+                    "windows": [w.astimezone(self.tz).isoformat() for w in windows],
+                },
+                "compound": compound,
+                "buildings": buildings,
+                "meters": meters,
+                "quality": self._quality(metered, now, windows, latest),
+                "generated_at": self.clock().isoformat(),
+            }
+        )
 
     def _quality(
         self,

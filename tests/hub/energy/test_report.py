@@ -95,7 +95,7 @@ async def test_a_week_gives_the_exact_kwh_per_building_and_day(
     store: TelemetryStore, demo_site: Site
 ) -> None:
     energy = EnergyService(demo_site, store, clock=lambda: NOW)
-    report = await energy.report(parse_period("2026-W40", TZ))
+    report = (await energy.report(parse_period("2026-W40", TZ))).as_json()
     assert report["period"]["first"] == "2026-09-28"
     assert report["period"]["windows"][2] == "2026-09-30T00:00:00+08:00"
     by = {b["id"]: b["measures"]["electricity"] for b in report["buildings"]}
@@ -133,7 +133,7 @@ async def test_a_day_is_reported_by_the_hour_beside_the_day_before(
     store: TelemetryStore, demo_site: Site
 ) -> None:
     energy = EnergyService(demo_site, store, clock=lambda: NOW)
-    report = await energy.report(period_at("day", date(2026, 10, 1), TZ))
+    report = (await energy.report(period_at("day", date(2026, 10, 1), TZ))).as_json()
     b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
     assert b1["series"] == [60.0] * 24  # the reset hour too: the restart counted from zero
     assert b1["total"] == 1440.0
@@ -149,7 +149,7 @@ async def test_a_day_still_under_way_is_not_compared(
 ) -> None:
     midday = DAY0 + timedelta(days=1, hours=12)
     energy = EnergyService(demo_site, store, clock=lambda: midday)
-    report = await energy.report(period_at("day", date(2026, 10, 1), TZ))
+    report = (await energy.report(period_at("day", date(2026, 10, 1), TZ))).as_json()
     assert report["period"]["complete"] is False
     b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
     assert b1["previous"] == 1440.0
@@ -176,7 +176,7 @@ async def test_an_evening_meeting_is_use_not_waste(
                 )
             )
     energy = EnergyService(demo_site, store, db=db, clock=lambda: NOW)
-    report = await energy.report(parse_period("2026-W40", TZ))
+    report = (await energy.report(parse_period("2026-W40", TZ))).as_json()
     b3 = next(b for b in report["buildings"] if b["id"] == "b3")["measures"]["electricity"]
     assert b3["out_of_hours"] == (3 * 14 - 2) * 60 * 0.25
     b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
