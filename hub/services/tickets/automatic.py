@@ -16,7 +16,7 @@ from hub.services.alarms import TICKETS, alarm_of
 from hub.services.tickets.base import GENERAL, RULES_ACTOR, SEVERITY_PRIORITY, TicketBase
 from hub.services.tickets.reading import ACTIVE
 from hub.site.maintenance import Priority
-from hub.storage import outbox
+from hub.storage import again_on_conflict, outbox
 from hub.storage.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,14 @@ class TicketAutomation(TicketBase):
 
     def apply_alarm(self, event: AlarmEvent) -> None:
         """Apply one alarm change in a transaction of its own (what the outbox does with
-        each message it holds)."""
-        with self._lock, self._db.session() as s:
-            announce = self._on_alarm(s, event)
+        each message it holds); a race with another hub worker opening the same ticket is
+        run again and finds the winner's ticket."""
+
+        def apply() -> TicketEvent | None:
+            with self._lock, self._db.session() as s:
+                return self._on_alarm(s, event)
+
+        announce = again_on_conflict(apply)
         if announce is not None:
             self._notify(announce)
 
