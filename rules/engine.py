@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Delivered, Event, Reading, TourProgress
+from hub.domain import Delivered, Event, Reading, RetryLater, TourProgress
 from hub.site import Site
 from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
@@ -159,11 +159,17 @@ class RuleEngine:
         return True
 
     async def _ticker(self) -> None:
+        away = False
         while True:
             await asyncio.sleep(self._tick_s)
             try:
                 await self.tick()
-            except Exception:  # the alarm book's database away: try again next tick
+                away = False
+            except RetryLater as err:  # the alarm book's database away: the next tick again
+                if not away:
+                    log.warning("rules ticks wait for the alarm book: %s", err)
+                away = True
+            except Exception:
                 log.exception("rules tick failed")
 
     # -- evaluation ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.domain import RetryLater
 from hub.errors import HubError, Invalid, TooManyAttempts, Unavailable
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(RetryLater)  # the alarm book's word for the same
     async def _database(request: Request, err: Exception) -> JSONResponse:
         # The database went away (a restart, the network): nothing was changed; say so and
         # when to try again. The pool reconnects by itself once it is back.

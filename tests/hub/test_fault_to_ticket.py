@@ -150,7 +150,9 @@ async def test_an_alarm_announced_into_a_full_pipeline_still_gets_its_ticket(
     )
     assert [v.reason for v in verdicts] == ["pipeline_full"]  # the announcement was dropped
     assert full.stats.dropped[("alarms", "pipeline_full")] == 1
+    assert tickets.pending_alarms() == {"pending": 1, "set_aside": 0}
     assert await jobs.drain() == 1  # the outbox kept what the ticket service is owed
+    assert jobs.health()["outbox"] == {"pending": 0, "set_aside": 0}
     (ticket,) = await asyncio.to_thread(lambda: list(db.sessions().scalars(select(Ticket))))
     assert (ticket.asset_id, ticket.source, ticket.occurrences) == ("ahu-b1", "alarm", 1)
     assert await jobs.drain() == 0  # applied once

@@ -28,6 +28,7 @@ class TicketJobs(Periodic):
         self.alarms_applied = 0
         self.drain_failures = 0
         self.drain_error = ""
+        self.outbox = {"pending": 0, "set_aside": 0}  # as the last drain left it
         self._wake = asyncio.Event()
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._drainer: asyncio.Task[None] | None = None
@@ -57,6 +58,7 @@ class TicketJobs(Periodic):
             return 0
         n = await asyncio.to_thread(self.service.take_alarms)
         self.alarms_applied += n
+        self.outbox = await asyncio.to_thread(self.service.pending_alarms)
         return n
 
     async def _drain_loop(self) -> None:
@@ -74,10 +76,12 @@ class TicketJobs(Periodic):
 
     def health(self) -> dict[str, object]:
         """Counts."""
-        bad = self.failures or self.drain_error
+        bad = self.failures or self.drain_error or self.outbox["set_aside"]
         return {
             "status": "degraded" if bad else "ok",
             "alarms_applied": self.alarms_applied,
+            # alarm changes waiting, and any set aside after failing 20 times (see the log)
+            "outbox": self.outbox,
             "drain_failures": self.drain_failures,
             "drain_error": self.drain_error,
             "sla_changes": self.changed,
