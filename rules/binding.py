@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,9 +35,27 @@ from rules.kinds import (
 )
 from rules.ports import TripBook
 
-State = dict[str, Any]
+State = Any  # each rule kind's own (typed) state: see its `State`
 Update = Callable[[State, Event, datetime, Any], tuple[State, list[Action]]]
 Tick = Callable[[State, datetime, Any], tuple[State, list[Action]]]
+Load = Callable[[Mapping[str, Any]], State]  # the stored JSON -> the typed state
+Dump = Callable[[State], dict[str, Any]]  # and back
+
+
+def _as_is(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(raw)
+
+
+# How each kind's state is stored: typed in memory, JSON in the table (rules/state.py).
+CODECS: dict[str, tuple[Load, Dump]] = {
+    "equipment_fault": (equipment_fault.load, equipment_fault.dump),
+    "threshold": (threshold.load, threshold.dump),
+    "silence": (silence.load, silence.dump),
+    "vehicle_use": (vehicle_use.load, vehicle_use.dump),
+    "geofence": (geofence.load, geofence.dump),
+    "lone_worker": (lone_worker.load, lone_worker.dump),
+    "missed_patrol": (missed_patrol.load, missed_patrol.dump),
+}
 
 
 # The event kinds each rule kind consumes (geofence rules are fed by the fence index).
@@ -59,7 +77,10 @@ class Running:
     config: RuleConfig
     update: Update | None  # None: fed otherwise (geofence rules, by the fence index)
     tick: Tick
-    stored: StoredRule
+    stored: StoredRule  # as loaded and saved: the JSON state, and whether disabled (why)
+    load: Load = _as_is
+    dump: Dump = _as_is
+    state: State = None  # in memory, typed (`load(stored.state)`)
     dirty: bool = False
     applies: tuple[str, ...] = ()  # geofence rules: the fences' subject kinds
     group: frozenset[str] = frozenset()  # geofence rules: the fences

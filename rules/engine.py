@@ -27,7 +27,7 @@ from hub.site import Site
 from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
 from rules.actions import Action, Raise
-from rules.binding import CONSUMES, Running, bind, patrol_route
+from rules.binding import CODECS, CONSUMES, Running, bind, patrol_route
 from rules.fences import Fences
 from rules.geo import GeofenceDispatch
 from rules.kinds import missed_patrol
@@ -91,7 +91,9 @@ class RuleEngine:
             if not rule.enabled:
                 continue
             up, tk = bind(rule, site, self.fences, trips)
-            running = Running(rule, up, tk, StoredRule())
+            load, dump = CODECS[rule.kind]
+            running = Running(rule, up, tk, StoredRule(), load, dump)
+            running.state = load({})
             self._rules[rule.id] = running
             if isinstance(rule, MissedPatrolRule):
                 self._routes[rule.id] = patrol_route(rule, site)
@@ -126,6 +128,7 @@ class RuleEngine:
         for rule_id, running in self._rules.items():
             if rule_id in stored:
                 running.stored = stored[rule_id]
+                running.state = running.load(running.stored.state)
             if isinstance(running.config, MissedPatrolRule):
                 missed_patrol.prewarm(running.config, self._tz, now)
 
@@ -202,8 +205,7 @@ class RuleEngine:
         functions replace a state), and — noted as they change — geofence states stepped in
         place and what the engine remembers of subjects and points."""
         rules = [
-            (r, r.stored.state, r.stored.disabled, r.stored.error, r.dirty)
-            for r in self._rules.values()
+            (r, r.state, r.stored.disabled, r.stored.error, r.dirty) for r in self._rules.values()
         ]
         counts = (self.evaluated, self.failures)
         self.geo.begin()
@@ -213,7 +215,7 @@ class RuleEngine:
     def _restore(self, snap: tuple[Any, ...]) -> None:
         rules, counts = snap
         for running, state, disabled, error, dirty in rules:
-            running.stored.state = state
+            running.state = state
             running.stored.disabled, running.stored.error = disabled, error
             running.dirty = dirty
         self.geo.rollback()  # after: it undoes the geofence states stepped in place
@@ -256,6 +258,7 @@ class RuleEngine:
             row = stored.get(rule_id)
             if running.stored.disabled and row is not None and not row.disabled:
                 running.stored = row
+                running.state = running.load(row.state)
                 log.info("rule %s was re-enabled (by another hub worker)", rule_id)
 
     def tick_actions(self, now: datetime) -> list[Action]:
@@ -276,14 +279,14 @@ class RuleEngine:
             return []
         try:
             if event is None:
-                state, actions = running.tick(running.stored.state, now, running.config)
+                state, actions = running.tick(running.state, now, running.config)
             else:
                 assert running.update is not None, "dispatched only to rules with an update"
-                state, actions = running.update(running.stored.state, event, now, running.config)
+                state, actions = running.update(running.state, event, now, running.config)
         except Exception as exc:
             return self._fail(running, exc)
-        if state is not running.stored.state:
-            running.stored.state = state
+        if state is not running.state:
+            running.state = state
             running.dirty = True
         return actions
 
@@ -314,7 +317,9 @@ class RuleEngine:
         with self._save_lock:
             deciding = {a.rule for a in actions}
             states = {
-                rid: r.stored for rid, r in self._rules.items() if r.dirty and rid in deciding
+                rid: self._as_stored(r)
+                for rid, r in self._rules.items()
+                if r.dirty and rid in deciding
             }
             self._alarms.commit(actions, states, now)
             for rid in states:
@@ -326,7 +331,13 @@ class RuleEngine:
                 self.cleared += 1
 
     def _dirty(self) -> dict[str, StoredRule]:
-        return {rid: r.stored for rid, r in self._rules.items() if r.dirty}
+        return {rid: self._as_stored(r) for rid, r in self._rules.items() if r.dirty}
+
+    @staticmethod
+    def _as_stored(r: Running) -> StoredRule:
+        """The rule as stored: its typed state as JSON (kept, what it was loaded from)."""
+        r.stored.state = r.dump(r.state)
+        return r.stored
 
     def _saved(self, saved: dict[str, StoredRule]) -> None:
         for rid in saved:
@@ -350,6 +361,7 @@ class RuleEngine:
             if running is None:
                 raise KeyError(rule_id)
             running.stored = StoredRule()
+            running.state = running.load({})
             running.dirty = True
             await asyncio.to_thread(self._save, force=True)
 
@@ -360,7 +372,9 @@ class RuleEngine:
         stored = self._store.load() if fresh and not self._leads() else {}
         out = []
         for rid, r in self._rules.items():
-            state = stored.get(rid, r.stored)
+            state = stored.get(rid) or StoredRule(
+                r.dump(r.state), r.stored.disabled, r.stored.error
+            )
             out.append(
                 {
                     "id": rid,
@@ -378,7 +392,7 @@ class RuleEngine:
     def patrols(self) -> list[TourProgress]:
         """Each patrol route's open tour, as the missed-patrol rules see it."""
         return [
-            missed_patrol.progress(self._rules[rid].stored.state, route)
+            missed_patrol.progress(self._rules[rid].state, route)
             for rid, route in self._routes.items()
         ]
 

@@ -197,7 +197,7 @@ class GeofenceDispatch:
     ) -> list[Action]:
         cfg = running.config
         assert isinstance(cfg, GeofenceRule)
-        state = running.stored.state
+        state = running.state
         try:
             active = in_hours(cfg.active_hours, ts, self._tz)
             sub, acts = geofence.step(

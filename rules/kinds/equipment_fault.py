@@ -3,14 +3,27 @@ alarm clears only once the fault has stayed clear for `clear_after_s`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from hub.domain import DeviceStatus, Event
 from hub.site.rules import EquipmentFaultRule
 from rules.actions import Action, Clear, Raise
+from rules.state import Condition, dump_conditions, load_conditions
 
-State = dict[str, Any]  # device -> {"raised": bool, "clear_since": iso | None}
+# device -> its fault: raised, and since when it has been clear (None while faulted)
+State = Mapping[str, Condition]
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{device: {"raised", "clear_since"}}`)."""
+    return load_conditions(raw, since="clear_since")
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return dump_conditions(state, since="clear_since")
 
 
 def update(
@@ -21,12 +34,12 @@ def update(
         return state, []
     if rule.devices and event.device_id not in rule.devices:
         return state, []
-    dev = dict(state.get(event.device_id, {"raised": False, "clear_since": None}))
+    dev = state.get(event.device_id, Condition())
     actions: list[Action] = []
     if event.fault:
         # Raised again while open (flapping) is the same alarm, one more occurrence: the
         # alarm service keeps one open alarm per originator + type.
-        dev = {"raised": True, "clear_since": None}
+        dev = Condition(None, raised=True)
         actions.append(
             Raise(
                 rule.id,
@@ -37,8 +50,8 @@ def update(
                 ticket=rule.ticket,
             )
         )
-    elif dev["raised"] and dev["clear_since"] is None:
-        dev["clear_since"] = event.ts.isoformat()
+    elif dev.raised and dev.since is None:
+        dev = Condition(event.ts, raised=True)
     return {**state, event.device_id: dev}, actions
 
 
@@ -47,12 +60,7 @@ def tick(state: State, now: datetime, rule: EquipmentFaultRule) -> tuple[State, 
     actions: list[Action] = []
     out = dict(state)
     for device, dev in state.items():
-        since = dev.get("clear_since")
-        if (
-            dev.get("raised")
-            and since
-            and (now - datetime.fromisoformat(since)).total_seconds() >= rule.clear_after_s
-        ):
-            out[device] = {"raised": False, "clear_since": None}
+        if dev.raised and dev.since is not None and dev.held_s(now) >= rule.clear_after_s:
+            out[device] = Condition()
             actions.append(Clear(rule.id, device, "equipment_fault", "fault cleared"))
-    return (out if actions or out != state else state), actions
+    return (out if actions else state), actions

@@ -7,7 +7,7 @@ once it has lasted `dwell_s` (at a later fix or a tick); a fix back on the other
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +15,22 @@ from hub.domain import Event, PositionFix
 from hub.site.hours import in_hours
 from hub.site.rules import GeofenceRule
 from rules.actions import Action, Clear, Raise
+from rules.state import Condition, dump_conditions, load_conditions
 
-State = dict[str, Any]  # subject -> {"since": iso | None, "raised": bool}
+# subject -> since when its condition has held and whether raised (only subjects in one)
+State = dict[str, Condition]
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{subject: {"since", "raised"}}`)."""
+    return load_conditions(raw)
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return dump_conditions(state)
+
+
 Inside = Callable[[str, float, float], bool]
 
 
@@ -27,21 +41,21 @@ def watches(rule: GeofenceRule, kind: str, applies: Sequence[str]) -> bool:
 
 
 def step(
-    sub: dict[str, Any] | None,
+    sub: Condition | None,
     ts: datetime,
     is_in: bool,
     rule: GeofenceRule,
     subject: str,
     active: bool = True,
-) -> tuple[dict[str, Any] | None, list[Action]]:
+) -> tuple[Condition | None, list[Action]]:
     """One subject's side of the fence (group) at `ts`, inside the rule's hours or not: its
     new entry (None when nothing is pending or raised, so the state holds only subjects in a
     condition) and what to do."""
     condition = active and (is_in if rule.when == "enter" else not is_in)
     if condition:
-        since = sub["since"] if sub else ts.isoformat()
-        raised = bool(sub and sub["raised"])
-        if not raised and (ts - datetime.fromisoformat(since)).total_seconds() >= rule.dwell_s:
+        since = sub.since if sub and sub.since else ts
+        raised = bool(sub and sub.raised)
+        if not raised and (ts - since).total_seconds() >= rule.dwell_s:
             alarm = Raise(
                 rule.id,
                 subject,
@@ -49,9 +63,9 @@ def step(
                 rule.severity.value,
                 _describe(subject, rule.when, rule),
             )
-            return {"since": since, "raised": True}, [alarm]
-        return {"since": since, "raised": raised}, []
-    if sub and sub["raised"]:
+            return Condition(since, True), [alarm]
+        return Condition(since, raised), []
+    if sub and sub.raised:
         return None, [Clear(rule.id, subject, f"geofence_{rule.when}", f"{subject} back")]
     return None, []
 
@@ -90,17 +104,13 @@ def tick(
         return {}, [
             Clear(rule.id, subject, f"geofence_{rule.when}", "outside the rule's hours")
             for subject, sub in state.items()
-            if sub["raised"]
+            if sub.raised
         ]
     actions: list[Action] = []
     out = dict(state)
     for subject, sub in state.items():
-        if (
-            sub["since"]
-            and not sub["raised"]
-            and (now - datetime.fromisoformat(sub["since"])).total_seconds() >= rule.dwell_s
-        ):
-            out[subject] = {**sub, "raised": True}
+        if sub.since and not sub.raised and sub.held_s(now) >= rule.dwell_s:
+            out[subject] = Condition(sub.since, True)
             actions.append(
                 Raise(
                     rule.id,

@@ -10,6 +10,8 @@ phone is off or he went home: the silence rule's business).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +19,49 @@ from hub.domain import Event, PositionFix, SubjectKind
 from hub.domain.geo import distance_m
 from hub.site.rules import LoneWorkerRule
 from rules.actions import Action, Clear, Raise
+from rules.state import iso
 
-State = dict[str, Any]  # guard -> {"anchor": [lat, lon], "since": iso, "last": iso, "raised"}
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where a guard last moved to, since when he has stayed there, his newest fix, and
+    whether his alarm is raised."""
+
+    lat: float
+    lon: float
+    since: datetime
+    last: datetime
+    raised: bool = False
+
+
+State = Mapping[str, Anchor]  # guard -> his anchor
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{guard: {"anchor": [lat, lon], "since", "last", "raised"}}`)."""
+    return {
+        g: Anchor(
+            v["anchor"][0],
+            v["anchor"][1],
+            datetime.fromisoformat(v["since"]),
+            datetime.fromisoformat(v["last"]),
+            bool(v.get("raised")),
+        )
+        for g, v in raw.items()
+    }
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return {
+        g: {
+            "anchor": [a.lat, a.lon],
+            "since": iso(a.since),
+            "last": iso(a.last),
+            "raised": a.raised,
+        }
+        for g, a in state.items()
+    }
 
 
 def _raise(rule: LoneWorkerRule, guard: str, held_s: float) -> Raise:
@@ -46,35 +89,32 @@ def update(
     guard = event.subject_id
     g = state.get(guard)
     actions: list[Action] = []
-    ts = event.ts.isoformat()
-    if (
-        g is None
-        or distance_m(g["anchor"][0], g["anchor"][1], event.lat, event.lon) > rule.radius_m
-    ):
-        if g is not None and g["raised"]:
+    ts = event.ts
+    if g is None or distance_m(g.lat, g.lon, event.lat, event.lon) > rule.radius_m:
+        if g is not None and g.raised:
             actions.append(Clear(rule.id, guard, "lone_worker", f"{guard} is moving again"))
-        g = {"anchor": [event.lat, event.lon], "since": ts, "last": ts, "raised": False}
+        g = Anchor(event.lat, event.lon, ts, ts)
     else:
-        g = {**g, "last": max(g["last"], ts)}
-        held = (event.ts - datetime.fromisoformat(g["since"])).total_seconds()
-        if not g["raised"] and held >= rule.after_s:
-            g["raised"] = True
+        held = (ts - g.since).total_seconds()
+        raised = g.raised or held >= rule.after_s
+        if raised and not g.raised:
             actions.append(_raise(rule, guard, held))
+        g = Anchor(g.lat, g.lon, g.since, max(g.last, ts), raised)
     return {**state, guard: g}, actions
 
 
 def tick(state: State, now: datetime, rule: LoneWorkerRule) -> tuple[State, list[Action]]:
     """Raise for guards still where they were `after_s` ago; forget stale ones."""
-    out: State = {}
+    out: dict[str, Anchor] = {}
     actions: list[Action] = []
     for guard, g in state.items():
-        if (now - datetime.fromisoformat(g["last"])).total_seconds() > 2 * rule.after_s:
-            if g["raised"]:
+        if (now - g.last).total_seconds() > 2 * rule.after_s:
+            if g.raised:
                 actions.append(Clear(rule.id, guard, "lone_worker", f"{guard} stopped reporting"))
             continue
-        held = (now - datetime.fromisoformat(g["since"])).total_seconds()
-        if not g["raised"] and held >= rule.after_s:
-            g = {**g, "raised": True}
+        held = (now - g.since).total_seconds()
+        if not g.raised and held >= rule.after_s:
+            g = Anchor(g.lat, g.lon, g.since, g.last, True)
             actions.append(_raise(rule, guard, held))
         out[guard] = g
     return (out if actions or out != state else state), actions

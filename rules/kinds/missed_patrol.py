@@ -17,7 +17,8 @@ RRULEs in the site's time zone; a tour starts at each occurrence.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +27,6 @@ from hub.domain import Event, Sighting, TourProgress
 from hub.site.rules import MissedPatrolRule, Schedule, parse_schedule
 from rules.actions import Action, Clear, Raise, occurred
 
-State = dict[str, Any]
 HISTORY = 50  # tours kept in the state
 
 
@@ -41,12 +41,133 @@ class Route:
     timezone: str
 
 
-def _iso(t: datetime) -> str:
-    return t.isoformat()
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A checkpoint visited: when, by whom, after its deadline or not."""
+
+    at: datetime
+    by: str | None
+    late: bool
 
 
-def _t(s: str) -> datetime:
-    return datetime.fromisoformat(s)
+@dataclass(frozen=True, slots=True)
+class Tour:
+    """The open tour: its checkpoints' deadlines, until when late visits count, what has been
+    visited, missed, late and out of order so far."""
+
+    start: datetime
+    deadline: Mapping[str, datetime]
+    end: datetime
+    visited: Mapping[str, Visit] = field(default_factory=dict)
+    missed: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
+    out_of_order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TourRecord:
+    """A tour that ended, in the rule's history: its compliance, or `unobserved` when it fell
+    entirely into a hub outage."""
+
+    start: datetime
+    unobserved: bool = False
+    visited: int = 0
+    on_time: int = 0
+    total: int = 0
+    compliance: float = 0.0
+    missed: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
+    out_of_order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The open tour (None between tours), the last tours' records, and until when the
+    schedule was looked at (None before the first tick)."""
+
+    tour: Tour | None = None
+    history: tuple[TourRecord, ...] = ()
+    checked: datetime | None = None
+
+
+def _t(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON."""
+    tour = raw.get("tour")
+    return State(
+        tour=Tour(
+            start=_t(tour["start"]),
+            deadline={cp: _t(d) for cp, d in tour["deadline"].items()},
+            end=_t(tour["end"]),
+            visited={
+                cp: Visit(_t(v["at"]), v["by"], bool(v["late"]))
+                for cp, v in tour["visited"].items()
+            },
+            missed=tuple(tour["missed"]),
+            late=tuple(tour["late"]),
+            out_of_order=tuple(tour["out_of_order"]),
+        )
+        if tour
+        else None,
+        history=tuple(
+            TourRecord(
+                start=_t(h["start"]),
+                unobserved=bool(h.get("unobserved")),
+                visited=h.get("visited", 0),
+                on_time=h.get("on_time", 0),
+                total=h.get("total", 0),
+                compliance=h.get("compliance", 0.0),
+                missed=tuple(h.get("missed", ())),
+                late=tuple(h.get("late", ())),
+                out_of_order=tuple(h.get("out_of_order", ())),
+            )
+            for h in raw.get("history", ())
+        ),
+        checked=_t(raw["checked"]) if raw.get("checked") else None,
+    )
+
+
+def _record(h: TourRecord) -> dict[str, Any]:
+    if h.unobserved:
+        return {"start": h.start.isoformat(), "unobserved": True}
+    return {
+        "start": h.start.isoformat(),
+        "visited": h.visited,
+        "on_time": h.on_time,
+        "total": h.total,
+        "compliance": h.compliance,
+        "missed": list(h.missed),
+        "late": list(h.late),
+        "out_of_order": list(h.out_of_order),
+    }
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored (and as `/api/rules` shows it)."""
+    if state.checked is None and state.tour is None and not state.history:
+        return {}
+    tour = state.tour
+    return {
+        "tour": {
+            "start": tour.start.isoformat(),
+            "deadline": {cp: d.isoformat() for cp, d in tour.deadline.items()},
+            "end": tour.end.isoformat(),
+            "visited": {
+                cp: {"at": v.at.isoformat(), "by": v.by, "late": v.late}
+                for cp, v in tour.visited.items()
+            },
+            "missed": list(tour.missed),
+            "late": list(tour.late),
+            "out_of_order": list(tour.out_of_order),
+        }
+        if tour
+        else None,
+        "history": [_record(h) for h in state.history],
+        "checked": state.checked.isoformat() if state.checked else None,
+    }
 
 
 @functools.lru_cache(maxsize=256)
@@ -60,54 +181,44 @@ def prewarm(rule: MissedPatrolRule, timezone: str, now: datetime) -> None:
     _schedule(rule.schedule, timezone).between(now - timedelta(days=1), now)
 
 
-def _local(iso: str, route: Route) -> str:
-    return _t(iso).astimezone(ZoneInfo(route.timezone)).strftime("%H:%M")
+def _local(t: datetime, route: Route) -> str:
+    return t.astimezone(ZoneInfo(route.timezone)).strftime("%H:%M")
 
 
 def _originator(route: Route, cp: str) -> str:
     return f"{route.id}/{cp}"
 
 
-def _new_tour(start: datetime, rule: MissedPatrolRule, route: Route) -> dict[str, Any]:
+def _new_tour(start: datetime, rule: MissedPatrolRule, route: Route) -> Tour:
     start = start.astimezone(UTC)
-    deadlines: dict[str, str] = {}
+    deadlines: dict[str, datetime] = {}
     for i, cp in enumerate(route.checkpoints):
         window = rule.windows.get(cp)
         due = start + timedelta(minutes=window.at_min if window else rule.step_min * i)
         grace = window.grace_min if window and window.grace_min is not None else rule.grace_min
-        deadlines[cp] = _iso(due + timedelta(minutes=grace))
-    last = max(_t(d) for d in deadlines.values())
-    return {
-        "start": _iso(start),
-        "deadline": deadlines,
-        "end": _iso(last + timedelta(minutes=rule.late_min)),
-        "visited": {},
-        "missed": [],
-        "late": [],
-        "out_of_order": [],
-    }
+        deadlines[cp] = due + timedelta(minutes=grace)
+    last = max(deadlines.values())
+    return Tour(start, deadlines, last + timedelta(minutes=rule.late_min))
 
 
-def _close(
-    tour: dict[str, Any], rule: MissedPatrolRule, route: Route
-) -> tuple[dict[str, Any], list[Action]]:
+def _close(tour: Tour, rule: MissedPatrolRule, route: Route) -> tuple[TourRecord, list[Action]]:
     actions: list[Action] = [
         Clear(rule.id, _originator(route, cp), "patrol_missed", "tour over")
-        for cp in tour["missed"]
-        if cp not in tour["visited"]
+        for cp in tour.missed
+        if cp not in tour.visited
     ]
     total = len(route.checkpoints)
-    on_time = sum(1 for cp, v in tour["visited"].items() if not v["late"])
-    record = {
-        "start": tour["start"],
-        "visited": len(tour["visited"]),
-        "on_time": on_time,
-        "total": total,
-        "compliance": round(on_time / total, 3),
-        "missed": [cp for cp in route.checkpoints if cp not in tour["visited"]],
-        "late": tour["late"],
-        "out_of_order": tour["out_of_order"],
-    }
+    on_time = sum(1 for v in tour.visited.values() if not v.late)
+    record = TourRecord(
+        start=tour.start,
+        visited=len(tour.visited),
+        on_time=on_time,
+        total=total,
+        compliance=round(on_time / total, 3),
+        missed=tuple(cp for cp in route.checkpoints if cp not in tour.visited),
+        late=tour.late,
+        out_of_order=tour.out_of_order,
+    )
     return record, actions
 
 
@@ -117,45 +228,44 @@ def update(
     """A sighting: a visit to a checkpoint of the open tour."""
     if not isinstance(event, Sighting) or event.checkpoint_id not in route.checkpoints:
         return state, []
-    tour = state.get("tour")
+    tour = state.tour
     if tour is None or (route.guards and event.subject_id not in route.guards):
         return state, []
     cp = event.checkpoint_id
-    if cp in tour["visited"] or event.ts < _t(tour["start"]) or event.ts > _t(tour["end"]):
+    if cp in tour.visited or event.ts < tour.start or event.ts > tour.end:
         return state, []
-    tour = {**tour, "visited": dict(tour["visited"])}
-    late = event.ts > _t(tour["deadline"][cp])
-    tour["visited"][cp] = {"at": _iso(event.ts), "by": event.subject_id, "late": late}
+    late = event.ts > tour.deadline[cp]
+    tour = replace(tour, visited={**tour.visited, cp: Visit(event.ts, event.subject_id, late)})
     origin = _originator(route, cp)
     who = event.subject_id or event.badge_id
     actions: list[Action] = []
     if late:
-        tour["late"] = [*tour["late"], cp]
-        minutes = (event.ts - _t(tour["deadline"][cp])).total_seconds() / 60
+        tour = replace(tour, late=(*tour.late, cp))
+        minutes = (event.ts - tour.deadline[cp]).total_seconds() / 60
         text = f"{cp} visited by {who} {minutes:.0f} min after its deadline"
-        if cp in tour["missed"]:
+        if cp in tour.missed:
             actions.append(Clear(rule.id, origin, "patrol_missed", text))
         actions += occurred(rule.id, origin, "patrol_late", "warning", text)
     if route.ordered:
         i = route.checkpoints.index(cp)
         skipped = [
-            c for c in route.checkpoints[:i] if c not in tour["visited"] and c not in tour["missed"]
+            c for c in route.checkpoints[:i] if c not in tour.visited and c not in tour.missed
         ]
         if skipped:
-            tour["out_of_order"] = [*tour["out_of_order"], cp]
+            tour = replace(tour, out_of_order=(*tour.out_of_order, cp))
             text = f"{cp} visited by {who} before {', '.join(skipped)}"
             actions += occurred(rule.id, origin, "patrol_out_of_order", "minor", text)
-    return {**state, "tour": tour}, actions
+    return replace(state, tour=tour), actions
 
 
 def _overdue(
-    tour: dict[str, Any], now: datetime, rule: MissedPatrolRule, route: Route
-) -> tuple[dict[str, Any], list[Action]]:
+    tour: Tour, now: datetime, rule: MissedPatrolRule, route: Route
+) -> tuple[Tour, list[Action]]:
     """Raise the checkpoints whose deadline has passed unvisited."""
-    missed = list(tour["missed"])
+    missed = list(tour.missed)
     actions: list[Action] = []
-    for cp, deadline in tour["deadline"].items():
-        if cp not in tour["visited"] and cp not in missed and now > _t(deadline):
+    for cp, deadline in tour.deadline.items():
+        if cp not in tour.visited and cp not in missed and now > deadline:
             missed.append(cp)
             actions.append(
                 Raise(
@@ -166,7 +276,7 @@ def _overdue(
                     f"{cp} of {route.id} not visited by {_local(deadline, route)}",
                 )
             )
-    return {**tour, "missed": missed}, actions
+    return replace(tour, missed=tuple(missed)), actions
 
 
 def tick(
@@ -174,42 +284,41 @@ def tick(
 ) -> tuple[State, list[Action]]:
     """Raise missed checkpoints, close finished tours, start tours on schedule."""
     schedule = _schedule(rule.schedule, route.timezone)
-    if "checked" in state:
-        checked = _t(state["checked"])
+    if state.checked is not None:
+        checked = state.checked
         starts = [s for s in schedule.between(checked, now) if s > checked]
     else:  # first run: take up a tour already under way
-        span = _t(_new_tour(now, rule, route)["end"]) - now
+        span = _new_tour(now, rule, route).end - now
         starts = schedule.between(now - span, now)[-1:]
-    history: list[dict[str, Any]] = list(state.get("history", []))
+    history = list(state.history)
     actions: list[Action] = []
-    tour = state.get("tour")
+    tour = state.tour
     if tour is not None:
         tour, raised = _overdue(tour, now, rule, route)
         actions += raised
-        if starts or now >= _t(tour["end"]):
+        if starts or now >= tour.end:
             record, closing = _close(tour, rule, route)
             history.append(record)
             actions += closing
             tour = None
     # Tours that started and ended while the hub was down: nobody watched them.
-    history += [{"start": _iso(s.astimezone(UTC)), "unobserved": True} for s in starts[:-1]]
+    history += [TourRecord(s.astimezone(UTC), unobserved=True) for s in starts[:-1]]
     if starts:
         tour, raised = _overdue(_new_tour(starts[-1], rule, route), now, rule, route)
         actions += raised
-    out = {**state, "tour": tour, "history": history[-HISTORY:], "checked": _iso(now)}
-    return out, actions
+    return State(tour, tuple(history[-HISTORY:]), now), actions
 
 
 def progress(state: State, route: Route) -> TourProgress:
     """The open tour of the route as others may read it (the wall's patrol progress)."""
-    tour = state.get("tour")
+    tour = state.tour
     if tour is None:
         return TourProgress(route.id, open=False)
     return TourProgress(
         route.id,
         open=True,
-        visited=tuple(cp for cp in route.checkpoints if cp in tour["visited"]),
-        missed=tuple(tour["missed"]),
-        late=tuple(tour["late"]),
-        deadlines={cp: _t(at) for cp, at in tour["deadline"].items()},
+        visited=tuple(cp for cp in route.checkpoints if cp in tour.visited),
+        missed=tour.missed,
+        late=tour.late,
+        deadlines=dict(tour.deadline),
     )

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from hub.domain import DeviceStatus, Event, PositionFix, Reading
 from hub.site.rules import SilenceRule
 from rules.actions import Action, Clear, Raise
+from rules.state import Condition, dump_conditions, load_conditions
 
-State = dict[str, Any]  # source -> {"last": iso, "raised": bool}
+# source -> since when it has been silent (its last data) and whether raised
+State = Mapping[str, Condition]
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{source: {"last", "raised"}}`)."""
+    return load_conditions(raw, since="last")
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return dump_conditions(state, since="last")
 
 
 def _source(event: Event, rule: SilenceRule) -> str | None:
@@ -31,9 +44,9 @@ def update(
     if src is None:
         return state, []
     actions: list[Action] = []
-    if state.get(src, {}).get("raised"):
+    if src in state and state[src].raised:
         actions.append(Clear(rule.id, src, "silence", f"{src} reports again"))
-    return {**state, src: {"last": now.isoformat(), "raised": False}}, actions
+    return {**state, src: Condition(now, raised=False)}, actions
 
 
 def tick(state: State, now: datetime, rule: SilenceRule) -> tuple[State, list[Action]]:
@@ -42,10 +55,10 @@ def tick(state: State, now: datetime, rule: SilenceRule) -> tuple[State, list[Ac
     out = dict(state)
     actions: list[Action] = []
     for src in [*rule.devices, *rule.subjects]:
-        entry = out.setdefault(src, {"last": now.isoformat(), "raised": False})
-        silent = (now - datetime.fromisoformat(entry["last"])).total_seconds()
-        if not entry["raised"] and silent >= rule.after_s:
-            out[src] = {**entry, "raised": True}
+        entry = out.setdefault(src, Condition(now, raised=False))
+        silent = entry.held_s(now)
+        if not entry.raised and silent >= rule.after_s:
+            out[src] = Condition(entry.since, raised=True)
             actions.append(
                 Raise(
                     rule.id,

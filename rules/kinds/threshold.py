@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from hub.domain import Event, Quality, Reading
 from hub.site.rules import ThresholdRule
 from rules.actions import Action, Clear, Raise
+from rules.state import Condition, iso, when
 
-State = dict[str, Any]  # {"since": iso | None, "raised": bool}
+State = Condition  # since when the point has been beyond the limit, and whether raised
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{"since", "raised"}`, or nothing yet)."""
+    return Condition(when(raw.get("since")), bool(raw.get("raised")))
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return {"since": iso(state.since), "raised": state.raised}
 
 
 def _beyond(rule: ThresholdRule, v: float) -> bool:
@@ -37,27 +49,23 @@ def update(
         or event.quality is Quality.BAD
     ):
         return state, []
-    s = dict(state) or {"since": None, "raised": False}
     v = float(event.value)
     actions: list[Action] = []
     if _beyond(rule, v):
-        s["since"] = s["since"] or event.ts.isoformat()
-        if (
-            not s["raised"]
-            and (event.ts - datetime.fromisoformat(s["since"])).total_seconds() >= rule.for_s
-        ):
-            s["raised"] = True
+        since = state.since or event.ts
+        raised = state.raised
+        if not raised and (event.ts - since).total_seconds() >= rule.for_s:
+            raised = True
             actions.append(
                 Raise(rule.id, rule.point, "threshold", rule.severity.value, _message(rule, v))
             )
-    elif _back(rule, v):
-        if s["raised"]:
+        return Condition(since, raised), actions
+    if _back(rule, v):
+        if state.raised:
             actions.append(Clear(rule.id, rule.point, "threshold", _message(rule, v)))
-        s = {"since": None, "raised": False}
-    else:  # inside the hysteresis band: nothing changes, but a pending condition restarts
-        if not s["raised"]:
-            s["since"] = None
-    return s, actions
+        return Condition(), actions
+    # inside the hysteresis band: nothing changes, but a pending condition restarts
+    return (state if state.raised else Condition()), actions
 
 
 def tick(state: State, now: datetime, rule: ThresholdRule) -> tuple[State, list[Action]]:

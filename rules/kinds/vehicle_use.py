@@ -8,6 +8,7 @@ Cleared when a fix finds the car covered by a trip, or parked (inside and not mo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,19 @@ from typing import Any
 from hub.domain import PositionFix, SubjectKind
 from hub.site.rules import VehicleUseRule
 from rules.actions import Action, Clear, Raise
+from rules.state import Condition, dump_conditions, load_conditions
 
-State = dict[str, Any]  # vehicle -> {"since": iso, "raised": bool}
+State = Mapping[str, Condition]  # vehicle -> since when in use without a trip, raised
+
+
+def load(raw: Mapping[str, Any]) -> State:
+    """From the stored JSON (`{vehicle: {"since", "raised"}}`)."""
+    return load_conditions(raw)
+
+
+def dump(state: State) -> dict[str, Any]:
+    """As stored."""
+    return dump_conditions(state)
 
 
 @dataclass(frozen=True)
@@ -43,14 +55,14 @@ def update(
         if entry is None:
             return state, []
         out = {k: v for k, v in state.items() if k != car}
-        if not entry["raised"]:
+        if not entry.raised:
             return out, []
         why = "an approved trip covers it" if facts.covered_by_trip else "parked"
         return out, [Clear(rule.id, car, "vehicle_unauthorised", f"{car}: {why}")]
-    since = entry["since"] if entry else fix.ts.isoformat()
-    raised = bool(entry and entry["raised"])
+    since = entry.since if entry and entry.since else fix.ts
+    raised = bool(entry and entry.raised)
     actions: list[Action] = []
-    if not raised and (fix.ts - datetime.fromisoformat(since)).total_seconds() >= rule.grace_s:
+    if not raised and (fix.ts - since).total_seconds() >= rule.grace_s:
         raised = True
         where = "outside the compound" if not facts.inside_compound else "moving in the compound"
         actions.append(
@@ -62,7 +74,7 @@ def update(
                 f"{car} {where} with no approved trip",
             )
         )
-    return {**state, car: {"since": since, "raised": raised}}, actions
+    return {**state, car: Condition(since, raised)}, actions
 
 
 def tick(state: State, now: datetime, rule: VehicleUseRule) -> tuple[State, list[Action]]:

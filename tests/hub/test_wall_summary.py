@@ -29,14 +29,17 @@ def test_patrol_progress_names_the_next_checkpoint_and_its_deadline(demo_site: S
             "cp-b1-north": "2026-11-26T02:13:00+00:00",
         },
         "visited": {"cp-main-gate": {"at": "2026-11-26T02:04:00+00:00", "by": "g1", "late": False}},
+        "end": "2026-11-26T02:33:00+00:00",
         "missed": ["cp-parking"],
         "late": [],
+        "out_of_order": [],
     }
-    (row,) = patrol_progress([missed_patrol.progress({"tour": tour}, route)], demo_site)
+    state = missed_patrol.load({"tour": tour})  # as the rule stores it
+    (row,) = patrol_progress([missed_patrol.progress(state, route)], demo_site)
     assert (row["route"], row["name"], row["guards"]) == ("route-west", "西线巡逻", ["g1", "g2"])
     assert (row["visited"], row["total"], row["missed"]) == (1, 5, ["cp-parking"])
     assert (row["next"], row["next_due"]) == ("cp-b3", "2026-11-26T02:09:00+00:00")
-    (idle,) = patrol_progress([missed_patrol.progress({}, route)], demo_site)
+    (idle,) = patrol_progress([missed_patrol.progress(missed_patrol.State(), route)], demo_site)
     assert (idle["tour"], idle["next"]) == (False, None)
 
 

@@ -53,10 +53,10 @@ def test_a_threshold_waits_for_its_duration_and_clears_past_the_hysteresis() -> 
         id="t", kind="threshold", point="ahu.temp", above=28, hysteresis=1, for_s=300
     )
 
-    def feed(state: dict, s: float, v: float, q: Quality = Quality.GOOD):  # type: ignore[no-untyped-def]
+    def feed(state: threshold.State, s: float, v: float, q: Quality = Quality.GOOD):  # type: ignore[no-untyped-def]
         return threshold.update(state, Reading("ahu.temp", v, "degC", at(s), q), at(s), rule)
 
-    state, acts = feed({}, 0, 29)
+    state, acts = feed(threshold.load({}), 0, 29)
     assert acts == []
     state, acts = feed(state, 200, 27.5)  # inside the band: the pending condition restarts
     state, acts = feed(state, 250, 29)
@@ -72,6 +72,19 @@ def test_a_threshold_waits_for_its_duration_and_clears_past_the_hysteresis() -> 
     assert acts == []
     state, acts = feed(state, 620, 27)
     assert [type(a) for a in acts] == [Clear]
+    assert threshold.dump(state) == {"since": None, "raised": False}  # as stored
+
+
+def test_rule_state_is_typed_in_memory_and_stored_as_the_json_of_earlier_releases() -> None:
+    stored = {"ahu-b2": {"raised": True, "clear_since": "2026-11-01T08:00:00+00:00"}}
+    state = equipment_fault.load(stored)
+    assert state["ahu-b2"].since == datetime(2026, 11, 1, 8, tzinfo=UTC)  # a datetime
+    assert equipment_fault.dump(state) == stored
+    fences = {"car-3": {"since": "2026-11-01T08:00:00+00:00", "raised": False}}
+    assert geofence.dump(geofence.load(fences)) == fences
+    assert silence.dump(silence.load({"meter-b1": {"last": None, "raised": False}})) == {
+        "meter-b1": {"last": None, "raised": False}
+    }
 
 
 def fix(s: float, lat: float, lon: float, subject: str = "car-3") -> PositionFix:

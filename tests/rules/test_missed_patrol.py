@@ -33,7 +33,7 @@ def at(minutes: float) -> datetime:
 class Patrol:
     def __init__(self, rule: MissedPatrolRule = RULE) -> None:
         self.rule = rule
-        self.state: dict = {}
+        self.state = mp.load({})
         self.actions: list[Action] = []
 
     def tick(self, minutes: float) -> list[Action]:
@@ -48,7 +48,12 @@ class Patrol:
         return acts
 
     def restart(self) -> None:  # what the engine persists and loads back
-        self.state = json.loads(json.dumps(self.state))
+        self.state = mp.load(json.loads(json.dumps(mp.dump(self.state))))
+
+    @property
+    def json(self) -> dict:  # type: ignore[type-arg]
+        """The state as stored."""
+        return mp.dump(self.state)
 
 
 def kinds(actions: list[Action]) -> list[tuple[str, str, str]]:
@@ -58,12 +63,12 @@ def kinds(actions: list[Action]) -> list[tuple[str, str, str]]:
 def test_a_tour_starts_on_the_schedule_in_the_site_time_zone() -> None:
     p = Patrol()
     p.tick(-1)
-    assert p.state["tour"] is None
+    assert p.json["tour"] is None
     p.tick(-1 / 60)  # 21:59:59 local
-    assert p.state["tour"] is None
+    assert p.json["tour"] is None
     p.tick(0)
-    assert p.state["tour"]["start"] == START.isoformat()
-    assert p.state["tour"]["deadline"] == {
+    assert p.json["tour"]["start"] == START.isoformat()
+    assert p.json["tour"]["deadline"] == {
         "cp1": at(5).isoformat(),
         "cp2": at(10).isoformat(),
         "cp3": at(15).isoformat(),
@@ -88,8 +93,8 @@ def test_a_missed_checkpoint_is_raised_at_its_deadline_not_at_the_end_of_the_tou
     ]
     assert p.tick(44) == []
     p.tick(45)  # the tour is over: compliance recorded
-    assert p.state["tour"] is None
-    (record,) = p.state["history"]
+    assert p.json["tour"] is None
+    (record,) = p.json["history"]
     assert (record["on_time"], record["visited"], record["compliance"]) == (2, 3, 0.667)
     assert record["late"] == ["cp2"]
     assert record["missed"] == []
@@ -112,8 +117,8 @@ def test_skipping_ahead_on_an_ordered_route_is_out_of_order_and_unvisited_ones_c
     assert kinds(p.tick(16)) == [("Raise", "west/cp3", "patrol_missed")]
     closing = p.tick(45)
     assert {a.originator for a in closing if isinstance(a, Clear)} == {"west/cp1", "west/cp3"}
-    assert p.state["history"][0]["missed"] == ["cp1", "cp3"]
-    assert p.state["history"][0]["out_of_order"] == ["cp2"]
+    assert p.json["history"][0]["missed"] == ["cp1", "cp3"]
+    assert p.json["history"][0]["out_of_order"] == ["cp2"]
 
 
 def test_a_restart_in_the_middle_of_a_tour_neither_forgets_nor_repeats() -> None:
@@ -131,12 +136,12 @@ def test_a_restart_in_the_middle_of_a_tour_neither_forgets_nor_repeats() -> None
 def test_a_hub_started_mid_tour_takes_it_up_and_tours_missed_while_down_are_unobserved() -> None:
     p = Patrol()
     p.tick(8)  # first run ever, eight minutes into the tour
-    assert p.state["tour"]["start"] == START.isoformat()
+    assert p.json["tour"]["start"] == START.isoformat()
     assert kinds(p.actions) == [("Raise", "west/cp1", "patrol_missed")]
     p.tick(3 * 24 * 60 + 1)  # down for three days
-    starts = [h["start"] for h in p.state["history"] if h.get("unobserved")]
+    starts = [h["start"] for h in p.json["history"] if h.get("unobserved")]
     assert len(starts) == 2
-    assert p.state["tour"]["start"] == at(3 * 24 * 60).isoformat()
+    assert p.json["tour"]["start"] == at(3 * 24 * 60).isoformat()
 
 
 def test_per_checkpoint_windows_override_the_step() -> None:
@@ -145,8 +150,8 @@ def test_per_checkpoint_windows_override_the_step() -> None:
     )
     p = Patrol(rule)
     p.tick(0)
-    assert p.state["tour"]["deadline"]["cp3"] == at(40).isoformat()
-    assert p.state["tour"]["end"] == at(70).isoformat()
+    assert p.json["tour"]["deadline"]["cp3"] == at(40).isoformat()
+    assert p.json["tour"]["end"] == at(70).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -168,9 +173,9 @@ def test_a_cron_schedule_starts_tours_in_the_site_time_zone_too() -> None:
     rule = MissedPatrolRule.model_validate({**RULE.model_dump(), "schedule": "0 22 * * *"})
     p = Patrol(rule)
     p.tick(-1)
-    assert p.state["tour"] is None
+    assert p.json["tour"] is None
     p.tick(0)
-    assert p.state["tour"]["start"] == START.isoformat()
+    assert p.json["tour"]["start"] == START.isoformat()
     p.tick(24 * 60 + 1)  # the next evening's tour (yesterday's closed, unvisited)
-    assert p.state["tour"]["start"] == at(24 * 60).isoformat()
-    assert p.state["history"][0]["missed"] == ["cp1", "cp2", "cp3"]
+    assert p.json["tour"]["start"] == at(24 * 60).isoformat()
+    assert p.json["history"][0]["missed"] == ["cp1", "cp2", "cp3"]
