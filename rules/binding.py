@@ -86,6 +86,21 @@ class Running:
     group: frozenset[str] = frozenset()  # geofence rules: the fences
     active: bool | None = None  # geofence rules with hours: inside them at the last tick
 
+    def describe(self, saved: StoredRule | None = None) -> dict[str, Any]:
+        """The rule as the API shows it: configuration, whether disabled (why), and its state
+        as stored (`saved`: what the leading worker saved, for a standby)."""
+        state = saved or StoredRule(self.dump(self.state), self.stored.disabled, self.stored.error)
+        return {
+            "id": self.config.id,
+            "kind": self.config.kind,
+            "name": self.config.name,
+            "severity": self.config.severity.value,
+            "disabled": state.disabled,
+            "error": state.error,
+            "state": state.state,
+            "config": self.config.model_dump(mode="json"),
+        }
+
 
 def patrol_route(rule: MissedPatrolRule, site: Site) -> missed_patrol.Route:
     """What a missed-patrol rule needs of its route."""

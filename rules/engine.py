@@ -370,24 +370,7 @@ class RuleEngine:
         """Every rule with its configuration and state (for the API). With `fresh`, a standby
         reads the state the leader saved (blocking: call off the event loop)."""
         stored = self._store.load() if fresh and not self._leads() else {}
-        out = []
-        for rid, r in self._rules.items():
-            state = stored.get(rid) or StoredRule(
-                r.dump(r.state), r.stored.disabled, r.stored.error
-            )
-            out.append(
-                {
-                    "id": rid,
-                    "kind": r.config.kind,
-                    "name": r.config.name,
-                    "severity": r.config.severity.value,
-                    "disabled": state.disabled,
-                    "error": state.error,
-                    "state": state.state,
-                    "config": r.config.model_dump(mode="json"),
-                }
-            )
-        return out
+        return [r.describe(stored.get(rid)) for rid, r in self._rules.items()]
 
     def patrols(self) -> list[TourProgress]:
         """Each patrol route's open tour, as the missed-patrol rules see it."""
