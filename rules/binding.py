@@ -63,7 +63,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "equipment_fault": ("status",),
     "threshold": ("reading",),
     "silence": ("reading", "status", "position"),
-    "missed_patrol": ("sighting",),
+    "missed_patrol": ("sighting", "scan", "position"),
     "lone_worker": ("position",),
     "vehicle_use": ("position",),
     "geofence": (),
@@ -105,8 +105,34 @@ class Running:
 def patrol_route(rule: MissedPatrolRule, site: Site) -> missed_patrol.Route:
     """What a missed-patrol rule needs of its route."""
     r = next(p for p in site.patrol_routes if p.id == rule.route)
+    settings = site.site.patrol
+    cps = {c.id: c for c in site.checkpoints}
+    people = {p.id: p for p in site.people}
+    places = {
+        cp: missed_patrol.Place(
+            c.name,
+            c.name_en or c.name,
+            c.location.lat,
+            c.location.lon,
+            c.proof or settings.proof,
+        )
+        for cp in r.checkpoints
+        for c in [cps[cp]]
+    }
     return missed_patrol.Route(
-        r.id, tuple(r.checkpoints), r.ordered, frozenset(r.guards), site.site.timezone
+        r.id,
+        tuple(r.checkpoints),
+        r.ordered,
+        frozenset(r.guards),
+        site.site.timezone,
+        name=r.name,
+        name_en=r.name_en or r.name,
+        places=places,
+        people={p.id: p.name for p in site.people},
+        duty={g: people[g].on_duty for g in r.guards if g in people}
+        | {p.id: p.on_duty for p in site.people if p.id not in r.guards},
+        max_speed_mps=settings.max_speed_mps,
+        slack_m=settings.slack_m,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.domain import Event
 from hub.site import Site
-from hub.site.model import Item
+from hub.site.base import Item
 from rules.engine import RuleEngine
 from rules.memory import MemoryAlarmBook
 from rules.ports import TripBook

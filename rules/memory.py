@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.domain import Action, Raise, StoredRule
+from hub.domain import Action, Raise, StoredRule, TourEnded
+from hub.domain.patrol import TourRecord
 
 
 class MemoryStateStore:
@@ -33,6 +34,7 @@ class MemoryAlarmBook:
     def __init__(self, store: MemoryStateStore | None = None) -> None:
         self.active: set[tuple[str, str]] = set()
         self.timeline: list[dict[str, Any]] = []
+        self.tours: list[TourRecord] = []  # the patrol tours that ended
         self.store = store if store is not None else MemoryStateStore()
 
     def commit(
@@ -40,6 +42,9 @@ class MemoryAlarmBook:
     ) -> None:
         """Apply the raises and clears and keep the states."""
         for a in actions:
+            if isinstance(a, TourEnded):
+                self.tours.append(a.record)
+                continue
             key = (a.originator, a.type)
             entry = {
                 "ts": now.isoformat(),

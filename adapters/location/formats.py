@@ -8,7 +8,8 @@ checkpoints. Malformed input raises DecodeError with a short reason (a metrics l
 - OwnTracks (https://owntracks.org/booklet/tech/json/): topic `owntracks/<user>/<device>`,
   `_type` location (lat, lon, tst, acc, vel km/h, cog), transition (event, lat, lon, tst),
   beacon (uuid, major, minor, rssi, tst). Guards' phones.
-- ESPresense: topic `espresense/devices/<device id>/<room>`, JSON {id, rssi, distance, ...};
+- ESPresense: topic `espresense/devices/<device id>/<room>`, JSON {id, rssi, distance,
+  close?, ...} (`close`: the gateway's own verdict that the device is near);
   the room is the BLE gateway at a checkpoint, the device id a guard's badge
   (`iBeacon:<uuid>-<major>-<minor>` or a MAC-based id).
 - Traccar's OsmAnd protocol (HTTP): id, lat, lon, timestamp (unix seconds or ISO 8601),
@@ -183,6 +184,7 @@ def decode_espresense(topic: str, payload: bytes, source: str = "espresense") ->
             source=source,
             rssi=_num(msg, "rssi", required=False),
             distance_m=_num(msg, "distance", required=False),
+            close=msg["close"] if isinstance(msg.get("close"), bool) else None,
         )
     ]
 

@@ -145,11 +145,20 @@ class LocationSimulator:
         self.sent["owntracks"] += 1
 
     def _espresense(self, badge: str, gateway: str, now: datetime) -> None:
-        payload = {"id": f"iBeacon:{badge}", "rssi": -68, "distance": 1.2, "ts": now.timestamp()}
-        self.client.publish(
-            f"espresense/devices/iBeacon:{badge}/{gateway}", json.dumps(payload), qos=1
-        )
-        self.sent["espresense"] += 1
+        # a gateway reports a badge in reach several times a second; three reports close by
+        # are what a checkpoint's default proof asks for
+        for lag, distance in ((1.0, 1.2), (0.5, 1.0), (0.0, 1.1)):
+            payload = {
+                "id": f"iBeacon:{badge}",
+                "rssi": -64,
+                "distance": distance,
+                "close": True,
+                "ts": now.timestamp() - lag,
+            }
+            self.client.publish(
+                f"espresense/devices/iBeacon:{badge}/{gateway}", json.dumps(payload), qos=1
+            )
+            self.sent["espresense"] += 1
 
     def _osmand(self, w: Walker, lat: float, lon: float, now: datetime) -> None:
         query = urllib.parse.urlencode(

@@ -3,9 +3,10 @@
 This package imports nothing of the project (import-linter keeps it so).
 """
 
-from hub.domain.actions import Action, Clear, Raise, RetryLater
+from hub.domain.actions import Action, Clear, Raise, RetryLater, Say, TourEnded
 from hub.domain.events import (
     AlarmEvent,
+    CodeScan,
     Command,
     DeviceStatus,
     Event,
@@ -37,6 +38,7 @@ __all__ = [
     "Action",
     "AlarmEvent",
     "Clear",
+    "CodeScan",
     "Command",
     "CommandHandler",
     "CommandResult",
@@ -53,10 +55,12 @@ __all__ = [
     "Raise",
     "Reading",
     "RetryLater",
+    "Say",
     "Sighting",
     "StoredRule",
     "SubjectKind",
     "TicketEvent",
+    "TourEnded",
     "TourProgress",
     "Verdict",
     "event_source_key",

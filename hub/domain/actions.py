@@ -6,7 +6,19 @@ alarm book (a service) applies them, and neither imports the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hub.domain.patrol import TourRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A message by its catalogue key and arguments, rendered in each reader's language and
+    the site's time zone (arguments ending in `_at` are ISO times)."""
+
+    key: str
+    args: Mapping[str, str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +31,7 @@ class Raise:
     severity: str
     message: str
     ticket: bool = False  # ask for a repair ticket
+    say: Say | None = None  # the message in the site's languages
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +42,18 @@ class Clear:
     originator: str
     type: str
     message: str = ""
+    say: Say | None = None
 
 
-Action = Raise | Clear
+@dataclass(frozen=True, slots=True)
+class TourEnded:
+    """A patrol tour is over: keep its record (in the transaction of the rule's state)."""
+
+    rule: str
+    record: TourRecord
+
+
+Action = Raise | Clear | TourEnded
 
 
 class RetryLater(Exception):

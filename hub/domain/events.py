@@ -105,10 +105,31 @@ class Sighting:
     distance_m: float | None = None
     subject_id: str | None = None  # the person the badge (or phone) belongs to, once resolved
     zone_id: str | None = None  # the checkpoint's zone, once resolved
+    close: bool | None = None  # the gateway's own "close" verdict (ESPresense), when it gives one
     kind: ClassVar[str] = "sighting"
 
     def __post_init__(self) -> None:
         _require_aware(self.ts, "Sighting")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeScan:
+    """A checkpoint's rotating code (a QR label's display, an NFC tag) scanned by a guard's
+    phone, its signature and time window already checked by the API that took it; with the
+    phone's own fix at that moment when it sent one."""
+
+    subject_id: str  # the person who scanned (the signed-in guard)
+    checkpoint_id: str
+    ts: datetime
+    source: str  # "qr", "nfc", "typed"
+    step: int  # the code's time step (unique per checkpoint and guard: a replay is refused)
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    kind: ClassVar[str] = "scan"
+
+    def __post_init__(self) -> None:
+        _require_aware(self.ts, "CodeScan")
 
 
 class GateDirection(enum.StrEnum):
@@ -153,6 +174,7 @@ class AlarmEvent:
     # A repair ticket is asked for (set on the "raised" change of an equipment-fault alarm):
     # the ticket service consumes these from the pipeline.
     ticket: bool = False
+    say: dict[str, Any] | None = None  # the message by catalogue key and arguments (hub.i18n)
     kind: ClassVar[str] = "alarm"
 
     def __post_init__(self) -> None:
@@ -219,6 +241,7 @@ Event = (
     | DeviceStatus
     | PositionFix
     | Sighting
+    | CodeScan
     | GateEvent
     | AlarmEvent
     | TicketEvent
@@ -238,6 +261,8 @@ def event_source_key(event: Event) -> str:
             return event.subject_id
         case Sighting():
             return event.badge_id
+        case CodeScan():
+            return event.subject_id
         case GateEvent():
             return event.gate_id
         case AlarmEvent():

@@ -17,3 +17,6 @@ class TourProgress:
     missed: tuple[str, ...] = ()
     late: tuple[str, ...] = ()
     deadlines: Mapping[str, datetime] = field(default_factory=dict)
+    start: datetime | None = None
+    # checkpoint -> (when, by whom, how it was proven)
+    visits: Mapping[str, tuple[datetime, str, tuple[str, ...]]] = field(default_factory=dict)

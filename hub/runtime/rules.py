@@ -22,7 +22,7 @@ from rules.engine import RuleEngine
 from rules.ports import TripBook
 
 # What the rules engine consumes (alarms and commands are its output and others').
-RULE_KINDS = ("reading", "status", "position", "sighting", "gate")
+RULE_KINDS = ("reading", "status", "position", "sighting", "scan", "gate")
 
 AUTH_RULE = "auth"  # the rule id of sign-in alarms
 

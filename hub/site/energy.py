@@ -18,8 +18,9 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from hub.site.base import Id, Item, Name, Ref
 from hub.site.geo import Strict
-from hub.site.model import SECTIONS, Id, Item, Name, Ref, Site
+from hub.site.model import SECTIONS, Site
 
 
 class Measure(enum.StrEnum):

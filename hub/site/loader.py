@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hub.site.model import SECTIONS, Device, Item, Site, SiteInfo
+from hub.site.base import Item
+from hub.site.model import SECTIONS, Device, Site, SiteInfo
 
 Loc = tuple[str | int, ...]
 

@@ -20,8 +20,9 @@ from typing import Annotated
 
 from pydantic import Field
 
+from hub.site.base import Id, Item, Name, Ref
 from hub.site.geo import GeoPoint, Strict
-from hub.site.model import SECTIONS, Id, Item, Name, Ref, Site
+from hub.site.model import SECTIONS, Site
 
 
 class Priority(enum.StrEnum):

@@ -17,48 +17,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, field_validator
 
 from hub.domain import SubjectKind
+from hub.site.base import Id, Item, Name, Ref, Register, ranged
 from hub.site.geo import Area, GeoPoint, PolygonGeometry, Strict
 from hub.site.hours import check_hours
-
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-
-
-def _check_id(value: str) -> str:
-    if not _ID_RE.match(value):
-        raise ValueError(
-            "must be 1-64 characters of letters, digits, '_', '.', ':' or '-', "
-            "starting with a letter or digit"
-        )
-    return value
-
-
-Id = Annotated[str, AfterValidator(_check_id)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def _ranged(lo: int, hi: int) -> AfterValidator:
-    def check(value: int) -> int:
-        if not lo <= value <= hi:
-            raise ValueError(f"must be {lo}..{hi}")
-        return value
-
-    return AfterValidator(check)
-
-
-Register = Annotated[int, _ranged(0, 65535)]
-
-# A reference from an item to another section: (field path inside the item, section, id).
-Ref = tuple[str, str, str]
-
-
-class Item(Strict):
-    """An item of a section: it has an id and may refer to other sections."""
-
-    id: Id
-
-    def refs(self) -> Iterator[Ref]:
-        """The ids this item refers to."""
-        return iter(())
+from hub.site.patrol import Checkpoint, PatrolRoute, PatrolSettings
 
 
 class SiteInfo(Strict):
@@ -70,15 +32,16 @@ class SiteInfo(Strict):
     timezone: str = "Asia/Shanghai"
     locale: str = "zh-CN"
     center: GeoPoint
-    zoom: Annotated[int, _ranged(1, 22)] = 17
+    zoom: Annotated[int, ranged(1, 22)] = 17
     boundary: PolygonGeometry
     district: PolygonGeometry | None = None  # the wider area official cars normally stay in
     # The business calendar (repair SLAs): daily hours, ISO weekdays (1 = Monday), public
     # holidays, and the weekend days worked instead (调休).
     business_hours: Annotated[str, AfterValidator(check_hours)] = "08:30-17:30"
-    workdays: list[Annotated[int, _ranged(1, 7)]] = [1, 2, 3, 4, 5]
+    workdays: list[Annotated[int, ranged(1, 7)]] = [1, 2, 3, 4, 5]
     holidays: list[date] = []
     extra_workdays: list[date] = []
+    patrol: PatrolSettings = PatrolSettings()  # how visits are proven, shifts (the patrol report)
 
     @field_validator("timezone")
     @classmethod
@@ -271,35 +234,6 @@ class Device(Item):
     def point_id(self, point: Point) -> str:
         """The global id of one of this device's points."""
         return f"{self.id}.{point.id}"
-
-
-class Checkpoint(Item):
-    """A patrol checkpoint: a beacon or BLE gateway guards' badges are seen at."""
-
-    name: Name
-    location: GeoPoint
-    zone: Id | None = None
-    beacon: str | None = None  # iBeacon "uuid-major-minor" on the wall, seen by phones
-    gateway: str | None = None  # BLE gateway (ESPresense room) that sees badges
-
-    def refs(self) -> Iterator[Ref]:
-        if self.zone:
-            yield "zone", "zones", self.zone
-
-
-class PatrolRoute(Item):
-    """An ordered (or free) round of checkpoints and the guards who walk it."""
-
-    name: Name
-    checkpoints: Annotated[list[Id], Field(min_length=1)]
-    ordered: bool = True
-    guards: list[Id] = []
-
-    def refs(self) -> Iterator[Ref]:
-        for i, cp in enumerate(self.checkpoints):
-            yield f"checkpoints[{i}]", "checkpoints", cp
-        for i, g in enumerate(self.guards):
-            yield f"guards[{i}]", "people", g
 
 
 class Geofence(Item):

@@ -24,9 +24,10 @@ from dateutil import rrule
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from hub.domain import SubjectKind
+from hub.site.base import Id, Item, Ref
 from hub.site.geo import Strict
 from hub.site.hours import parse_hours
-from hub.site.model import SECTIONS, Id, Item, Ref, Site
+from hub.site.model import SECTIONS, Site
 
 
 class Severity(enum.StrEnum):

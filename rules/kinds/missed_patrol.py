@@ -6,12 +6,16 @@ As they happen (not at the end of the tour):
 - a late visit also records a `patrol_late` alarm (raised and cleared at once: it needs
   acknowledging, it is not a condition that lasts);
 - in an ordered route, a checkpoint visited while an earlier one is still open records a
-  `patrol_out_of_order` alarm the same way.
-At the end of a tour the missed alarms still active clear (the tour is over) and the tour's
-compliance goes into the state's history.
+  `patrol_out_of_order` alarm the same way;
+- a visit refused because the guard could not have walked there in time records a
+  `patrol_implausible` alarm (a cloned badge, a code sent to someone elsewhere).
+At the end of a tour the missed alarms still active clear (the tour is over), the tour's
+record goes to the alarm book (`TourEnded`: the patrol report reads it) and its summary into
+the state's history.
 
-Visits are Sightings of a route guard's badge (or phone) at the checkpoint. Schedules are
-RRULEs in the site's time zone; a tour starts at each occurrence.
+A visit is what the checkpoint's proof accepts (rules/kinds/patrol_proof.py): close badge
+sightings, the phone's fix, the checkpoint's code scanned, or two of them. Schedules are RRULEs
+in the site's time zone; a tour starts at each occurrence.
 """
 
 from __future__ import annotations
@@ -20,154 +24,63 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.domain import Event, Sighting, TourProgress
+from hub.domain import (
+    CodeScan,
+    Event,
+    PositionFix,
+    Say,
+    Sighting,
+    SubjectKind,
+    TourEnded,
+    TourProgress,
+)
+from hub.domain.patrol import Refusal, RefusedBecause, TourRecord, Visit
+from hub.site.hours import in_hours
 from hub.site.rules import MissedPatrolRule, Schedule, parse_schedule
 from rules.actions import Action, Clear, Raise, occurred
+from rules.kinds import patrol_proof as proof
+from rules.kinds.patrol_proof import Judge, Pending, Place
+from rules.kinds.patrol_state import HISTORY, State, Summary, Tour, dump, load
 
-HISTORY = 50  # tours kept in the state
+__all__ = ["Place", "Route", "State", "dump", "load", "prewarm", "progress", "tick", "update"]
+
+MAX_REFUSALS = 100  # kept per tour (a badge left at a checkpoint all night is one refusal)
 
 
 @dataclass(frozen=True)
 class Route:
-    """What the rule needs of the site's patrol route."""
+    """What the rule needs of the site's patrol route: its checkpoints in order, who walks it
+    (with their hours on duty), where each checkpoint is and how a visit there is proven."""
 
     id: str
     checkpoints: tuple[str, ...]
     ordered: bool
     guards: frozenset[str]
     timezone: str
+    name: str = ""
+    name_en: str = ""
+    places: Mapping[str, Place] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)  # guard id -> name
+    duty: Mapping[str, str | None] = field(default_factory=dict)  # guard id -> hours
+    max_speed_mps: float = 3.0
+    slack_m: float = 20.0
 
+    @functools.cached_property
+    def judge(self) -> Judge:
+        """What judges a proven visit."""
+        return Judge(self.guards, self.duty, self.timezone, self.max_speed_mps, self.slack_m)
 
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """A checkpoint visited: when, by whom, after its deadline or not."""
-
-    at: datetime
-    by: str | None
-    late: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Tour:
-    """The open tour: its checkpoints' deadlines, until when late visits count, what has been
-    visited, missed, late and out of order so far."""
-
-    start: datetime
-    deadline: Mapping[str, datetime]
-    end: datetime
-    visited: Mapping[str, Visit] = field(default_factory=dict)
-    missed: tuple[str, ...] = ()
-    late: tuple[str, ...] = ()
-    out_of_order: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TourRecord:
-    """A tour that ended, in the rule's history: its compliance, or `unobserved` when it fell
-    entirely into a hub outage."""
-
-    start: datetime
-    unobserved: bool = False
-    visited: int = 0
-    on_time: int = 0
-    total: int = 0
-    compliance: float = 0.0
-    missed: tuple[str, ...] = ()
-    late: tuple[str, ...] = ()
-    out_of_order: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """The open tour (None between tours), the last tours' records, and until when the
-    schedule was looked at (None before the first tick)."""
-
-    tour: Tour | None = None
-    history: tuple[TourRecord, ...] = ()
-    checked: datetime | None = None
-
-
-def _t(raw: str) -> datetime:
-    return datetime.fromisoformat(raw)
-
-
-def load(raw: Mapping[str, Any]) -> State:
-    """From the stored JSON."""
-    tour = raw.get("tour")
-    return State(
-        tour=Tour(
-            start=_t(tour["start"]),
-            deadline={cp: _t(d) for cp, d in tour["deadline"].items()},
-            end=_t(tour["end"]),
-            visited={
-                cp: Visit(_t(v["at"]), v["by"], bool(v["late"]))
-                for cp, v in tour["visited"].items()
-            },
-            missed=tuple(tour["missed"]),
-            late=tuple(tour["late"]),
-            out_of_order=tuple(tour["out_of_order"]),
-        )
-        if tour
-        else None,
-        history=tuple(
-            TourRecord(
-                start=_t(h["start"]),
-                unobserved=bool(h.get("unobserved")),
-                visited=h.get("visited", 0),
-                on_time=h.get("on_time", 0),
-                total=h.get("total", 0),
-                compliance=h.get("compliance", 0.0),
-                missed=tuple(h.get("missed", ())),
-                late=tuple(h.get("late", ())),
-                out_of_order=tuple(h.get("out_of_order", ())),
-            )
-            for h in raw.get("history", ())
-        ),
-        checked=_t(raw["checked"]) if raw.get("checked") else None,
-    )
-
-
-def _record(h: TourRecord) -> dict[str, Any]:
-    if h.unobserved:
-        return {"start": h.start.isoformat(), "unobserved": True}
-    return {
-        "start": h.start.isoformat(),
-        "visited": h.visited,
-        "on_time": h.on_time,
-        "total": h.total,
-        "compliance": h.compliance,
-        "missed": list(h.missed),
-        "late": list(h.late),
-        "out_of_order": list(h.out_of_order),
-    }
-
-
-def dump(state: State) -> dict[str, Any]:
-    """As stored (and as `/api/rules` shows it)."""
-    if state.checked is None and state.tour is None and not state.history:
-        return {}
-    tour = state.tour
-    return {
-        "tour": {
-            "start": tour.start.isoformat(),
-            "deadline": {cp: d.isoformat() for cp, d in tour.deadline.items()},
-            "end": tour.end.isoformat(),
-            "visited": {
-                cp: {"at": v.at.isoformat(), "by": v.by, "late": v.late}
-                for cp, v in tour.visited.items()
-            },
-            "missed": list(tour.missed),
-            "late": list(tour.late),
-            "out_of_order": list(tour.out_of_order),
+    def names(self, cp: str) -> dict[str, str | float]:
+        """A checkpoint's and the route's names, as a message's arguments."""
+        place = self.places.get(cp)
+        return {
+            "checkpoint": place.name if place else cp,
+            "checkpoint_en": place.name_en if place else cp,
+            "route": self.name or self.id,
+            "route_en": self.name_en or self.name or self.id,
         }
-        if tour
-        else None,
-        "history": [_record(h) for h in state.history],
-        "checked": state.checked.isoformat() if state.checked else None,
-    }
 
 
 @functools.lru_cache(maxsize=256)
@@ -189,6 +102,10 @@ def _originator(route: Route, cp: str) -> str:
     return f"{route.id}/{cp}"
 
 
+def _guard(route: Route, guard: str) -> str:
+    return route.people.get(guard, guard)
+
+
 def _new_tour(start: datetime, rule: MissedPatrolRule, route: Route) -> Tour:
     start = start.astimezone(UTC)
     deadlines: dict[str, datetime] = {}
@@ -201,51 +118,91 @@ def _new_tour(start: datetime, rule: MissedPatrolRule, route: Route) -> Tour:
     return Tour(start, deadlines, last + timedelta(minutes=rule.late_min))
 
 
+def _answerable(route: Route, at: datetime) -> tuple[str, ...]:
+    """Who answers for a tour nobody walked: the route's guards on duty when it started."""
+    on_duty = [g for g in sorted(route.guards) if in_hours(route.duty.get(g), at, route.timezone)]
+    return tuple(on_duty or sorted(route.guards))
+
+
 def _close(tour: Tour, rule: MissedPatrolRule, route: Route) -> tuple[TourRecord, list[Action]]:
     actions: list[Action] = [
-        Clear(rule.id, _originator(route, cp), "patrol_missed", "tour over")
+        Clear(
+            rule.id,
+            _originator(route, cp),
+            "patrol_missed",
+            "tour over",
+            Say("patrol.tour_over", route.names(cp)),
+        )
         for cp in tour.missed
         if cp not in tour.visited
     ]
-    total = len(route.checkpoints)
-    on_time = sum(1 for v in tour.visited.values() if not v.late)
+    visits = tuple(sorted(tour.visited.values(), key=lambda v: v.at))
+    walked = tuple(sorted({v.by for v in visits}))
     record = TourRecord(
+        rule=rule.id,
+        route=route.id,
         start=tour.start,
-        visited=len(tour.visited),
-        on_time=on_time,
-        total=total,
-        compliance=round(on_time / total, 3),
-        missed=tuple(cp for cp in route.checkpoints if cp not in tour.visited),
-        late=tour.late,
+        end=tour.end,
+        checkpoints=route.checkpoints,
+        guards=walked or _answerable(route, tour.start),
+        visits=visits,
         out_of_order=tour.out_of_order,
+        refused=tour.refused,
     )
-    return record, actions
+    return record, [*actions, TourEnded(rule.id, record)]
 
 
-def update(
-    state: State, event: Event, now: datetime, rule: MissedPatrolRule, route: Route
+def _last_visit(tour: Tour, guard: str) -> Visit | None:
+    mine = [v for v in tour.visited.values() if v.by == guard]
+    return max(mine, key=lambda v: v.at) if mine else None
+
+
+def _refused(
+    state: State, tour: Tour, refusal: Refusal, rule: MissedPatrolRule, route: Route
 ) -> tuple[State, list[Action]]:
-    """A sighting: a visit to a checkpoint of the open tour."""
-    if not isinstance(event, Sighting) or event.checkpoint_id not in route.checkpoints:
-        return state, []
-    tour = state.tour
-    if tour is None or (route.guards and event.subject_id not in route.guards):
-        return state, []
-    cp = event.checkpoint_id
-    if cp in tour.visited or event.ts < tour.start or event.ts > tour.end:
-        return state, []
-    late = event.ts > tour.deadline[cp]
-    tour = replace(tour, visited={**tour.visited, cp: Visit(event.ts, event.subject_id, late)})
-    origin = _originator(route, cp)
-    who = event.subject_id or event.badge_id
+    """A proven visit that does not count: kept once per checkpoint, guard and reason."""
+    seen = any(
+        (r.checkpoint, r.by, r.reason) == (refusal.checkpoint, refusal.by, refusal.reason)
+        for r in tour.refused
+    )
+    if seen or len(tour.refused) >= MAX_REFUSALS:
+        return replace(state, tour=tour), []
+    tour = replace(tour, refused=(*tour.refused, refusal))
     actions: list[Action] = []
-    if late:
+    if refusal.reason is RefusedBecause.TOO_FAST:
+        args = {
+            **route.names(refusal.checkpoint),
+            "guard": _guard(route, refusal.by),
+            "detail": refusal.detail,
+        }
+        actions = occurred(
+            rule.id,
+            _originator(route, refusal.checkpoint),
+            "patrol_implausible",
+            "major",
+            f"{refusal.checkpoint}: visit by {refusal.by} refused, {refusal.detail}",
+            Say("patrol.too_fast", args),
+        )
+    return replace(state, tour=tour), actions
+
+
+def _visited(
+    state: State, tour: Tour, visit: Visit, rule: MissedPatrolRule, route: Route
+) -> tuple[State, list[Action]]:
+    """A visit that counts: late or out of order tells so."""
+    cp = visit.checkpoint
+    tour = replace(tour, visited={**tour.visited, cp: visit})
+    origin = _originator(route, cp)
+    who = visit.by
+    actions: list[Action] = []
+    if visit.late:
         tour = replace(tour, late=(*tour.late, cp))
-        minutes = (event.ts - tour.deadline[cp]).total_seconds() / 60
-        text = f"{cp} visited by {who} {minutes:.0f} min after its deadline"
+        minutes = round((visit.at - tour.deadline[cp]).total_seconds() / 60)
+        text = f"{cp} visited by {who} {minutes} min after its deadline"
+        say = Say("patrol.late", {**route.names(cp), "guard": _guard(route, who), "min": minutes})
         if cp in tour.missed:
-            actions.append(Clear(rule.id, origin, "patrol_missed", text))
-        actions += occurred(rule.id, origin, "patrol_late", "warning", text)
+            actions.append(Clear(rule.id, origin, "patrol_missed", text, say))
+        actions += occurred(rule.id, origin, "patrol_late", "warning", text, say)
     if route.ordered:
         i = route.checkpoints.index(cp)
         skipped = [
@@ -254,8 +211,89 @@ def update(
         if skipped:
             tour = replace(tour, out_of_order=(*tour.out_of_order, cp))
             text = f"{cp} visited by {who} before {', '.join(skipped)}"
-            actions += occurred(rule.id, origin, "patrol_out_of_order", "minor", text)
+            names = [route.names(c) for c in skipped]
+            say = Say(
+                "patrol.out_of_order",
+                {
+                    **route.names(cp),
+                    "guard": _guard(route, who),
+                    "skipped": "、".join(str(n["checkpoint"]) for n in names),
+                    "skipped_en": ", ".join(str(n["checkpoint_en"]) for n in names),
+                },
+            )
+            actions += occurred(rule.id, origin, "patrol_out_of_order", "minor", text, say)
     return replace(state, tour=tour), actions
+
+
+def _evidence(
+    state: State,
+    tour: Tour,
+    key: tuple[str, str],
+    pending: Pending,
+    at: datetime,
+    rule: MissedPatrolRule,
+    route: Route,
+) -> tuple[State, list[Action]]:
+    """New evidence for `key` (checkpoint, guard): a visit once the proof holds."""
+    cp, guard = key
+    evidence = proof.holds(pending, at, route.places[cp])
+    if evidence is None:
+        return replace(state, tour=replace(tour, pending={**tour.pending, key: pending})), []
+    rest = {k: p for k, p in tour.pending.items() if k != key}
+    tour = replace(tour, pending=rest)
+    refusal = proof.judge(guard, cp, at, _last_visit(tour, guard), route.places, route.judge)
+    if refusal is not None:
+        return _refused(state, tour, refusal, rule, route)
+    late = at > tour.deadline[cp]
+    return _visited(state, tour, Visit(cp, at, guard, late, evidence), rule, route)
+
+
+def _open(tour: Tour | None, cp: str, at: datetime) -> bool:
+    return tour is not None and cp not in tour.visited and tour.start <= at <= tour.end
+
+
+def update(
+    state: State, event: Event, now: datetime, rule: MissedPatrolRule, route: Route
+) -> tuple[State, list[Action]]:
+    """Evidence of a visit: a badge sighting or a code scanned at a checkpoint, a guard's fix."""
+    tour = state.tour
+    if tour is None:
+        return state, []
+    if isinstance(event, PositionFix):
+        return _fix(state, event, rule, route)
+    if not isinstance(event, Sighting | CodeScan) or not event.subject_id:
+        return state, []
+    cp = event.checkpoint_id
+    place = route.places.get(cp)
+    if place is None or not _open(tour, cp, event.ts):
+        return state, []
+    key = (cp, event.subject_id)
+    before = tour.pending.get(key, Pending())
+    after = proof.gather(before, event, place)
+    if after is before:
+        return state, []
+    return _evidence(state, tour, key, after, event.ts, rule, route)
+
+
+def _fix(
+    state: State, fix: PositionFix, rule: MissedPatrolRule, route: Route
+) -> tuple[State, list[Action]]:
+    """A guard's fix: evidence for each open checkpoint whose proof takes a phone's fix."""
+    if fix.subject_kind is not SubjectKind.GUARD:
+        return state, []  # a car parked at a checkpoint visits nothing
+    actions: list[Action] = []
+    for cp, place in route.places.items():
+        tour = state.tour
+        if not _open(tour, cp, fix.ts):
+            continue
+        assert tour is not None
+        key = (cp, fix.subject_id)
+        before = tour.pending.get(key, Pending())
+        after = proof.gather_fix(before, fix, place)
+        if after is not before:
+            state, more = _evidence(state, tour, key, after, fix.ts, rule, route)
+            actions += more
+    return state, actions
 
 
 def _overdue(
@@ -274,6 +312,9 @@ def _overdue(
                     "patrol_missed",
                     rule.severity.value,
                     f"{cp} of {route.id} not visited by {_local(deadline, route)}",
+                    say=Say(
+                        "patrol.missed", {**route.names(cp), "deadline_at": deadline.isoformat()}
+                    ),
                 )
             )
     return replace(tour, missed=tuple(missed)), actions
@@ -298,11 +339,23 @@ def tick(
         actions += raised
         if starts or now >= tour.end:
             record, closing = _close(tour, rule, route)
-            history.append(record)
+            history.append(Summary.of(record))
             actions += closing
             tour = None
     # Tours that started and ended while the hub was down: nobody watched them.
-    history += [TourRecord(s.astimezone(UTC), unobserved=True) for s in starts[:-1]]
+    for s in starts[:-1]:
+        lost = _new_tour(s, rule, route)
+        record = TourRecord(
+            rule=rule.id,
+            route=route.id,
+            start=lost.start,
+            end=lost.end,
+            checkpoints=route.checkpoints,
+            guards=_answerable(route, lost.start),
+            unobserved=True,
+        )
+        history.append(Summary.of(record))
+        actions.append(TourEnded(rule.id, record))
     if starts:
         tour, raised = _overdue(_new_tour(starts[-1], rule, route), now, rule, route)
         actions += raised
@@ -310,7 +363,8 @@ def tick(
 
 
 def progress(state: State, route: Route) -> TourProgress:
-    """The open tour of the route as others may read it (the wall's patrol progress)."""
+    """The open tour of the route as others may read it (the wall's patrol progress, the
+    guard's phone)."""
     tour = state.tour
     if tour is None:
         return TourProgress(route.id, open=False)
@@ -321,4 +375,9 @@ def progress(state: State, route: Route) -> TourProgress:
         missed=tour.missed,
         late=tour.late,
         deadlines=dict(tour.deadline),
+        start=tour.start,
+        visits={
+            cp: (v.at, v.by, tuple(e.method.value for e in v.evidence))
+            for cp, v in tour.visited.items()
+        },
     )

@@ -108,9 +108,16 @@ def test_a_dry_run_sees_journaled_statuses_and_sightings(tmp_path: Path, demo_si
         DeviceStatus("ahu-b2", True, start + timedelta(seconds=s), fault=f, detail="fan")
         for s, f in ((60, True), (70, False), (80, True), (90, False))
     ]
-    visits = [  # the west route, g1 walks it but skips the plant room
-        Sighting(badge, cp, start + timedelta(minutes=10 + 2 * i), "espresense")
+    visits = [  # the west route, g1 walks it but skips the plant room (three close reports)
+        Sighting(
+            badge,
+            cp,
+            start + timedelta(minutes=10 + 2 * i, seconds=s),
+            "espresense",
+            distance_m=1.0,
+        )
         for i, cp in enumerate(["cp-main-gate", "cp-parking", "cp-b3", "cp-b1-north"])
+        for s in (0, 1, 2)
     ]
     tour = (start + timedelta(minutes=10)).astimezone(ZoneInfo("Asia/Shanghai"))
     rules = f"""
@@ -141,10 +148,10 @@ def test_a_dry_run_sees_journaled_statuses_and_sightings(tmp_path: Path, demo_si
                 "/api/rules/dry-run", json=body, headers={"Authorization": f"Bearer {token}"}
             )
             assert r.status_code == 200, r.text
-            if r.json()["events"] == 8 or datetime.now(UTC) > deadline:
+            if r.json()["events"] == 16 or datetime.now(UTC) > deadline:
                 break
     result = r.json()
-    assert result["events"] == 8
+    assert result["events"] == 16
     assert result["raised"] == [
         {"rule": "try-faults", "type": "equipment_fault", "count": 1},
         {"rule": "try-west", "type": "patrol_missed", "count": 1},

@@ -8,12 +8,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from hub.domain import Sighting
+from hub.domain import Event, Sighting
+from hub.site.patrol import Proof
 from hub.site.rules import MissedPatrolRule
 from rules.actions import Action, Clear
 from rules.kinds import missed_patrol as mp
 
-ROUTE = mp.Route("west", ("cp1", "cp2", "cp3"), True, frozenset({"g1", "g2"}), "Asia/Shanghai")
+PROOF = Proof()  # the built-in default: BLE within 3 m, 3 reports or 5 s; or the code
+PLACES = {  # about 60 m apart
+    f"cp{i}": mp.Place(f"{i}号岗", f"post {i}", 30.2590 + i * 0.0005, 120.1300, PROOF)
+    for i in (1, 2, 3)
+}
+ROUTE = mp.Route(
+    "west",
+    ("cp1", "cp2", "cp3"),
+    True,
+    frozenset({"g1", "g2"}),
+    "Asia/Shanghai",
+    name="西线",
+    places=PLACES,
+    people={"g1": "王保安"},
+)
 RULE = MissedPatrolRule(
     id="night",
     kind="missed_patrol",
@@ -42,8 +57,16 @@ class Patrol:
         return acts
 
     def visit(self, minutes: float, cp: str, guard: str = "g1") -> list[Action]:
-        s = Sighting(f"badge-{guard}", cp, at(minutes), "ble", subject_id=guard)
-        self.state, acts = mp.update(self.state, s, at(minutes), self.rule, ROUTE)
+        """The guard's badge reported three times within two seconds, 1.5 m from the gateway."""
+        acts: list[Action] = []
+        for second in (-2, -1, 0):
+            ts = at(minutes) + timedelta(seconds=second)
+            s = Sighting(f"badge-{guard}", cp, ts, "ble", distance_m=1.5, subject_id=guard)
+            acts += self.see(s)
+        return acts
+
+    def see(self, event: Event) -> list[Action]:
+        self.state, acts = mp.update(self.state, event, event.ts, self.rule, ROUTE)
         self.actions += acts
         return acts
 

@@ -17,6 +17,7 @@ from hub.identity import Role
 from hub.runtime import Hub, adapter_components
 from hub.settings import Settings
 from hub.site import Site
+from hub.site.patrol import PatrolSettings
 from hub.site.rules import MissedPatrolRule
 from tests.conftest import DEMO_SITE
 from tests.support.live import next_change
@@ -39,7 +40,10 @@ def test_a_skipped_checkpoint_raises_a_missed_patrol_alarm(tmp_path: Path, demo_
         },
         late_min=5,
     )
-    site = demo_site.model_copy(update={"devices": [], "rules": [rule]})
+    # the walker walks at forty times a person's pace: let distances up to the compound's size
+    # pass the walking-speed check (tests/rules/test_patrol_proof.py tests that check)
+    fast = demo_site.site.model_copy(update={"patrol": PatrolSettings(slack_m=500)})
+    site = demo_site.model_copy(update={"devices": [], "rules": [rule], "site": fast})
     settings = Settings(
         data_dir=tmp_path,
         secret_key="k" * 48,

@@ -9,8 +9,16 @@ from pydantic import BaseModel, ConfigDict
 from hub.api.public.base import HistoryEntry, Out, Timestamp
 
 
+class Said(Out):
+    """A message by its catalogue key (`GET /api/i18n`) and arguments: the pages render it in
+    the reader's language, times (`*_at`) in the site's."""
+
+    key: str
+    args: dict[str, str | float]
+
+
 class AlarmPublic(Out):
-    """An alarm."""
+    """An alarm; `message` in English as the rule wrote it, `say` to render per language."""
 
     id: int
     rule: str
@@ -19,6 +27,7 @@ class AlarmPublic(Out):
     severity: str
     state: str
     message: str
+    say: Said | None = None
     occurrences: int
     ticket_requested: bool
     first_at: Timestamp

@@ -20,12 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from hub.domain import Action, AlarmEvent, Clear, Raise, RetryLater, StoredRule
+from hub.domain import Action, AlarmEvent, Clear, Raise, RetryLater, Say, StoredRule, TourEnded
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.alarms.state import SqlRuleStateStore
 from hub.storage import Database, again_on_conflict, outbox
 from hub.storage.audit import history, record
 from hub.storage.models import Alarm, AlarmLogEntry
+from hub.storage.patrol import keep_tour
 
 RULES_ACTOR = "rules"
 TICKETS = "tickets"  # the outbox consumer that owes repair tickets to alarms
@@ -65,6 +66,7 @@ def alarm_dict(a: Alarm) -> dict[str, Any]:
         "severity": a.severity,
         "state": a.state,
         "message": a.message,
+        "say": a.say,
         "occurrences": a.occurrences,
         "ticket_requested": a.ticket_requested,
         "first_at": a.first_at.isoformat(),
@@ -76,6 +78,10 @@ def alarm_dict(a: Alarm) -> dict[str, Any]:
         "assignee": a.assignee,
         "shelved_until": a.shelved_until.isoformat() if a.shelved_until else None,
     }
+
+
+def _said(say: Say | None) -> dict[str, Any] | None:
+    return {"key": say.key, "args": dict(say.args)} if say is not None else None
 
 
 def alarm_payload(event: AlarmEvent) -> dict[str, Any]:
@@ -133,6 +139,9 @@ class AlarmService:
         with self._lock, self._db.session() as s:
             owed = False
             for act in actions:
+                if isinstance(act, TourEnded):
+                    keep_tour(s, act.record)
+                    continue
                 if isinstance(act, Raise):
                     a, action = self._raise_in(s, act, now)
                 else:
@@ -181,6 +190,7 @@ class AlarmService:
                 state=AlarmState.ACTIVE_UNACK,
                 active=True,
                 message=r.message,
+                say=_said(r.say),
                 occurrences=1,
                 ticket_requested=r.ticket,
                 first_at=now,
@@ -193,6 +203,7 @@ class AlarmService:
         a.occurrences += 1
         a.last_at = now
         a.message = r.message
+        a.say = _said(r.say) or a.say
         self._log(s, a, RULES_ACTOR, "repeated", message=r.message, ts=now)
         return a, "repeated"
 
@@ -390,4 +401,5 @@ class AlarmService:
             severity=a.severity,
             ts=now,
             message=a.message,
+            say=a.say,
         )

@@ -15,6 +15,7 @@ from hub.storage.models.booking import (
 )
 from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
 from hub.storage.models.outbox import OutboxRow
+from hub.storage.models.patrol import PatrolScan, PatrolTour
 from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
 from hub.storage.models.tickets import OPEN_TICKET, Ticket, TicketLogEntry
 
@@ -35,6 +36,8 @@ __all__ = [
     "GateDecision",
     "JournalEntry",
     "OutboxRow",
+    "PatrolScan",
+    "PatrolTour",
     "PlateListEntry",
     "RuleStateRow",
     "SignInThrottle",

@@ -33,6 +33,8 @@ class Alarm(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     message: Mapped[str] = mapped_column(Text, default="")
+    # the message by catalogue key and arguments ({"key", "args"}), rendered per language
+    say: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
     ticket_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     first_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
