@@ -32,8 +32,8 @@ from _common import ROOT, parse, result
 
 from hub.domain import Reading
 from hub.runtime import load_site_for_hub, make_telemetry
-from hub.services.energy.periods import Period
 from hub.services.energy.service import EnergyService
+from hub.services.periods import Period
 from hub.settings import Settings
 from hub.site import Site
 from hub.telemetry.port import TelemetryStore

@@ -17,10 +17,11 @@ from hub.services.alarms import AlarmService
 from hub.services.booking import CheckIn, RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
 from hub.services.commands import CommandService
-from hub.services.energy.scheduled import StoredReports
 from hub.services.energy.service import EnergyService
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
+from hub.services.patrol import PatrolService
+from hub.services.reports import StoredReports
 from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
@@ -88,6 +89,8 @@ class HubContext:
     gate: GateService
     energy: EnergyService
     reports: StoredReports
+    patrol: PatrolService
+    patrol_reports: StoredReports
     rules: RuleCatalog = field(default_factory=NoRules)
     # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:
     # name -> function(parameters) -> events.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LANGUAGES = ("zh-CN", "en")
@@ -66,3 +67,29 @@ def render(key: str, args: Mapping[str, object], lang: str, timezone: str) -> st
         return str(value)
 
     return _ARG.sub(arg, template)
+
+
+def site_names(site: Any) -> dict[str, dict[str, str]]:
+    """Per language, the names of the site's things by id (devices, people, vehicles,
+    checkpoints, routes, fences, zones, gates, rooms, buildings), for showing an alarm's
+    originator ("route-west/cp-plant") by what people call it."""
+    out: dict[str, dict[str, str]] = {"zh-CN": {}, "en": {}}
+    for section in (
+        "buildings",
+        "zones",
+        "people",
+        "devices",
+        "checkpoints",
+        "patrol_routes",
+        "geofences",
+        "gates",
+        "rooms",
+        "vehicles",
+    ):
+        for item in getattr(site, section, ()):
+            name = getattr(item, "name", None) or getattr(item, "plate", None)
+            if not name:
+                continue
+            out["zh-CN"][item.id] = name
+            out["en"][item.id] = getattr(item, "name_en", None) or name
+    return out

@@ -176,6 +176,17 @@ class EnergySettings(BaseModel):
     lang: Literal["zh-CN", "en"] = "zh-CN"  # the stored PDFs' language
 
 
+class PatrolSettings(BaseModel):
+    """Patrol reports and the records behind them (docs/patrol.md)."""
+
+    schedule: list[Literal["day", "week", "month"]] = ["week", "month"]
+    notify: list[str] = ["role:security", "role:manager"]  # who is told of a new report
+    settle_min: float = Field(60, ge=0, le=24 * 60)  # wait after a period ends (the last tour)
+    sweep_s: float = Field(600, ge=5, le=86_400)
+    lang: Literal["zh-CN", "en"] = "zh-CN"  # the stored reports' language
+    keep_days: int = Field(400, ge=31, le=3650)  # tours and scans (they name guards) kept
+
+
 class LiveSettings(BaseModel):
     """The live websocket (`/ws`): how often changes go out, and what the wall map may draw."""
 
@@ -239,6 +250,7 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     gate: GateSettings = GateSettings()
     energy: EnergySettings = EnergySettings()
+    patrol: PatrolSettings = PatrolSettings()
     backup: BackupSettings = BackupSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

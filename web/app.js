@@ -7,7 +7,7 @@ const Hub = (() => {
   // A wall or door display is provisioned with /wall.html#token=... (a fragment never reaches a
   // server log). Only those pages take one, and never over a session that still works: a link
   // with someone else's token must not silently replace the signed-in person.
-  const DISPLAY_PAGES = ["/wall.html", "/door.html"];
+  const DISPLAY_PAGES = ["/wall.html", "/door.html", "/checkpoint.html"];
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offered = fragment.get("token");
   if (offered) history.replaceState(null, "", location.pathname + location.search);
@@ -43,6 +43,7 @@ const Hub = (() => {
       sev: { critical: "紧急", major: "重要", minor: "一般", warning: "提示" },
       alarm_type: { equipment_fault: "设备故障", geofence_exit: "越界", geofence_enter: "闯入",
         patrol_missed: "巡更漏检", patrol_late: "巡更迟到", patrol_out_of_order: "巡更顺序错误",
+        patrol_implausible: "巡更异常",
         silence: "设备离线", threshold: "超限", lone_worker: "单人作业", vehicle_unauthorised: "公车违规使用",
         ticket_overdue: "工单超时", rule_failure: "规则故障", sign_in_locked: "登录锁定",
         gate_denied_repeatedly: "门岗多次拒绝" },
@@ -51,6 +52,7 @@ const Hub = (() => {
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
       alarm_type: { equipment_fault: "equipment fault", geofence_exit: "left area",
         geofence_enter: "entered area", patrol_missed: "patrol missed", patrol_late: "patrol late",
+        patrol_implausible: "implausible patrol visit",
         patrol_out_of_order: "patrol out of order", silence: "device silent", threshold: "limit exceeded",
         lone_worker: "lone worker", vehicle_unauthorised: "unauthorised car use", ticket_overdue: "ticket overdue",
         sign_in_locked: "sign-in locked", gate_denied_repeatedly: "gate refused repeatedly",
@@ -95,7 +97,7 @@ const Hub = (() => {
     const res = await fetch(path, { ...options, headers });
     if (res.status === 401) { signIn(); throw new Error("signed out"); }
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status });
+    if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status, body });
     return body;
   }
 
@@ -171,5 +173,51 @@ const Hub = (() => {
     return node;
   }
 
-  return { get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  // Messages written by the hub (alarms, reports) come as {key, args}: rendered here from the
+  // hub's catalogue in the page's language, times in the site's zone; ids of the site's things
+  // (an alarm's originator "route-west/cp-plant") shown by their names.
+  let catalogue = null;
+  async function loadCatalogue() {
+    if (!catalogue) {
+      catalogue = await api("/api/i18n").catch(() => ({ messages: {}, names: {} }));
+      if (!zone && catalogue.timezone) setZone(catalogue.timezone);
+    }
+    return catalogue;
+  }
+  function say(item) {
+    const s = item && item.say;
+    const template = s && catalogue && (catalogue.messages[lang] || {})[s.key];
+    if (!template) return (item && item.message) || "";
+    return template.replace(/\{(\w+)\}/g, (whole, name) => {
+      const en = lang === "en" ? s.args[`${name}_en`] : undefined;
+      const value = en != null ? en : s.args[name];
+      if (value == null) return whole;
+      return name.endsWith("_at") ? time(value) : String(value);
+    });
+  }
+  function named(id) {
+    const names = (catalogue && catalogue.names && catalogue.names[lang]) || {};
+    if (names[id]) return names[id];
+    return String(id).split(/([/.])/).map((part) => names[part] || part).join("");
+  }
+
+  function say(text, ok) { $("#message").textContent = text; $("#message").className = ok ? "good" : "bad"; }
+
+  // The last complete period of a kind, as the report pages ask for it: 2026-11-30, 2026-W48, 2026-11, 2026.
+  function defaultPeriod(kind) {
+    const pad = (n) => String(n).padStart(2, "0");
+    const d = new Date();
+    if (kind === "day") { d.setDate(d.getDate() - 1); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
+    if (kind === "week") {
+      d.setDate(d.getDate() - 7);
+      const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+      t.setUTCDate(t.getUTCDate() + 4 - (t.getUTCDay() || 7));
+      const week = Math.ceil(((t - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86400000 + 1) / 7);
+      return `${t.getUTCFullYear()}-W${pad(week)}`;
+    }
+    if (kind === "month") { d.setMonth(d.getMonth() - 1); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}`; }
+    return String(d.getFullYear() - 1);
+  }
+
+  return { defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

@@ -44,8 +44,8 @@ function row(a) {
   const states = Hub.t("states");
   tr.append(
     el("td", {}, Hub.datetime(a.last_at)),
-    el("td", {}, el("b", {}, `${Hub.severity(a.severity)} · ${Hub.alarmType(a.type)}`), el("br"), a.message),
-    el("td", {}, a.originator, a.occurrences > 1 ? ` (${a.occurrences}${Hub.t("count")})` : ""),
+    el("td", {}, el("b", {}, `${Hub.severity(a.severity)} · ${Hub.alarmType(a.type)}`), el("br"), Hub.say(a)),
+    el("td", { title: a.originator }, Hub.named(a.originator), a.occurrences > 1 ? ` (${a.occurrences}${Hub.t("count")})` : ""),
     el("td", { className: "state" }, states[a.state] || a.state, a.acked_by ? ` · ${a.acked_by}` : "",
       a.assignee ? ` → ${a.assignee}` : ""),
     el("td", {}, el("div", { className: "row-actions" }, note, ack, comment), el("div", { className: "row-actions" }, who, assign)),
@@ -54,6 +54,7 @@ function row(a) {
 }
 
 async function load() {
+  await Hub.catalogue();
   const active = await Hub.api("/api/alarms?active=true&limit=500");
   const cleared = $("#show-cleared").checked ? await Hub.api("/api/alarms?state=CLEARED_UNACK&limit=200") : [];
   const rows = [...active, ...cleared].map(row);

@@ -22,24 +22,6 @@ Hub.translate({
 const { el } = Hub;
 const $ = (s) => document.querySelector(s);
 const form = $("#pick").elements;
-const pad = (n) => String(n).padStart(2, "0");
-
-function say(text, ok) { $("#message").textContent = text; $("#message").className = ok ? "good" : "bad"; }
-
-function defaultPeriod(kind) {
-  const d = new Date();
-  if (kind === "day") { d.setDate(d.getDate() - 1); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
-  if (kind === "week") {
-    d.setDate(d.getDate() - 7);
-    const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
-    t.setUTCDate(t.getUTCDate() + 4 - (t.getUTCDay() || 7));
-    const week = Math.ceil(((t - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86400000 + 1) / 7);
-    return `${t.getUTCFullYear()}-W${pad(week)}`;
-  }
-  if (kind === "month") { d.setMonth(d.getMonth() - 1); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}`; }
-  return String(d.getFullYear() - 1);
-}
-
 const num = (v, digits = 1) => (v === null || v === undefined ? "–" : Number(v).toLocaleString(Hub.lang, { maximumFractionDigits: digits }));
 const pct = (v) => (v === null || v === undefined ? "–" : `${v > 0 ? "+" : ""}${v}%`);
 
@@ -105,14 +87,14 @@ async function stored() {
 }
 
 $("#pick").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
-form.kind.addEventListener("change", () => { form.period.value = defaultPeriod(form.kind.value); show(); });
+form.kind.addEventListener("change", () => { form.period.value = Hub.defaultPeriod(form.kind.value); show(); });
 for (const b of document.querySelectorAll("[data-format]")) {
   b.addEventListener("click", () => fetchFile(
     `/api/energy/report?period=${encodeURIComponent(form.period.value)}&format=${b.dataset.format}&lang=${Hub.lang}`,
     `energy-${form.period.value}.${b.dataset.format}`));
 }
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(show));
-form.period.value = defaultPeriod("month");
+form.period.value = Hub.defaultPeriod("month");
 Hub.api("/api/auth/me").then(async (me) => {
   $("#who").textContent = `${me.name} (${me.roles.join(", ")})`;
   await show();

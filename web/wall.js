@@ -61,6 +61,7 @@ function pointLayer(feature, latlng) {
 async function loadSite() {
   const site = await Hub.api("/api/site");
   Hub.setZone(site.timezone);
+  await Hub.catalogue();
   tick(); // the clock in the site's time at once
   state.site = site;
   for (const s of site.subjects) state.names[`subject:${s.id}`] = s.name;
@@ -177,10 +178,10 @@ function renderAlarms() {
   const rows = Object.values(state.alarms).sort((a, b) =>
     (a.state.startsWith("ACTIVE") ? 0 : 1) - (b.state.startsWith("ACTIVE") ? 0 : 1)
     || SEVERITY[a.severity] - SEVERITY[b.severity] || (a.ts < b.ts ? 1 : -1));
-  const items = rows.slice(0, 14).map((a) => el("li", { className: `${a.severity} ${a.state}`, title: a.message },
+  const items = rows.slice(0, 14).map((a) => el("li", { className: `${a.severity} ${a.state}`, title: Hub.say(a) },
     el("span", { className: "when" }, Hub.time(a.ts)),
     `${Hub.severity(a.severity)} · ${Hub.alarmType(a.alarm_type)} · `,
-    el("b", {}, state.names[a.at] || a.originator)));
+    el("b", {}, state.names[a.at] || Hub.named(a.originator))));
   document.getElementById("alarms").replaceChildren(...(items.length ? items : [el("li", { className: "empty" }, Hub.t("no_alarms"))]));
 }
 
@@ -216,7 +217,7 @@ function renderSummary() {
     const bar = el("div", { className: p.missed.length ? "bar missed" : "bar" }, el("i"));
     bar.firstChild.style.width = `${done}%`;
     const guards = p.guards.map((g) => state.names[`subject:${g}`] || g).join("、");
-    return el("li", { id: `route-${p.route}` }, el("b", {}, p.name), ` ${guards}`, bar, el("div", { className: "patrol-meta" }, meta));
+    return el("li", { id: `route-${p.route}` }, el("b", {}, Hub.named(p.route)), ` ${guards}`, bar, el("div", { className: "patrol-meta" }, meta));
   });
   document.getElementById("patrols").replaceChildren(...items);
 }

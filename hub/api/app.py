@@ -25,6 +25,7 @@ from hub.api.routes import (
     health,
     ingest,
     live,
+    patrol,
     positions,
     site,
     telemetry,
@@ -127,6 +128,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         booking,
         vehicles,
         energy,
+        patrol,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

@@ -224,8 +224,8 @@ def report_energy(
 
     from hub.runtime import load_site_for_hub, make_telemetry
     from hub.services.energy import energy_service, render
-    from hub.services.energy.periods import parse_period
     from hub.services.energy.report import EnergyReport
+    from hub.services.periods import parse_period
     from hub.services.tables import to_csv, to_xlsx
     from hub.storage import Database
 

@@ -28,6 +28,7 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("staff", "办公室职员 Staff member", [Role.STAFF], "u-office"),
     ("leader", "办公室主任 Office director (approves)", [Role.STAFF], "u-office"),
     ("driver1", "周司机 Driver", [Role.STAFF], "u-logistics"),
+    ("guard1", "王保安 Guard (west round)", [Role.SECURITY], "u-security"),
     ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
     ("manager", "后勤处长 Facilities manager (reports)", [Role.MANAGER], "u-logistics"),
 ]

@@ -52,6 +52,7 @@ from hub.services import energy as energy_
 from hub.services import gate as gate_
 from hub.services import journal as journal_
 from hub.services import notify as notify_
+from hub.services import patrol as patrol_
 from hub.services import tickets as tickets_
 from hub.services import wall as wall_
 from hub.services.assembly import Consumer, Part, ServiceEvent, Shared
@@ -131,6 +132,7 @@ class Hub:
                 patrols=self.rules.patrols,
             )
         )
+        patrol = self._plug(patrol_.assemble(shared, self.rules.patrols))
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
         cluster = cluster_relay(settings, self.pipeline)
@@ -172,6 +174,8 @@ class Hub:
             gate=gate,
             energy=energy.service,
             reports=energy.stored,
+            patrol=patrol.service,
+            patrol_reports=patrol.stored,
             rules=hub_rules.HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
         )

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from hub.cli import _demo_history
 from hub.identity import Role
 from hub.runtime import Hub
-from hub.services.energy.periods import last_complete
+from hub.services.periods import last_complete
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE

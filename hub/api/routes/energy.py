@@ -16,7 +16,7 @@ from hub.api.tables import table_response
 from hub.errors import Invalid, NotFound
 from hub.identity.roles import ENERGY_READERS, Principal
 from hub.services.energy import render
-from hub.services.energy.periods import parse_period
+from hub.services.periods import parse_period
 
 router = APIRouter(prefix="/api/energy", tags=["energy"])
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.services.assembly import Part, Shared
-from hub.services.energy.scheduled import ScheduledReports, StoredReports
+from hub.services.energy.scheduled import ScheduledReports
 from hub.services.energy.service import EnergyService
+from hub.services.reports import StoredReports
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database

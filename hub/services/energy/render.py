@@ -3,34 +3,20 @@ Chinese or English."""
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: files only
-
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 
 from hub.services.energy.report import EnergyReport
+from hub.services.pdf import cjk_font, rc_params
 from hub.services.tables import Rows
 
 log = logging.getLogger(__name__)
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "weight normal" noise
-
-# Debian's fonts-wqy-zenhei (installed by scripts/setup.sh) draws the Chinese text.
-CJK_FONTS = [
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-]
 
 TEXT = {
     "zh-CN": {
@@ -179,17 +165,6 @@ def sheets(report: EnergyReport) -> dict[str, tuple[Sequence[str], Rows]]:
     }
 
 
-@functools.cache
-def _font() -> str | None:
-    """The CJK font's family name, registered with matplotlib once per process (each
-    `addfont` appends to matplotlib's font list)."""
-    for path in CJK_FONTS:
-        if path.exists():
-            font_manager.fontManager.addfont(str(path))
-            return font_manager.FontProperties(fname=str(path)).get_name()
-    return None
-
-
 def pdf(report: EnergyReport, lang: str = "zh-CN") -> bytes:
     """The report as a PDF: a summary table, consumption per window and per building, and
     the data quality. Chinese needs a CJK font; without one the report is in English."""
@@ -261,18 +236,14 @@ def charts(report: EnergyReport, lang: str = "zh-CN") -> dict[str, bytes]:
 def _style(report: EnergyReport, lang: str) -> tuple[str, dict[str, str], dict[str, str], Any]:
     """The language actually used (English without a CJK font), its texts, the buildings'
     names in it, and matplotlib's settings."""
-    family = _font()
+    family = cjk_font()
     if lang == "zh-CN" and family is None:
         log.warning("no CJK font installed (fonts-wqy-zenhei): the report is in English")
         lang = "en"
     t = TEXT[lang]
     names = {b.id: (b.name if lang == "zh-CN" else b.name_en or b.name) for b in report.buildings}
     names["compound"] = t["compound"]
-    rc = {
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-    }
-    return lang, t, names, rc
+    return lang, t, names, rc_params(family)
 
 
 def _fmt(v: Any) -> str:

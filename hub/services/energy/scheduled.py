@@ -6,69 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-import orjson
+from datetime import timedelta
 
 from hub.domain import Notice
 from hub.services.energy import render
-from hub.services.energy.periods import last_complete
-from hub.services.energy.report import EnergyReport
 from hub.services.energy.service import EnergyService
+from hub.services.periods import last_complete
+from hub.services.reports import StoredReports
 
 log = logging.getLogger(__name__)
-NAME = re.compile(r"^energy-(day|week|month|year)-[0-9W-]{4,10}\.(pdf|json)$")
-
-
-class StoredReports:
-    """The report files in a folder, `energy-<kind>-<label>.pdf` and `.json`."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def list(self) -> list[dict[str, Any]]:
-        """Every stored report, newest first."""
-        if not self.folder.exists():
-            return []
-        out = []
-        for pdf in sorted(self.folder.glob("energy-*.pdf"), key=lambda p: p.stat().st_mtime):
-            kind, label = pdf.stem.split("-", 2)[1:]
-            out.append(
-                {
-                    "name": pdf.name,
-                    "kind": kind,
-                    "label": label,
-                    "json": pdf.with_suffix(".json").name,
-                    "bytes": pdf.stat().st_size,
-                    "created_at": datetime.fromtimestamp(pdf.stat().st_mtime, UTC).isoformat(),
-                }
-            )
-        return out[::-1]
-
-    def path(self, name: str) -> Path | None:
-        """A stored file by name (None for names that aren't report files)."""
-        if not NAME.match(name):
-            return None
-        p = self.folder / name
-        return p if p.exists() else None
-
-    def has(self, kind: str, label: str) -> bool:
-        """Whether this period's report is stored."""
-        return (self.folder / f"energy-{kind}-{label}.pdf").exists()
-
-    def save(self, report: EnergyReport, pdf: bytes) -> Path:
-        """Store a report (written to a temporary name first: never half a file)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        stem = f"energy-{report.period.kind}-{report.period.label}"
-        for suffix, data in ((".json", orjson.dumps(report.as_json())), (".pdf", pdf)):
-            tmp = self.folder / f".{stem}{suffix}.tmp"
-            tmp.write_bytes(data)
-            tmp.replace(self.folder / f"{stem}{suffix}")
-        return self.folder / f"{stem}.pdf"
 
 
 class ScheduledReports:
@@ -99,7 +46,9 @@ class ScheduledReports:
                 continue
             report = await self.energy.report(period)
             pdf = await asyncio.to_thread(render.pdf, report, self.lang)
-            path = await asyncio.to_thread(self.stored.save, report, pdf)
+            path = await asyncio.to_thread(
+                self.stored.save, kind, period.label, report.as_json(), {".pdf": pdf}
+            )
             made += 1
             electricity = report.compound.get("electricity")
             total = electricity.total if electricity else None

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from hub.domain import Quality
 from hub.services.energy.counting import Consumption, consumption
 from hub.services.energy.meters import MeterTree
-from hub.services.energy.periods import Period
 from hub.services.energy.report import EnergyReport
+from hub.services.periods import Period
 from hub.site import Site
 from hub.site.calendar import BusinessCalendar
 from hub.site.energy import Measure, Meter, meters_of

@@ -16,6 +16,7 @@ WEB = Path(__file__).parents[3] / "web"
 NOT_JSON = {
     "/api/tickets/{ticket_id}/photo",
     "/api/energy/reports/{name}",
+    "/api/patrol/reports/{name}",
     "/api/docs",  # the API's own page (not in its document)
     "/api/openapi.json",
 }

@@ -14,7 +14,7 @@ import yaml
 from hub.runtime import load_site_for_hub
 from hub.services.energy.counting import consumption, window_of
 from hub.services.energy.meters import MeterTree, MeterTreeError
-from hub.services.energy.periods import last_complete, parse_period
+from hub.services.periods import last_complete, parse_period
 from hub.site import SiteConfigError
 from hub.site.energy import Meter
 from hub.telemetry.counters import Step

@@ -22,8 +22,8 @@ from hub.cli import _demo_history, main
 from hub.domain import Notice
 from hub.identity import Role
 from hub.runtime import Hub
-from hub.services.energy.periods import last_complete
 from hub.services.energy.scheduled import ScheduledReports
+from hub.services.periods import last_complete
 from hub.settings import Settings
 from hub.site import Site
 from tests.support.mail import smtp_inbox

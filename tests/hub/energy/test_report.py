@@ -14,8 +14,8 @@ import pytest
 
 from hub.domain import Quality, Reading
 from hub.runtime import make_telemetry
-from hub.services.energy.periods import parse_period, period_at
 from hub.services.energy.service import EnergyService
+from hub.services.periods import parse_period, period_at
 from hub.settings import Settings
 from hub.site import Site
 from hub.storage import Database
