@@ -201,7 +201,6 @@ const Hub = (() => {
     return String(id).split(/([/.])/).map((part) => names[part] || part).join("");
   }
 
-  function say(text, ok) { $("#message").textContent = text; $("#message").className = ok ? "good" : "bad"; }
 
   // The last complete period of a kind, as the report pages ask for it: 2026-11-30, 2026-W48, 2026-11, 2026.
   function defaultPeriod(kind) {

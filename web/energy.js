@@ -22,6 +22,8 @@ Hub.translate({
 const { el } = Hub;
 const $ = (s) => document.querySelector(s);
 const form = $("#pick").elements;
+
+function say(text, ok) { $("#message").textContent = text; $("#message").className = ok ? "good" : "bad"; }
 const num = (v, digits = 1) => (v === null || v === undefined ? "–" : Number(v).toLocaleString(Hub.lang, { maximumFractionDigits: digits }));
 const pct = (v) => (v === null || v === undefined ? "–" : `${v > 0 ? "+" : ""}${v}%`);
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import threading
 import time
@@ -50,12 +51,20 @@ def serve(hub: Hub) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Headless chromium driven by Playwright."""
+def chromium(camera: Path | None = None) -> Iterator[Browser]:
+    """Headless chromium driven by Playwright; with `camera` (a .y4m video), a phone camera
+    that films it (chromium's fake capture device, permission granted)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: run scripts/setup.sh --test")
+    args = list(ARGS)
+    if camera is not None:
+        args += [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}",
+        ]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             yield browser
         finally:
@@ -73,3 +82,18 @@ def sign_in(
         page.check("input[name=display]")
     page.click("#login button[type=submit]")
     page.wait_for_url(f"{url}{next_page}*")
+
+
+def filmed(image_png: bytes, path: Path, *, width: int = 640, height: int = 480) -> Path:
+    """A still picture (a QR code on a checkpoint's display) as the y4m video chromium's fake
+    camera plays: the picture centred on white, grey in the Y plane, neutral chroma."""
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(image_png)).convert("L")
+    picture.thumbnail((height - 40, height - 40))
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + b"FRAME\n" + frame.tobytes() + chroma + chroma)
+    return path
