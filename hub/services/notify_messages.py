@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub import i18n
 from hub.domain import AlarmEvent, Notice, TicketEvent
 
 SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
@@ -30,6 +31,7 @@ TYPE_ZH = {
     "patrol_missed": "漏巡",
     "patrol_late": "迟巡",
     "patrol_out_of_order": "巡更顺序错误",
+    "patrol_implausible": "巡更异常（不予计入）",
     "lone_worker": "保安长时间未移动",
     "vehicle_unauthorised": "公务车未经审批使用",
     "rule_failure": "规则故障",
@@ -42,6 +44,13 @@ STATE_ZH = {
 }
 
 
+def said(a: AlarmEvent, tz: ZoneInfo, lang: str = "zh-CN") -> str:
+    """The alarm's message in `lang` (from the catalogue when the rule gave its key)."""
+    if a.say and isinstance(a.say.get("key"), str):
+        return i18n.render(a.say["key"], a.say.get("args") or {}, lang, tz.key)
+    return a.message
+
+
 def _markdown(a: AlarmEvent, tz: ZoneInfo, site: str) -> tuple[str, str]:
     title = f"【{ACTION_ZH.get(a.action, a.action)}】{TYPE_ZH.get(a.alarm_type, a.alarm_type)}"
     when = a.ts.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
@@ -51,7 +60,7 @@ def _markdown(a: AlarmEvent, tz: ZoneInfo, site: str) -> tuple[str, str]:
         f"> 状态：{STATE_ZH.get(a.state, a.state)}\n"
         f"> 时间：{when}\n"
         f"> 站点：{site}\n\n"
-        f"{a.message}"
+        f"{said(a, tz)}"
     )
     return title, text
 
@@ -68,6 +77,7 @@ def render(a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str) -> dict[str, Any]:
             "severity": a.severity,
             "action": a.action,
             "message": a.message,
+            "text": said(a, tz),  # in the site's language (zh-CN)
             "ts": a.ts.isoformat(),
         }
     title, text = _markdown(a, tz, site)

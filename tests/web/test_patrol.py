@@ -133,7 +133,7 @@ def report(client: paho.Client, room: str, **fields: Any) -> None:
 def test_a_badge_far_from_a_checkpoint_does_not_visit_it_and_a_close_one_does(
     compound: tuple[Hub, str, int],
 ) -> None:
-    hub, url, port = compound
+    _, url, port = compound
     guard = token(url, "guard1")
     wait_for(lambda: checkpoints(url, guard) or None, "the west round's tour to open")
     gw = gateway(port)

@@ -92,6 +92,18 @@ def test_espresense_sighting_of_a_badge_at_a_room() -> None:
     )
 
 
+def test_espresense_close_verdict_is_kept_only_when_it_is_a_boolean() -> None:
+    topic = "espresense/devices/iBeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825-1-1/cp-parking"
+    far = b'{"id": "x", "rssi": -88, "distance": 15.2, "close": false}'
+    (s,) = decode_espresense(topic, far)
+    assert (s.distance_m, s.close) == (15.2, False)  # type: ignore[union-attr]
+    (s,) = decode_espresense(topic, b'{"id": "x", "rssi": -60, "close": true}')
+    assert s.close is True  # type: ignore[union-attr]
+    (s,) = decode_espresense(topic, b'{"id": "x", "rssi": -60, "close": "yes"}')
+    assert s.close is None  # type: ignore[union-attr]
+    assert ESPRESENSE  # the plain report: no verdict either way
+
+
 def test_osmand_query_form_and_traccar_client_json() -> None:
     (fix,) = decode_osmand(
         {

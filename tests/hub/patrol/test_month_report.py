@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 import pypdfium2 as pdfium
 from openpyxl import load_workbook
 
-from hub.domain import CodeScan, Event, Sighting
+from hub.domain import CodeScan, Event, Notice, Sighting
 from hub.services.alarms import AlarmService, SqlRuleStateStore
 from hub.services.patrol import render
 from hub.services.patrol.codes import CheckpointCodes
 from hub.services.patrol.scans import Scans
+from hub.services.patrol.scheduled import ScheduledPatrolReports
 from hub.services.patrol.service import PatrolService
 from hub.services.periods import parse_period
+from hub.services.reports import StoredReports
 from hub.services.tables import to_xlsx
 from hub.site import Site
 from hub.site.rules import MissedPatrolRule
@@ -250,3 +252,38 @@ def test_a_month_of_tours_gives_a_report_whose_figures_match_them_one_by_one(
     assert "巡更报告" in first
     assert "2026-11" in first
     assert str(report.total.compliance) in first
+
+
+def test_finished_weeks_and_months_are_stored_once_and_the_security_room_told(
+    tmp_path: Path, demo_site: Site
+) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'hub.db'}")
+    upgrade(db.engine)
+    codes = CheckpointCodes(demo_site, b"k" * 48)
+    later = datetime(2026, 12, 4, 9, 0, tzinfo=TZ)
+    service = PatrolService(
+        demo_site, db, Scans(db, codes), progress=lambda: [], clock=lambda: later
+    )
+    told: list[Notice] = []
+    stored = StoredReports(tmp_path / "reports", prefix="patrol")
+    job = ScheduledPatrolReports(
+        service,
+        stored,
+        kinds=["week", "month"],
+        settle=timedelta(hours=1),
+        keep=timedelta(days=400),
+        notify=["role:security"],
+        announce=told.append,
+        link=lambda name: f"https://hub.example/patrol.html#stored={name}",
+    )
+    assert asyncio.run(job()) == 2
+    assert asyncio.run(job()) == 0  # already stored
+    names = {r["name"] for r in stored.list()}
+    assert names == {"patrol-week-2026-W48.pdf", "patrol-month-2026-11.pdf"}
+    for stem in ("patrol-week-2026-W48", "patrol-month-2026-11"):
+        for suffix in (".pdf", ".xlsx", ".json"):
+            assert stored.path(stem + suffix) is not None
+    assert stored.path("energy-month-2026-11.pdf") is None  # another kind's names are not served
+    assert [n.key for n in told] == ["patrol:week:2026-W48", "patrol:month:2026-11"]
+    assert "巡更报告" in told[1].subject
+    assert "https://hub.example/patrol.html#stored=patrol-month-2026-11.pdf" in told[1].body

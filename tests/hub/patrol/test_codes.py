@@ -1,0 +1,54 @@
+"""Checkpoint codes: a TOTP per checkpoint, accepted in its window, an old one told apart
+from a wrong one, links from a phone's camera app read like the bare payload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+
+from hub.services.patrol.codes import CheckpointCodes, parse
+from hub.site import Site
+
+NOW = datetime(2026, 12, 4, 3, 0, 10, tzinfo=UTC)
+
+
+def codes(site: Site) -> CheckpointCodes:
+    return CheckpointCodes(site, b"s" * 48)
+
+
+def test_the_code_is_a_standard_totp_a_token_programmed_with_the_key_shows(demo_site: Site) -> None:
+    c = codes(demo_site)
+    shown = c.show("cp-b3", NOW)
+    token = pyotp.TOTP(c.key("cp-b3"), digits=8, interval=30)
+    assert shown.code == token.at(NOW)
+    assert shown.payload == f"DYP1:cp-b3:{shown.code}"
+    assert shown.valid_until == datetime(2026, 12, 4, 3, 0, 30, tzinfo=UTC)
+    assert c.key("cp-b3") != c.key("cp-plant")  # per checkpoint
+    assert CheckpointCodes(demo_site, b"t" * 48).key("cp-b3") != c.key("cp-b3")  # per hub
+
+
+def test_a_code_serves_its_step_and_one_after_then_it_has_expired(demo_site: Site) -> None:
+    c = codes(demo_site)
+    shown = c.show("cp-b3", NOW)
+    assert c.check(shown.payload, NOW).step == shown.step
+    assert c.check(shown.payload, NOW + timedelta(seconds=30)).step == shown.step  # walked away
+    assert c.check(shown.payload, NOW - timedelta(seconds=25)).step == shown.step  # clock ahead
+    late = c.check(shown.payload, NOW + timedelta(seconds=75))
+    assert (late.refused, late.step) == ("expired", shown.step)
+    old = c.check(shown.payload, NOW + timedelta(hours=20))  # a photo from this morning
+    assert old.refused == "expired"
+    assert c.check(shown.payload, NOW + timedelta(days=2)).refused == "wrong"  # beyond a day
+
+
+def test_wrong_malformed_and_unknown_codes_are_refused_with_their_reason(demo_site: Site) -> None:
+    c = codes(demo_site)
+    good = c.show("cp-b3", NOW)
+    other = c.show("cp-plant", NOW)
+    assert c.check(f"DYP1:cp-b3:{other.code}", NOW).refused == "wrong"
+    assert c.check("DYP1:cp-nowhere:12345678", NOW).refused == "unknown_checkpoint"
+    for junk in ("", "hello", "DYP1:cp-b3", "DYP1:cp-b3:12ab5678", "DYP2:cp-b3:12345678"):
+        assert c.check(junk, NOW).refused == "malformed", junk
+    link = f"https://hub.example/guard.html#scan={good.payload}"
+    assert parse(link) == ("cp-b3", good.code)
+    assert c.check(link, NOW).step == good.step
