@@ -31,12 +31,14 @@ import segno
 from paho.mqtt.enums import CallbackAPIVersion
 from playwright.sync_api import Browser, Page, expect
 
+from hub.domain.patrol import Evidence, Method, TourRecord, Visit
 from hub.identity import Role
 from hub.runtime import Hub, adapter_components
 from hub.settings import Settings
 from hub.site import Site
 from hub.site.patrol import PatrolSettings
 from hub.site.rules import MissedPatrolRule
+from hub.storage.patrol import keep_tour
 from tests.conftest import DEMO_SITE
 from tests.support.servers import mosquitto_server
 from tests.support.waiting import wait_for
@@ -85,6 +87,7 @@ def compound(
                 ("guard1", [Role.SECURITY]),
                 ("guard-room", [Role.SECURITY]),
                 ("wall", [Role.DISPLAY]),
+                ("manager", [Role.MANAGER]),
             ):
                 hub.ctx.identity.ensure_user(name, PASSWORD, roles)
             yield hub, url, broker.port
@@ -262,3 +265,39 @@ def test_the_console_and_the_wall_speak_chinese_and_english_by_the_switch(
     )
     wall.screenshot(path=str(ARTIFACTS / "wall-patrol.png"))
     wall.close()
+
+
+def test_a_manager_reads_last_months_patrol_report_and_downloads_it(
+    compound: tuple[Hub, str, int], browser: Browser
+) -> None:
+    hub, url, _ = compound
+    tz = ZoneInfo(hub.ctx.site.site.timezone)
+    first = datetime.now(tz).replace(day=1, hour=9, minute=0, second=0, microsecond=0)
+    start = (first - timedelta(days=3)).astimezone(UTC)  # a tour in last month
+    month = (first - timedelta(days=3)).strftime("%Y-%m")
+    gate = Evidence(
+        Method.BLE, start + timedelta(minutes=1), {"distance_m": 1.2, "reports": 3, "seconds": 4.0}
+    )
+    record = TourRecord(
+        rule="west-tour",
+        route="route-west",
+        start=start,
+        end=start + timedelta(minutes=55),
+        checkpoints=("cp-main-gate", "cp-parking"),
+        guards=("g1",),
+        visits=(Visit("cp-main-gate", start + timedelta(minutes=1), "g1", False, (gate,)),),
+    )
+    with hub.ctx.db.session() as s:
+        keep_tour(s, record)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, url, "manager", PASSWORD, f"/patrol.html?period={month}")
+    guard = page.locator("#by-guard-g1")
+    expect(guard).to_contain_text("王保安")
+    expect(guard.locator(".compliance")).to_have_text("50%")
+    expect(guard.locator(".missed")).to_have_text("1")
+    page.locator("#tours details").first.click()
+    expect(page.locator("#tours")).to_contain_text("蓝牙 1.2 m，3 次/4.0 秒")
+    with page.expect_download() as download:
+        page.click("[data-format=pdf]")
+    assert download.value.suggested_filename == f"patrol-{month}.pdf"
+    page.close()
