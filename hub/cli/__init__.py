@@ -6,6 +6,7 @@ import click
 
 from hub.cli.accounts import key, user
 from hub.cli.operations import backup_cmd, bacnet, modbus, report, restore_cmd
+from hub.cli.patrol import patrol
 from hub.cli.serve import _demo_history, check, demo, migrate, run
 
 __all__ = ["_demo_history", "main"]
@@ -29,5 +30,6 @@ for command in (
     bacnet,
     modbus,
     report,
+    patrol,
 ):
     main.add_command(command)

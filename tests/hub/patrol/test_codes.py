@@ -4,9 +4,13 @@ from a wrong one, links from a phone's camera app read like the bare payload."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyotp
+import pytest
+from click.testing import CliRunner
 
+from hub.cli import main
 from hub.services.patrol.codes import CheckpointCodes, parse
 from hub.site import Site
 
@@ -52,3 +56,17 @@ def test_wrong_malformed_and_unknown_codes_are_refused_with_their_reason(demo_si
     link = f"https://hub.example/guard.html#scan={good.payload}"
     assert parse(link) == ("cp-b3", good.code)
     assert c.check(link, NOW).step == good.step
+
+
+def test_the_command_line_prints_the_key_a_token_is_programmed_with(
+    demo_site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HUB_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(main, ["patrol", "key", "cp-b3"])
+    assert out.exit_code == 0, out.output
+    assert f"key (base32): {codes(demo_site).key('cp-b3')}" in out.output
+    assert "otpauth://totp/" in out.output
+    missing = CliRunner().invoke(main, ["patrol", "key", "cp-nowhere"])
+    assert missing.exit_code != 0
+    assert "no checkpoint 'cp-nowhere'" in missing.output
