@@ -26,7 +26,8 @@ def patrol() -> None:
 )
 def patrol_key(checkpoint: str, site_file: Path | None) -> None:
     """Print a checkpoint's code key (TOTP, base32) and its otpauth:// link, to program a
-    token or a display that shows the code offline. Keep it secret: it is the checkpoint."""
+    token or a display that shows the code offline, and the keys and URL to program its NFC
+    tag with. Keep them secret: they are the checkpoint."""
     import pyotp
 
     from hub.runtime import load_site_for_hub
@@ -50,3 +51,9 @@ def patrol_key(checkpoint: str, site_file: Path | None) -> None:
         f"TOTP: 8 digits, every {period} s, HMAC-SHA1; the QR holds DYP1:{checkpoint}:<code>"
     )
     click.echo(totp.provisioning_uri(name=checkpoint, issuer_name="dayuan hub"))
+    meta, file = codes.tag_keys(checkpoint)
+    base = (settings.public_url or "https://<hub>").rstrip("/")
+    click.echo("NFC tag (NTAG 424 DNA, SUN: UID and counter mirrored, MAC over nothing):")
+    click.echo(f"  SDMMetaReadKey: {meta.hex().upper()}")
+    click.echo(f"  SDMFileReadKey: {file.hex().upper()}")
+    click.echo(f"  URL: {base}/guard.html#scan=DYN1:{checkpoint}:{{PICCData}}:{{SDMMAC}}")

@@ -196,6 +196,8 @@ def test_the_guards_phone_shows_the_tour_and_checks_in_with_the_camera(
     compound: tuple[Hub, str, int], tmp_path: Path
 ) -> None:
     hub, url, _ = compound
+    guard = token(url, "guard1")
+    wait_for(lambda: checkpoints(url, guard)["cp-plant"]["missed"], "the switch room to be missed")
     shown = hub.ctx.patrol.codes.show("cp-b1-north", datetime.now(UTC))
     link = f"{url}/guard.html#scan={shown.payload}"
     png = io.BytesIO()

@@ -5,6 +5,9 @@ checkpoint, or any programmable TOTP token, shows and the guard's phone scans.
     code     = TOTP(key, period_s, 8 digits) at the scan's time
     payload  = "DYP1:<checkpoint>:<code>"   (the QR holds it, or a link ending #scan=<payload>)
 
+An NFC tag at a checkpoint signs each tap instead (nfc.py): `DYN1:<checkpoint>:<PICCData>:
+<SDMMAC>`, accepted once per tap counter.
+
 A code is accepted for its own time step and `window_steps` steps after it (the walk from the
 label to the phone's network), and one step early (a display's clock a little ahead); each
 step once per guard (the scan table refuses a replay). A photo of the label is worthless once
@@ -22,6 +25,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 
+from hub.services.patrol import nfc
 from hub.site import Site
 
 PREFIX = "DYP1"
@@ -41,20 +45,23 @@ class Shown:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A scanned code judged: the step it belongs to, or why not (`expired`, `wrong`,
-    `unknown_checkpoint`, `malformed`)."""
+    """A scanned code judged: the step it belongs to (an NFC tag's tap counter), or why not
+    (`expired`, `wrong`, `unknown_checkpoint`, `malformed`)."""
 
     checkpoint: str
     step: int | None = None
     refused: str = ""
+    tag: str = ""  # an NFC tag's UID (its taps: `step` is the tap counter)
+
+
+def _unwrapped(payload: str) -> str:
+    text = payload.strip()
+    return text.split("#scan=", 1)[1] if "#scan=" in text else text
 
 
 def parse(payload: str) -> tuple[str, str] | None:
     """(checkpoint, code) from what the phone read: the payload, or a link carrying it."""
-    text = payload.strip()
-    if "#scan=" in text:
-        text = text.split("#scan=", 1)[1]
-    parts = text.split(":")
+    parts = _unwrapped(payload).split(":")
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2].isdigit():
         return None
     return parts[1], parts[2]
@@ -86,8 +93,28 @@ class CheckpointCodes:
         until = datetime.fromtimestamp((step + 1) * totp.interval, now.tzinfo)
         return Shown(checkpoint, f"{PREFIX}:{checkpoint}:{code}", code, step, until)
 
+    def tag_keys(self, checkpoint: str) -> tuple[bytes, bytes]:
+        """The checkpoint's NFC tag keys (SDMMetaReadKey, SDMFileReadKey)."""
+        return nfc.tag_keys(self._secret, checkpoint)
+
+    def _tap(self, text: str) -> Checked:
+        parts = text.split(":")
+        if len(parts) != 4:
+            return Checked("", refused="malformed")
+        checkpoint, picc, mac = parts[1:]
+        if checkpoint not in self._periods:
+            return Checked(checkpoint, refused="unknown_checkpoint")
+        tap = nfc.verify(picc, mac, *self.tag_keys(checkpoint))
+        if tap is None:
+            return Checked(checkpoint, refused="wrong")
+        return Checked(checkpoint, step=tap.counter, tag=tap.uid)
+
     def check(self, payload: str, now: datetime) -> Checked:
-        """Whether a scanned payload holds a code of its checkpoint valid at `now`."""
+        """Whether a scanned payload holds a code of its checkpoint valid at `now` (or a tap
+        its NFC tag signed: whether it is new is the scan table's to say)."""
+        text = _unwrapped(payload)
+        if text.startswith(f"{nfc.PREFIX}:"):
+            return self._tap(text)
         parsed = parse(payload)
         if parsed is None:
             return Checked("", refused="malformed")

@@ -60,18 +60,38 @@ class Scans:
                 retry_after=int(REFUSED_SPAN.total_seconds()),
             )
         checked = self.codes.check(payload, now)
+        if checked.tag:
+            source = "nfc"  # whatever the phone said: the tag signed it
         if checked.refused:
             self._keep(person, checked.checkpoint, source, None, checked.refused, now)
             return Verdict(checked.checkpoint, refused=checked.refused)
+        if checked.tag and not self._newer_tap(checked.checkpoint, checked.step):
+            return self._replayed(person, checked.checkpoint, source, now)
         try:
             row = self._keep(person, checked.checkpoint, source, checked.step, "accepted", now)
-        except IntegrityError:  # this guard scanned this code before
-            self._keep(person, checked.checkpoint, source, None, "replayed", now)
-            return Verdict(checked.checkpoint, refused="replayed")
+        except IntegrityError:  # scanned before (this code by this guard, this tap by anyone)
+            return self._replayed(person, checked.checkpoint, source, now)
         assert checked.step is not None
         lat, lon, accuracy = fix if fix is not None else (None, None, None)
         scan = CodeScan(person, checked.checkpoint, now, source, checked.step, lat, lon, accuracy)
         return Verdict(checked.checkpoint, scan=scan, row=row)
+
+    def _replayed(self, person: str, cp: str, source: str, now: datetime) -> Verdict:
+        self._keep(person, cp, source, None, "replayed", now)
+        return Verdict(cp, refused="replayed")
+
+    def _newer_tap(self, checkpoint: str, counter: int | None) -> bool:
+        """Whether an NFC tap's counter is past every tap of this checkpoint's tag accepted
+        (a copied URL, or a tap kept back and sent after later ones, is not)."""
+        with self._db.session() as s:
+            last = s.scalar(
+                select(func.max(PatrolScan.step)).where(
+                    PatrolScan.checkpoint == checkpoint,
+                    PatrolScan.source == "nfc",
+                    PatrolScan.verdict == "accepted",
+                )
+            )
+        return counter is not None and (last is None or counter > last)
 
     def withdraw(self, row: int) -> None:
         """Forget an accepted scan the hub could not take in (the phone sends it again)."""

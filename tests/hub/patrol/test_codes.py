@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
+from hub.services.patrol import nfc
 from hub.services.patrol.codes import CheckpointCodes, parse
 from hub.site import Site
 
@@ -67,6 +68,41 @@ def test_the_command_line_prints_the_key_a_token_is_programmed_with(
     assert out.exit_code == 0, out.output
     assert f"key (base32): {codes(demo_site).key('cp-b3')}" in out.output
     assert "otpauth://totp/" in out.output
+    meta, _ = codes(demo_site).tag_keys("cp-b3")
+    assert f"SDMMetaReadKey: {meta.hex().upper()}" in out.output
+    assert "guard.html#scan=DYN1:cp-b3:{PICCData}:{SDMMAC}" in out.output
     missing = CliRunner().invoke(main, ["patrol", "key", "cp-nowhere"])
     assert missing.exit_code != 0
     assert "no checkpoint 'cp-nowhere'" in missing.output
+
+
+def test_an_nfc_tags_tap_is_verified_as_nxp_describes_it() -> None:
+    # AN12196's example: all-zero keys, PICCData and SDMMAC as a tag mirrors them
+    tap = nfc.verify("EF963FF7828658A599F3041510671E88", "94EED9EE65337086", bytes(16), bytes(16))
+    assert tap == nfc.Tap("04de5f1eacc040", 61)
+    assert (
+        nfc.verify("EF963FF7828658A599F3041510671E88", "94EED9EE65337087", bytes(16), bytes(16))
+        is None
+    )
+    assert (
+        nfc.verify(
+            "EF963FF7828658A599F3041510671E88", "94EED9EE65337086", bytes(15) + b"\x01", bytes(16)
+        )
+        is None
+    )
+    assert nfc.verify("zz", "94EED9EE65337086", bytes(16), bytes(16)) is None
+
+
+def test_a_tap_of_a_checkpoints_tag_names_its_checkpoint_and_counter(demo_site: Site) -> None:
+    c = codes(demo_site)
+    picc, mac = nfc.tap_url(*c.tag_keys("cp-plant"), "04a1b2c3d4e5f6", 7)
+    tapped = c.check(f"https://hub.example/guard.html#scan=DYN1:cp-plant:{picc}:{mac}", NOW)
+    assert (tapped.checkpoint, tapped.step, tapped.tag, tapped.refused) == (
+        "cp-plant",
+        7,
+        "04a1b2c3d4e5f6",
+        "",
+    )
+    # the switch room's tag copied onto a label claiming to be the car park: its keys differ
+    assert c.check(f"DYN1:cp-parking:{picc}:{mac}", NOW).refused == "wrong"
+    assert c.check(f"DYN1:cp-plant:{picc}", NOW).refused == "malformed"

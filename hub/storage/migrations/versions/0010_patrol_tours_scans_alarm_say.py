@@ -56,6 +56,15 @@ def upgrade() -> None:
         ["person", "checkpoint", "step"],
         unique=True,
     )
+    only_nfc_taps = sa.text("source = 'nfc' AND verdict = 'accepted'")
+    op.create_index(
+        "uq_patrol_scans_nfc_tap",
+        "patrol_scans",
+        ["checkpoint", "step"],
+        unique=True,
+        sqlite_where=only_nfc_taps,
+        postgresql_where=only_nfc_taps,
+    )
     with op.batch_alter_table("alarms") as batch:
         batch.add_column(sa.Column("say", sa.JSON(), nullable=True))
 
@@ -63,6 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("alarms") as batch:
         batch.drop_column("say")
+    op.drop_index("uq_patrol_scans_nfc_tap", table_name="patrol_scans")
     op.drop_index("uq_patrol_scans_person_checkpoint_step", table_name="patrol_scans")
     op.drop_index("ix_patrol_scans_at", table_name="patrol_scans")
     op.drop_table("patrol_scans")
