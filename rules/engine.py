@@ -374,10 +374,13 @@ class RuleEngine:
 
     def patrols(self) -> list[TourProgress]:
         """Each patrol route's open tour, as the missed-patrol rules see it."""
-        return [
-            missed_patrol.progress(self._rules[rid].state, route)
-            for rid, route in self._routes.items()
-        ]
+        now = self._clock()
+        out = []
+        for rid, route in self._routes.items():
+            running = self._rules[rid]
+            assert isinstance(running.config, MissedPatrolRule)
+            out.append(missed_patrol.progress(running.state, route, running.config, now))
+        return out
 
     def health(self) -> dict[str, Any]:
         """Counts; degraded while a rule is disabled by a failure."""

@@ -7,13 +7,13 @@ Hub.translate({
   "zh-CN": { title: "我的巡更", scan: "扫码签到", stop: "停止扫码", send: "签到", code: "或输入签到码",
     next: "下一点", due: "截止", done: "已巡", no_tour: "现在没有巡更任务", late: "迟到", missed: "漏巡",
     pending: "待巡", accepted: "已签到", no_camera: "无法打开摄像头：请用手机相机扫码或输入签到码",
-    proof: { ble: "蓝牙", gps: "定位", code: "扫码" }, not_guard: "这个账号不是保安的账号", nfc: "NFC 签到", hold_nfc: "请将手机靠近巡更点的 NFC 标签",
+    proof: { ble: "蓝牙", gps: "定位", code: "扫码" }, not_guard: "这个账号不是保安的账号", nfc: "NFC 签到", upcoming: "下一轮", hold_nfc: "请将手机靠近巡更点的 NFC 标签",
     refused: { expired: "签到码已过期（照片无效），请扫描现场的码", replayed: "这个码已经用过，请等下一个码",
       wrong: "签到码不对", malformed: "这不是巡更码", unknown_checkpoint: "未知巡更点" } },
   en: { title: "My patrol", scan: "Scan a checkpoint", stop: "Stop scanning", send: "Check in", code: "or type the code",
     next: "Next", due: "due", done: "done", no_tour: "No tour now", late: "late", missed: "missed",
     pending: "to do", accepted: "Checked in", no_camera: "No camera here: scan with the phone's camera app or type the code",
-    proof: { ble: "BLE", gps: "GPS", code: "code" }, not_guard: "This account is not a guard's", nfc: "Check in by NFC", hold_nfc: "Hold the phone to the checkpoint's NFC tag",
+    proof: { ble: "BLE", gps: "GPS", code: "code" }, not_guard: "This account is not a guard's", nfc: "Check in by NFC", upcoming: "next tour", hold_nfc: "Hold the phone to the checkpoint's NFC tag",
     refused: { expired: "This code has expired (a photo will not do): scan the one at the checkpoint",
       replayed: "This code was used already: wait for the next one", wrong: "Wrong code",
       malformed: "Not a checkpoint code", unknown_checkpoint: "Unknown checkpoint" } },
@@ -101,7 +101,11 @@ function checkpointRow(c) {
 function render() {
   const routes = data.routes.map((r) => {
     const name = Hub.lang === "en" ? r.name_en : r.name;
-    if (!r.open) return el("section", { className: "card", id: `route-${r.route}` }, el("h2", {}, name), el("p", { className: "muted" }, Hub.t("no_tour")));
+    if (!r.open) {
+      const upcoming = r.upcoming ? ` · ${Hub.t("upcoming")} ${Hub.datetime(r.upcoming)}` : "";
+      return el("section", { className: "card", id: `route-${r.route}` }, el("h2", {}, name),
+        el("p", { className: "muted" }, Hub.t("no_tour") + upcoming));
+    }
     const next = r.next
       ? el("p", { className: "big next" }, `${Hub.t("next")}${Hub.lang === "en" ? ": " : "："}`, el("b", {}, Hub.lang === "en" ? r.next.name_en : r.next.name),
         ` · ${Hub.t("due")} ${Hub.time(r.next.deadline)}`)

@@ -8,14 +8,14 @@ Hub.translate({
     title: "大院安防与后勤监控", c_alarms: "当前报警", c_unacked: "未确认", c_tickets: "未完成工单",
     c_people: "在院访客", c_cars: "在院车辆", c_guards: "院内保安", c_out: "院外车辆",
     alarms: "报警", patrols: "巡更进度", gate: "门岗动态", no_alarms: "无报警", no_gate: "暂无通行记录",
-    no_tour: "未在巡更时段", next: "下一点", due: "截止", missed: "漏检", late: "迟到",
+    no_tour: "未在巡更时段", upcoming: "下一轮", next: "下一点", due: "截止", missed: "漏检", late: "迟到",
     in: "进", out: "出", denied: "拒绝",
   },
   en: {
     title: "Compound security & facilities", c_alarms: "Active alarms", c_unacked: "Unacknowledged",
     c_tickets: "Open tickets", c_people: "Visitors inside", c_cars: "Cars inside", c_guards: "Guards inside",
     c_out: "Cars outside", alarms: "Alarms", patrols: "Patrols", gate: "Gate", no_alarms: "No alarms",
-    no_gate: "No passages yet", no_tour: "No tour under way", next: "next", due: "due", missed: "missed",
+    no_gate: "No passages yet", no_tour: "No tour under way", upcoming: "next tour", next: "next", due: "due", missed: "missed",
     late: "late", in: "in", out: "out", denied: "denied",
   },
 });
@@ -213,7 +213,7 @@ function renderSummary() {
     const meta = p.tour
       ? `${p.visited}/${p.total}` + (p.next ? ` · ${Hub.t("next")} ${state.names[`checkpoint:${p.next}`] || p.next} ${Hub.t("due")} ${Hub.time(p.next_due)}` : "")
         + (p.missed.length ? ` · ${Hub.t("missed")} ${p.missed.length}` : "") + (p.late.length ? ` · ${Hub.t("late")} ${p.late.length}` : "")
-      : Hub.t("no_tour");
+      : Hub.t("no_tour") + (p.upcoming ? ` · ${Hub.t("upcoming")} ${Hub.time(p.upcoming)}` : "");
     const bar = el("div", { className: p.missed.length ? "bar missed" : "bar" }, el("i"));
     bar.firstChild.style.width = `${done}%`;
     const guards = p.guards.map((g) => state.names[`subject:${g}`] || g).join("、");

@@ -20,3 +20,4 @@ class TourProgress:
     start: datetime | None = None
     # checkpoint -> (when, by whom, how it was proven)
     visits: Mapping[str, tuple[datetime, str, tuple[str, ...]]] = field(default_factory=dict)
+    upcoming: datetime | None = None  # when the next tour starts

@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from hub.domain import DeviceStatus, Event, Sighting, event_source_key
+from hub.domain import CodeScan, DeviceStatus, Event, Sighting, event_source_key
 from hub.pipeline import Envelope
 from hub.services.assembly import Consumer, Part, Shared
 from hub.storage import Database
 from hub.storage.models import JournalEntry
 
-KINDS = ("status", "sighting")
+KINDS = ("status", "sighting", "scan")  # what the telemetry store does not keep
 
 
 def _data(event: Event) -> dict[str, Any]:
@@ -31,11 +31,14 @@ def _data(event: Event) -> dict[str, Any]:
 def _event(row: JournalEntry) -> Event:
     if row.kind == "status":
         return DeviceStatus(ts=row.ts, **row.data)
+    if row.kind == "scan":
+        return CodeScan(ts=row.ts, **row.data)
     return Sighting(ts=row.ts, **row.data)
 
 
 class EventJournal:
-    """Statuses and sightings in the relational database, pruned with the telemetry."""
+    """Statuses, sightings and checkpoint scans in the relational database, pruned with the
+    telemetry."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -39,6 +39,7 @@ def patrol_progress(tours: Sequence[TourProgress], site: Site) -> list[dict[str,
             "late": list(tour.late),
             "next": None,
             "next_due": None,
+            "upcoming": tour.upcoming.isoformat() if tour.upcoming else None,
         }
         ahead = [cp for cp in route.checkpoints if cp not in tour.visited + tour.missed]
         if tour.open and ahead:

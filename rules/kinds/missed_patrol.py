@@ -362,12 +362,21 @@ def tick(
     return State(tour, tuple(history[-HISTORY:]), now), actions
 
 
-def progress(state: State, route: Route) -> TourProgress:
+def upcoming(rule: MissedPatrolRule, route: Route, now: datetime) -> datetime | None:
+    """When the route's next tour starts (within a week), or None."""
+    later = _schedule(rule.schedule, route.timezone).between(now, now + timedelta(days=7))
+    return next((s.astimezone(UTC) for s in later if s > now), None)
+
+
+def progress(
+    state: State, route: Route, rule: MissedPatrolRule | None = None, now: datetime | None = None
+) -> TourProgress:
     """The open tour of the route as others may read it (the wall's patrol progress, the
-    guard's phone)."""
+    guard's phone), with when the next one starts (given the rule and the time)."""
     tour = state.tour
+    nxt = upcoming(rule, route, now) if rule is not None and now is not None else None
     if tour is None:
-        return TourProgress(route.id, open=False)
+        return TourProgress(route.id, open=False, upcoming=nxt)
     return TourProgress(
         route.id,
         open=True,
@@ -380,4 +389,5 @@ def progress(state: State, route: Route) -> TourProgress:
             cp: (v.at, v.by, tuple(e.method.value for e in v.evidence))
             for cp, v in tour.visited.items()
         },
+        upcoming=nxt,
     )

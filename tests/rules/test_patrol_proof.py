@@ -179,3 +179,14 @@ def test_the_tours_record_holds_each_visit_with_its_evidence_and_who_answers_for
     assert later[0].missed == ("cp1", "cp2", "cp3")
     assert later[1].start == at(2 * 24 * 60)
     assert later[1].missed == ()  # not missed: unobserved
+
+
+def test_the_progress_tells_when_the_next_tour_starts() -> None:
+    p = Patrol()
+    p.tick(-30)
+    idle = mp.progress(p.state, ROUTE, p.rule, at(-30))
+    assert (idle.open, idle.upcoming) == (False, at(0))
+    p.tick(1)
+    walking = mp.progress(p.state, ROUTE, p.rule, at(1))
+    assert walking.open
+    assert walking.upcoming == at(24 * 60)  # tomorrow's

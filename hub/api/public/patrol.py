@@ -31,6 +31,7 @@ class GuardRoute(Out):
     name_en: str
     open: bool
     start: Timestamp | None
+    upcoming: Timestamp | None  # when the next tour starts
     checkpoints: list[TourCheckpoint]
     done: int
     total: int

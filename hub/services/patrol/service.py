@@ -89,6 +89,7 @@ class PatrolService:
                     "name_en": route.name_en or route.name,
                     "open": tour.open,
                     "start": tour.start.isoformat() if tour.start else None,
+                    "upcoming": tour.upcoming.isoformat() if tour.upcoming else None,
                     "checkpoints": checkpoints if tour.open else [],
                     "done": sum(1 for c in checkpoints if c["visited_at"]) if tour.open else 0,
                     "total": len(checkpoints),
