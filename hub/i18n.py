@@ -23,6 +23,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "patrol.out_of_order": "{guard} 先巡 {checkpoint}，{skipped} 尚未巡到",
         "patrol.too_fast": "{guard} 在 {checkpoint} 的巡更不予计入：{detail}，快于步行",
         "patrol.tour_over": "{route}：本轮巡更结束",
+        "fault.raised": "{device_id} 故障：{detail}",
+        "fault.cleared": "{device_id} 故障已排除",
+        "threshold.above": "{point_id} = {value}，高于 {limit}",
+        "threshold.below": "{point_id} = {value}，低于 {limit}",
+        "silence.raised": "{source_id} 已 {min} 分钟没有数据",
+        "lone_worker.raised": "{guard_id} 已 {min} 分钟未离开 {radius} 米范围",
+        "vehicle.moving": "{vehicle_id} 在院内行驶，无已批准的用车",
+        "vehicle.outside": "{vehicle_id} 在大院外，无已批准的用车",
+        "geofence.enter": "{subject_id} 进入 {fences_id}",
+        "geofence.exit": "{subject_id} 离开 {fences_id}",
+        "geofence.passed": "{subject_id} 在两次定位之间穿过 {fences_id}",
+        "rule.failed": "规则 {rule} 已停用：{error}",
     },
     "en": {
         "patrol.missed": "{route}: {checkpoint} not visited by {deadline_at}",
@@ -30,6 +42,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "patrol.out_of_order": "{guard} visited {checkpoint} before {skipped}",
         "patrol.too_fast": "{guard}'s visit to {checkpoint} refused: {detail}, faster than walking",
         "patrol.tour_over": "{route}: tour over",
+        "fault.raised": "{device_id} fault: {detail}",
+        "fault.cleared": "{device_id}: fault cleared",
+        "threshold.above": "{point_id} = {value}, above {limit}",
+        "threshold.below": "{point_id} = {value}, below {limit}",
+        "silence.raised": "no data from {source_id} for {min} min",
+        "lone_worker.raised": "{guard_id} has not moved more than {radius} m for {min} min",
+        "vehicle.moving": "{vehicle_id} moving in the compound with no approved trip",
+        "vehicle.outside": "{vehicle_id} outside the compound with no approved trip",
+        "geofence.enter": "{subject_id} entered {fences_id}",
+        "geofence.exit": "{subject_id} left {fences_id}",
+        "geofence.passed": "{subject_id} passed through {fences_id} between two fixes",
+        "rule.failed": "rule {rule} disabled: {error}",
     },
 }
 
@@ -49,8 +73,15 @@ def local_time(iso: str, timezone: str) -> str:
         return iso
 
 
-def render(key: str, args: Mapping[str, object], lang: str, timezone: str) -> str:
-    """A message in `lang`; an unknown key shows itself with its arguments."""
+def render(
+    key: str,
+    args: Mapping[str, object],
+    lang: str,
+    timezone: str,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """A message in `lang`; an unknown key shows itself with its arguments. Arguments ending
+    in `_id` are the site's ids, shown by their `names` (each part of "a/b" or "dev.point")."""
     template = MESSAGES.get(language(lang), {}).get(key)
     if template is None:
         return f"{key} {dict(args)}"
@@ -62,11 +93,20 @@ def render(key: str, args: Mapping[str, object], lang: str, timezone: str) -> st
             value = args.get(name, m.group(0))
         if name.endswith("_at") and isinstance(value, str):
             return local_time(value, timezone)
+        if name.endswith("_id") and names:
+            return named(str(value), names)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
 
     return _ARG.sub(arg, template)
+
+
+def named(id_: str, names: Mapping[str, str]) -> str:
+    """A site id by its name; a compound id ("route/checkpoint", "device.point") part by part."""
+    if id_ in names:
+        return names[id_]
+    return "".join(names.get(part, part) for part in re.split(r"([/.])", id_))
 
 
 def site_names(site: Any) -> dict[str, dict[str, str]]:

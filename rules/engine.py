@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Delivered, Event, Reading, RetryLater, TourProgress
+from hub.domain import Delivered, Event, Reading, RetryLater, Say, TourProgress
 from hub.site import Site
 from hub.site.rules import GeofenceRule, MissedPatrolRule, RuleConfig, ThresholdRule
 from hub.tasks import cancel
@@ -305,6 +305,7 @@ class RuleEngine:
                 "rule_failure",
                 "major",
                 f"rule {rule_id} disabled: {running.stored.error}",
+                say=Say("rule.failed", {"rule": rule_id, "error": running.stored.error}),
             )
         ]
 

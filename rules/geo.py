@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from hub.domain import PositionFix
+from hub.domain import PositionFix, Say
 from hub.site.hours import in_hours
 from hub.site.rules import GeofenceRule
 from rules.actions import Action, occurred
@@ -163,7 +163,12 @@ class GeofenceDispatch:
             ):
                 continue
             text = f"{fix.subject_id} passed through {' / '.join(cfg.group)} between two fixes"
-            actions += occurred(cfg.id, fix.subject_id, "geofence_enter", cfg.severity.value, text)
+            said = Say(
+                "geofence.passed", {"subject_id": fix.subject_id, "fences_id": "/".join(cfg.group)}
+            )
+            actions += occurred(
+                cfg.id, fix.subject_id, "geofence_enter", cfg.severity.value, text, said
+            )
         return actions
 
     def _geofence(self, fix: PositionFix, inside: frozenset[str]) -> list[Action]:

@@ -192,7 +192,8 @@ const Hub = (() => {
       const en = lang === "en" ? s.args[`${name}_en`] : undefined;
       const value = en != null ? en : s.args[name];
       if (value == null) return whole;
-      return name.endsWith("_at") ? time(value) : String(value);
+      if (name.endsWith("_at")) return time(value);
+      return name.endsWith("_id") ? named(value) : String(value);
     });
   }
   function named(id) {

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hub.domain import AlarmEvent, Notice, TicketEvent
+from hub.i18n import site_names
 from hub.pipeline import Envelope
 from hub.services.assembly import Consumer, Part, Shared
 from hub.services.notify_delivery import DeliveryError, _Target, post, send_mail
@@ -71,9 +72,11 @@ class Notifier:
         mqtt: MessageSender | None = None,
         recipients: Callable[[str], list[str]] = lambda _rule: [],
         people: Callable[[Sequence[str]], list[str]] = lambda _names: [],
+        names: dict[str, str] | None = None,
     ) -> None:
         self._settings = settings
         self._site = site
+        self._names = names or {}  # the site's things by id, in the site's language
         self._tz = ZoneInfo(timezone)
         self._recipients = recipients
         self._people = people  # usernames -> e-mail addresses (ticket changes)
@@ -96,7 +99,7 @@ class Notifier:
         timeout = self._settings.timeout_s
 
         def send(event: AlarmEvent) -> None:
-            post(url, render(event, w.format, self._tz, self._site), w.format, timeout)
+            post(url, render(event, w.format, self._tz, self._site, self._names), w.format, timeout)
 
         label = w.name or f"{w.format} {parts.netloc}{parts.path}"  # never the query
         return _Target(label, w.actions, w.min_severity, send, self._settings.queue)
@@ -110,7 +113,7 @@ class Notifier:
             if not to:
                 target.counts["no_recipients"] += 1
                 return
-            send_mail(cfg, _mail(event, self._tz, self._site, cfg.sender, to), timeout)
+            send_mail(cfg, _mail(event, self._tz, self._site, cfg.sender, to, self._names), timeout)
 
         target = _Target(f"email {cfg.host}:{cfg.port}", cfg.actions, cfg.min_severity, send, 1000)
         return target
@@ -138,7 +141,7 @@ class Notifier:
             if not isinstance(event, AlarmEvent | TicketEvent | Notice):
                 continue
             if self.mqtt is not None and isinstance(event, AlarmEvent):
-                body = render(event, "json", self._tz, self._site)
+                body = render(event, "json", self._tz, self._site, self._names)
                 payload = json.dumps(body, ensure_ascii=False).encode()
                 if not self.mqtt.publish(f"{self.topic}/{event.alarm_type}", payload):
                     self.mqtt_dropped += 1
@@ -227,6 +230,7 @@ def assemble(
         people=lambda names: people.emails_for(
             [n if n.startswith("role:") else f"user:{n}" for n in names]
         ),
+        names=site_names(shared.site)[shared.site.site.locale],
     )
     consumer = Consumer("notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False)
     return Part(notifier, consumers=[consumer], components=[notifier])

@@ -44,28 +44,35 @@ STATE_ZH = {
 }
 
 
-def said(a: AlarmEvent, tz: ZoneInfo, lang: str = "zh-CN") -> str:
-    """The alarm's message in `lang` (from the catalogue when the rule gave its key)."""
+def said(
+    a: AlarmEvent, tz: ZoneInfo, lang: str = "zh-CN", names: dict[str, str] | None = None
+) -> str:
+    """The alarm's message in `lang` (from the catalogue when the rule gave its key), the
+    site's things by `names`."""
     if a.say and isinstance(a.say.get("key"), str):
-        return i18n.render(a.say["key"], a.say.get("args") or {}, lang, tz.key)
+        return i18n.render(a.say["key"], a.say.get("args") or {}, lang, tz.key, names)
     return a.message
 
 
-def _markdown(a: AlarmEvent, tz: ZoneInfo, site: str) -> tuple[str, str]:
+def _markdown(
+    a: AlarmEvent, tz: ZoneInfo, site: str, names: dict[str, str] | None = None
+) -> tuple[str, str]:
     title = f"【{ACTION_ZH.get(a.action, a.action)}】{TYPE_ZH.get(a.alarm_type, a.alarm_type)}"
     when = a.ts.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     text = (
         f"### {title} · {SEVERITY_ZH.get(a.severity, a.severity)}\n"
-        f"> 对象：{a.originator}\n"
+        f"> 对象：{i18n.named(a.originator, names or {})}\n"
         f"> 状态：{STATE_ZH.get(a.state, a.state)}\n"
         f"> 时间：{when}\n"
         f"> 站点：{site}\n\n"
-        f"{said(a, tz)}"
+        f"{said(a, tz, names=names)}"
     )
     return title, text
 
 
-def render(a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str) -> dict[str, Any]:
+def render(
+    a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The request body for a webhook of format `fmt`."""
     if fmt == "json":
         return {
@@ -77,17 +84,24 @@ def render(a: AlarmEvent, fmt: str, tz: ZoneInfo, site: str) -> dict[str, Any]:
             "severity": a.severity,
             "action": a.action,
             "message": a.message,
-            "text": said(a, tz),  # in the site's language (zh-CN)
+            "text": said(a, tz, names=names),  # in the site's language (zh-CN)
             "ts": a.ts.isoformat(),
         }
-    title, text = _markdown(a, tz, site)
+    title, text = _markdown(a, tz, site, names)
     if fmt == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": text}}
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}  # dingtalk
 
 
-def _mail(a: AlarmEvent, tz: ZoneInfo, site: str, sender: str, to: list[str]) -> EmailMessage:
-    title, text = _markdown(a, tz, site)
+def _mail(
+    a: AlarmEvent,
+    tz: ZoneInfo,
+    site: str,
+    sender: str,
+    to: list[str],
+    names: dict[str, str] | None = None,
+) -> EmailMessage:
+    title, text = _markdown(a, tz, site, names)
     msg = EmailMessage()
     msg["Subject"] = f"{title} · {SEVERITY_ZH.get(a.severity, a.severity)} · {a.originator}"
     msg["From"] = sender

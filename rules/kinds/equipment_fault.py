@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.domain import DeviceStatus, Event
+from hub.domain import DeviceStatus, Event, Say
 from hub.site.rules import EquipmentFaultRule
 from rules.actions import Action, Clear, Raise
 from rules.state import Condition, dump_conditions, load_conditions
@@ -48,6 +48,7 @@ def update(
                 rule.severity.value,
                 event.detail or "fault",
                 ticket=rule.ticket,
+                say=Say("fault.raised", {"device_id": event.device_id, "detail": event.detail}),
             )
         )
     elif dev.raised and dev.since is None:
@@ -62,5 +63,6 @@ def tick(state: State, now: datetime, rule: EquipmentFaultRule) -> tuple[State, 
     for device, dev in state.items():
         if dev.raised and dev.since is not None and dev.held_s(now) >= rule.clear_after_s:
             out[device] = Condition()
-            actions.append(Clear(rule.id, device, "equipment_fault", "fault cleared"))
+            said = Say("fault.cleared", {"device_id": device})
+            actions.append(Clear(rule.id, device, "equipment_fault", "fault cleared", said))
     return (out if actions else state), actions

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.domain import Event, PositionFix
+from hub.domain import Event, PositionFix, Say
 from hub.site.hours import in_hours
 from hub.site.rules import GeofenceRule
 from rules.actions import Action, Clear, Raise
@@ -62,6 +62,7 @@ def step(
                 f"geofence_{rule.when}",
                 rule.severity.value,
                 _describe(subject, rule.when, rule),
+                say=_said(subject, rule),
             )
             return Condition(since, True), [alarm]
         return Condition(since, raised), []
@@ -118,9 +119,14 @@ def tick(
                     f"geofence_{rule.when}",
                     rule.severity.value,
                     _describe(subject, rule.when, rule),
+                    say=_said(subject, rule),
                 )
             )
     return (out if actions or out != state else state), actions
+
+
+def _said(subject: str, rule: GeofenceRule) -> Say:
+    return Say(f"geofence.{rule.when}", {"subject_id": subject, "fences_id": "/".join(rule.group)})
 
 
 def _describe(subject: str, when: str, rule: GeofenceRule) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.domain import Event, PositionFix, SubjectKind
+from hub.domain import Event, PositionFix, Say, SubjectKind
 from hub.domain.geo import distance_m
 from hub.site.rules import LoneWorkerRule
 from rules.actions import Action, Clear, Raise
@@ -71,6 +71,10 @@ def _raise(rule: LoneWorkerRule, guard: str, held_s: float) -> Raise:
         "lone_worker",
         rule.severity.value,
         f"{guard} has not moved more than {rule.radius_m:g} m for {held_s / 60:.0f} min",
+        say=Say(
+            "lone_worker.raised",
+            {"guard_id": guard, "radius": rule.radius_m, "min": round(held_s / 60)},
+        ),
     )
 
 

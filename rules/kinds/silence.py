@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.domain import DeviceStatus, Event, PositionFix, Reading
+from hub.domain import DeviceStatus, Event, PositionFix, Reading, Say
 from hub.site.rules import SilenceRule
 from rules.actions import Action, Clear, Raise
 from rules.state import Condition, dump_conditions, load_conditions
@@ -66,6 +66,7 @@ def tick(state: State, now: datetime, rule: SilenceRule) -> tuple[State, list[Ac
                     "silence",
                     rule.severity.value,
                     f"no data from {src} for {int(silent)} s",
+                    say=Say("silence.raised", {"source_id": src, "min": round(silent / 60)}),
                 )
             )
     return (out if actions or out != state else state), actions

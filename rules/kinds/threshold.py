@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.domain import Event, Quality, Reading
+from hub.domain import Event, Quality, Reading, Say
 from hub.site.rules import ThresholdRule
 from rules.actions import Action, Clear, Raise
 from rules.state import Condition, iso, when
@@ -34,6 +34,12 @@ def _back(rule: ThresholdRule, v: float) -> bool:
     return v >= rule.below + rule.hysteresis  # type: ignore[operator]
 
 
+def _said(rule: ThresholdRule, v: float) -> Say:
+    key = "threshold.above" if rule.above is not None else "threshold.below"
+    limit = rule.above if rule.above is not None else rule.below
+    return Say(key, {"point_id": rule.point, "value": f"{v:g}", "limit": f"{limit:g}"})
+
+
 def _message(rule: ThresholdRule, v: float) -> str:
     limit = f"> {rule.above}" if rule.above is not None else f"< {rule.below}"
     return f"{rule.point} = {v:g} ({limit})"
@@ -57,7 +63,14 @@ def update(
         if not raised and (event.ts - since).total_seconds() >= rule.for_s:
             raised = True
             actions.append(
-                Raise(rule.id, rule.point, "threshold", rule.severity.value, _message(rule, v))
+                Raise(
+                    rule.id,
+                    rule.point,
+                    "threshold",
+                    rule.severity.value,
+                    _message(rule, v),
+                    say=_said(rule, v),
+                )
             )
         return Condition(since, raised), actions
     if _back(rule, v):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.domain import PositionFix, SubjectKind
+from hub.domain import PositionFix, Say, SubjectKind
 from hub.site.rules import VehicleUseRule
 from rules.actions import Action, Clear, Raise
 from rules.state import Condition, dump_conditions, load_conditions
@@ -72,6 +72,10 @@ def update(
                 "vehicle_unauthorised",
                 rule.severity.value,
                 f"{car} {where} with no approved trip",
+                say=Say(
+                    "vehicle.outside" if not facts.inside_compound else "vehicle.moving",
+                    {"vehicle_id": car},
+                ),
             )
         )
     return {**state, car: Condition(since, raised)}, actions

@@ -32,3 +32,17 @@ def test_every_key_is_in_every_language_and_unknown_keys_show_themselves() -> No
     assert render(
         "patrol.late", {"guard": "王保安", "checkpoint": "配电房", "min": 12.0}, "fr", "UTC"
     ) == ("王保安 巡到 配电房，超过截止时间 12 分钟")
+
+
+def test_ids_in_a_message_read_as_the_sites_names() -> None:
+    names = {"ahu-b2": "2号楼空调机组", "route-west": "西线巡逻", "cp-plant": "配电房"}
+    said = render("fault.raised", {"device_id": "ahu-b2", "detail": "fan"}, "zh-CN", "UTC", names)
+    assert said == "2号楼空调机组 故障：fan"
+    fences = render(
+        "geofence.exit",
+        {"subject_id": "g9", "fences_id": "route-west/cp-plant"},
+        "en",
+        "UTC",
+        names,
+    )
+    assert fences == "g9 left 西线巡逻/配电房"  # unknown ids stay as they are

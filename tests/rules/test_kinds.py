@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.domain import DeviceStatus, PositionFix, Quality, Reading, SubjectKind
+from hub.domain import DeviceStatus, PositionFix, Quality, Reading, Say, SubjectKind
 from hub.site.rules import EquipmentFaultRule, GeofenceRule, SilenceRule, ThresholdRule
 from rules.actions import Clear, Raise
 from rules.kinds import equipment_fault, geofence, silence, threshold
@@ -37,7 +37,15 @@ def test_a_flapping_fault_is_one_alarm_cleared_only_after_the_hold_time() -> Non
     state, acts = equipment_fault.tick(state, at(99), rule)
     assert acts == []
     state, acts = equipment_fault.tick(state, at(100), rule)
-    assert acts == [Clear("f", "ahu", "equipment_fault", "fault cleared")]
+    assert acts == [
+        Clear(
+            "f",
+            "ahu",
+            "equipment_fault",
+            "fault cleared",
+            Say("fault.cleared", {"device_id": "ahu"}),
+        )
+    ]
     state, acts = equipment_fault.tick(state, at(200), rule)
     assert acts == []  # cleared once
 
