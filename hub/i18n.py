@@ -35,6 +35,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "geofence.exit": "{subject_id} 离开 {fences_id}",
         "geofence.passed": "{subject_id} 在两次定位之间穿过 {fences_id}",
         "rule.failed": "规则 {rule} 已停用：{error}",
+        "gate.denied": "{gate_id}：{presented} 在 {window} 分钟内被拒绝 {count} 次（{reason}）",
+        "visit.overstay": "{visitors} 在访问结束后仍在院内（接待人 {host}）",
+        "ticket.overdue": "工单 #{ticket}「{title}」{what}超时",
+        "sign_in.locked": "{what} {who}：登录失败 {failures} 次，锁定至 {until_at}",
     },
     "en": {
         "patrol.missed": "{route}: {checkpoint} not visited by {deadline_at}",
@@ -54,6 +58,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "geofence.exit": "{subject_id} left {fences_id}",
         "geofence.passed": "{subject_id} passed through {fences_id} between two fixes",
         "rule.failed": "rule {rule} disabled: {error}",
+        "gate.denied": (
+            "{gate_id}: {presented} refused {count} times within {window} min ({reason})"
+        ),
+        "visit.overstay": "{visitors} still inside after the visit ended (host {host})",
+        "ticket.overdue": "ticket #{ticket} “{title}” overdue: {what}",
+        "sign_in.locked": "{what} {who}: {failures} failed sign-ins, locked until {until_at}",
     },
 }
 

@@ -46,7 +46,7 @@ const Hub = (() => {
         patrol_implausible: "巡更异常",
         silence: "设备离线", threshold: "超限", lone_worker: "单人作业", vehicle_unauthorised: "公车违规使用",
         ticket_overdue: "工单超时", rule_failure: "规则故障", sign_in_locked: "登录锁定",
-        gate_denied_repeatedly: "门岗多次拒绝" },
+        gate_denied_repeatedly: "门岗多次拒绝", visitor_overstay: "访客超时" },
     },
     en: {
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
@@ -56,7 +56,7 @@ const Hub = (() => {
         patrol_out_of_order: "patrol out of order", silence: "device silent", threshold: "limit exceeded",
         lone_worker: "lone worker", vehicle_unauthorised: "unauthorised car use", ticket_overdue: "ticket overdue",
         sign_in_locked: "sign-in locked", gate_denied_repeatedly: "gate refused repeatedly",
-        rule_failure: "rule failed" },
+        rule_failure: "rule failed", visitor_overstay: "visitor overstaying" },
     },
   };
   let dict = COMMON;

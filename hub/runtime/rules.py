@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.domain import Event, Reading
+from hub.domain import Event, Reading, Say
 from hub.errors import Invalid
 from hub.identity.throttle import OnLock
 from hub.services.alarms import AlarmService, SqlRuleStateStore
@@ -43,6 +43,18 @@ def sign_in_alarm(alarms: AlarmService) -> OnLock:
             f"{until.isoformat(timespec='seconds')}",
             ticket=False,
             now=datetime.now(UTC),
+            say=Say(
+                "sign_in.locked",
+                {
+                    "what": what,
+                    "what_en": {"account": "account", "addr": "address"}.get(
+                        kind, "key guessing from address"
+                    ),
+                    "who": who,
+                    "failures": failures,
+                    "until_at": until.isoformat(),
+                },
+            ),
         )
 
     return raise_

@@ -168,10 +168,11 @@ class AlarmService:
         message: str,
         ticket: bool,
         now: datetime,
+        say: Say | None = None,
     ) -> None:
         """Open an alarm, or count one more occurrence of the active one (at most one active
         per originator and type, guarded by a unique index across hub workers)."""
-        self.commit([Raise(rule, originator, type, severity, message, ticket)], {}, now)
+        self.commit([Raise(rule, originator, type, severity, message, ticket, say)], {}, now)
 
     def clear_alarm(
         self, *, rule: str, originator: str, type: str, message: str, now: datetime

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.domain import GateDirection, GateEvent, Notice
+from hub.domain import GateDirection, GateEvent, Notice, Say
 from hub.errors import Conflict, Invalid, NotFound
 from hub.identity.roles import Principal
 from hub.services.alarms import AlarmService
@@ -323,6 +323,7 @@ class GateDesk:
                             ),
                             ticket=False,
                             now=now,
+                            say=Say("visit.overstay", {"visitors": labels, "host": visit.host}),
                         )
                     notices.append(
                         Notice(
@@ -363,8 +364,8 @@ class GateDesk:
                 n += 1
             q2 = select(Alarm).where(Alarm.rule == RULE, Alarm.last_at < cutoff)
             for alarm in s.scalars(q2):
-                if alarm.message != PURGED_TEXT:
-                    alarm.message, alarm.ack_comment = PURGED_TEXT, ""
+                if alarm.message != PURGED_TEXT or alarm.say is not None:
+                    alarm.message, alarm.ack_comment, alarm.say = PURGED_TEXT, "", None
                     history = select(AlarmLogEntry).where(AlarmLogEntry.alarm_id == alarm.id)
                     audited = select(AuditEntry).where(  # acknowledgements, comments on it
                         AuditEntry.action.like("alarm.%"), AuditEntry.target == str(alarm.id)

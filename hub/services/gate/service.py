@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.domain import GateDirection, GateEvent, Notice
+from hub.domain import GateDirection, GateEvent, Notice, Say
 from hub.errors import Invalid, NotFound
 from hub.services.alarms import AlarmService
 from hub.services.booking.txn import Serialised
@@ -315,4 +315,14 @@ class GateService(GateDesk):
                 f"{self.settings.denied_window_min} minutes ({d['reason']})",
                 ticket=False,
                 now=now,
+                say=Say(
+                    "gate.denied",
+                    {
+                        "gate_id": d["gate_id"],
+                        "presented": d["presented"],
+                        "count": denials,
+                        "window": self.settings.denied_window_min,
+                        "reason": d["reason"],
+                    },
+                ),
             )

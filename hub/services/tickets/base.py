@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.domain import TicketEvent
+from hub.domain import Say, TicketEvent
 from hub.errors import NotFound
 from hub.services.alarms import AlarmService
 from hub.services.tickets.dispatch import choose, skill_for, technicians
@@ -193,6 +193,10 @@ class TicketBase(TicketReading):
             message=f"工单 #{t.id}「{t.title}」{what}超时",
             ticket=False,
             now=now,
+            say=Say(
+                "ticket.overdue",
+                {"ticket": t.id, "title": t.title, "what": what, "what_en": ", ".join(late)},
+            ),
         )
 
     def _clear_overdue(self, t: Ticket, now: datetime) -> None:
