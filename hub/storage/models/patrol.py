@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.storage.models.base import Base, utcnow
@@ -34,7 +34,8 @@ class PatrolTour(Base):
 
 class PatrolScan(Base):
     """A checkpoint's code scanned by a guard's phone, accepted or refused (and why). An
-    accepted code's time step is unique per guard and checkpoint: a replay is refused."""
+    accepted code's time step is unique per guard and checkpoint, an NFC tag's tap counter
+    per checkpoint: a replay is refused."""
 
     __tablename__ = "patrol_scans"
 
@@ -49,5 +50,14 @@ class PatrolScan(Base):
     __table_args__ = (
         Index(
             "uq_patrol_scans_person_checkpoint_step", "person", "checkpoint", "step", unique=True
+        ),
+        # an NFC tag's tap counts once, whoever sends it (two phones sending a copy at once)
+        Index(
+            "uq_patrol_scans_nfc_tap",
+            "checkpoint",
+            "step",
+            unique=True,
+            sqlite_where=text("source = 'nfc' AND verdict = 'accepted'"),
+            postgresql_where=text("source = 'nfc' AND verdict = 'accepted'"),
         ),
     )
