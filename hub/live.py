@@ -74,7 +74,9 @@ def _frame(seq: int, changes: Sequence[Message]) -> str:
 class LiveClient:
     """One connected client: a shared frame to send, or its own newest-per-entity backlog."""
 
-    def __init__(self) -> None:
+    def __init__(self, user: str = "", *, shared: bool = True) -> None:
+        self.user = user  # who signed in (their own messages: `LiveHub.tell`)
+        self.shared = shared  # gets the shared feed (else only its own messages)
         self._frame: str | None = None
         self._backlog: dict[Key, Message] = {}
         self._seq = 0
@@ -185,8 +187,21 @@ class LiveHub:
         frame = _frame(self.seq, list(changes.values()))
         self.frames += 1
         for client in self._clients:
-            client.offer(self.seq, frame, changes)
+            if client.shared:
+                client.offer(self.seq, frame, changes)
         return len(changes)
+
+    def tell(self, user: str, msg: Message) -> int:
+        """Send `msg` to `user`'s own connections only (their inbox's unread count: not for
+        the shared screens); returns to how many."""
+        self.seq += 1  # a frame of its own: clients take only frames newer than they saw
+        frame = _frame(self.seq, [msg])
+        told = 0
+        for client in self._clients:
+            if client.user == user:
+                client.offer(self.seq, frame, {(msg["type"], msg["key"]): msg})
+                told += 1
+        return told
 
     async def start(self) -> None:
         """Start the ticker that flushes `rate_hz` times a second."""
@@ -207,9 +222,11 @@ class LiveHub:
         if self._task is not None:
             await cancel([self._task])
 
-    def connect(self, user: str = "") -> tuple[LiveClient, str]:
-        """A new client (signed in as `user`) and its snapshot frame (send that first)."""
-        client = LiveClient()
+    def connect(self, user: str = "", *, shared: bool = True) -> tuple[LiveClient, str]:
+        """A new client (signed in as `user`) and its snapshot frame (send that first). A
+        client not `shared` (a staff member's phone) gets only its own messages (`tell`): no
+        alarms, positions or gate passages."""
+        client = LiveClient(user, shared=shared)
         self._clients.add(client)
         snapshot = orjson.dumps(
             {
@@ -217,8 +234,8 @@ class LiveHub:
                 "user": user,
                 "seq": self.seq,
                 "rate_hz": self.rate_hz,
-                "entities": list(self._state.values()),
-                "gates": list(self._gates),
+                "entities": list(self._state.values()) if shared else [],
+                "gates": list(self._gates) if shared else [],
             }
         ).decode()
         return client, snapshot

@@ -59,6 +59,8 @@ const Hub = (() => {
         rule_failure: "rule failed", visitor_overstay: "visitor overstaying" },
     },
   };
+  COMMON["zh-CN"].inbox = "消息";
+  COMMON.en.inbox = "Inbox";
   let dict = COMMON;
   let socket = null; // the live websocket of the moment
 
@@ -82,6 +84,7 @@ const Hub = (() => {
     });
     const button = document.getElementById("lang");
     if (button) button.textContent = lang === "en" ? "中文" : "English";
+    inboxLink();
   }
 
   function toggleLanguage(after) {
@@ -136,6 +139,7 @@ const Hub = (() => {
         } else if (msg.type === "delta") {
           if (seq !== null && msg.seq <= seq) return; // already folded into the snapshot
           seq = msg.seq;
+          for (const c of msg.changes) if (c.type === "inbox") showUnread(c.unread);
           handlers.changes(msg.changes);
         }
       };
@@ -154,6 +158,26 @@ const Hub = (() => {
     };
     if (!token()) { signIn(); return; }
     connect();
+  }
+
+  // The inbox badge in every signed-in page's header: the unread count at load, then live
+  // (an `inbox` message on the page's websocket, sent to this person only).
+  function showUnread(n) {
+    const badge = document.getElementById("inbox-badge");
+    if (!badge) return;
+    badge.textContent = n > 99 ? "99+" : String(n);
+    badge.hidden = !n;
+  }
+  function inboxLink() {
+    const header = document.querySelector("header");
+    if (!header || !token() || DISPLAY_PAGES.includes(location.pathname) || document.getElementById("inbox-link")) return;
+    const link = Object.assign(document.createElement("a"), { id: "inbox-link", href: "/inbox.html" });
+    const label = Object.assign(document.createElement("span"), { textContent: t("inbox") });
+    label.dataset.i18n = "inbox";
+    link.append(label, " ", Object.assign(document.createElement("b"), { id: "inbox-badge", className: "badge", hidden: true }));
+    (document.getElementById("lang") || header.lastChild).before(link);
+    fetch("/api/inbox/count", { headers: { Authorization: `Bearer ${token()}` } })
+      .then((r) => (r.ok ? r.json() : null)).then((c) => { if (c) showUnread(c.unread); }).catch(() => {});
   }
 
   const alarmType = (type) => (t("alarm_type") || {})[type] || type;

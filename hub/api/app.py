@@ -23,6 +23,7 @@ from hub.api.routes import (
     energy,
     gate,
     health,
+    inbox,
     ingest,
     live,
     patrol,
@@ -129,6 +130,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         vehicles,
         energy,
         patrol,
+        inbox,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

@@ -211,8 +211,9 @@ class Notice:
     subject: str
     body: str
     ts: datetime
-    notify: tuple[str, ...] = ()  # usernames
+    notify: tuple[str, ...] = ()  # usernames, or "role:<role>"
     key: str = ""
+    link: str = ""  # where on the hub it can be acted on ("/visits.html")
     kind: ClassVar[str] = "notice"
 
     def __post_init__(self) -> None:

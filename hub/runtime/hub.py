@@ -50,6 +50,7 @@ from hub.services import alarms as alarms_
 from hub.services import booking as booking_
 from hub.services import energy as energy_
 from hub.services import gate as gate_
+from hub.services import inbox as inbox_
 from hub.services import journal as journal_
 from hub.services import notify as notify_
 from hub.services import patrol as patrol_
@@ -133,6 +134,7 @@ class Hub:
             )
         )
         patrol = self._plug(patrol_.assemble(shared, self.rules.patrols))
+        inbox = self._plug(inbox_.assemble(shared, live))
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
         cluster = cluster_relay(settings, self.pipeline)
@@ -175,6 +177,7 @@ class Hub:
             energy=energy.service,
             reports=energy.stored,
             patrol=patrol.service,
+            inbox=inbox,
             patrol_reports=patrol.stored,
             rules=hub_rules.HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from hub.api.deps import WsAuth, WsGuard
 from hub.api.errors import problem
-from hub.identity.roles import VIEWERS
+from hub.identity.roles import PEOPLE, VIEWERS
 
 router = APIRouter(tags=["live"])
 
@@ -21,9 +21,12 @@ WS_REVOKED = 4401  # close code: the credential no longer admits its holder (doc
 
 
 @router.websocket("/ws")
-async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIEWERS))]) -> None:
+async def live(
+    websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIEWERS | PEOPLE))]
+) -> None:
     """Authenticate (`?token=`), send `{"type":"snapshot"}`, then `{"type":"delta"}` frames of
-    changes coalesced per entity (docs/api.md, "Live websocket").
+    changes coalesced per entity (docs/api.md, "Live websocket"). Operators and screens get
+    the shared feed; other people (staff) only their own messages (the inbox's count).
 
     A refused handshake answers with an HTTP 401 or 403 problem, not an upgrade.
     """
@@ -37,7 +40,9 @@ async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIE
     ctx = websocket.app.state.ctx
     live_hub = ctx.live
     await websocket.accept()
-    client, snapshot = live_hub.connect(auth.principal.name)
+    shared = auth.principal.has_any(VIEWERS)
+    admits = VIEWERS if shared else PEOPLE
+    client, snapshot = live_hub.connect(auth.principal.name, shared=shared)
     try:
         await websocket.send_text(snapshot)
 
@@ -56,7 +61,7 @@ async def live(websocket: WebSocket, auth: Annotated[WsAuth, Depends(WsGuard(VIE
                 if identity.generation == seen and time.monotonic() - last < RECHECK_S:
                     continue
                 seen, last = identity.generation, time.monotonic()
-                if not await auth.still_valid(ctx, VIEWERS):
+                if not await auth.still_valid(ctx, admits):
                     await websocket.close(code=WS_REVOKED, reason="credential revoked")
                     return
 

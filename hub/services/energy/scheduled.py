@@ -64,6 +64,7 @@ class ScheduledReports:
                     ts=now,
                     notify=self.notify,
                     key=f"energy:{kind}:{period.label}",
+                    link=f"/energy.html#stored={path.name}",
                 )
             )
         return made

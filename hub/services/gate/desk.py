@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub.domain import GateDirection, GateEvent, Notice, Say
@@ -31,6 +31,7 @@ from hub.storage.models import (
     AlarmLogEntry,
     AuditEntry,
     GateDecision,
+    InboxMessage,
     PlateListEntry,
     Visit,
     Visitor,
@@ -337,6 +338,7 @@ class GateDesk:
                             ts=now,
                             notify=(visit.host,),
                             key=f"visit:{visit.id}",
+                            link="/visits.html",
                         )
                     )
                 visit.overstay_alarmed = True
@@ -373,6 +375,10 @@ class GateDesk:
                     for trace in [*s.scalars(history), *s.scalars(audited)]:
                         trace.detail = {"purged": True}
                     n += 1
+            told = delete(InboxMessage).where(  # hosts' inbox: "visitor X arrived"
+                InboxMessage.topic.like("visit.%"), InboxMessage.created_at < cutoff
+            )
+            n += int(s.execute(told).rowcount or 0)  # type: ignore[attr-defined]
             q3 = select(AuditEntry).where(
                 AuditEntry.ts < cutoff, AuditEntry.action.in_(PERSONAL_AUDIT)
             )

@@ -303,6 +303,7 @@ class GateService(GateDesk):
                     ts=now,
                     notify=(host,),
                     key=f"visit:{d['visitor_id']}",
+                    link="/visits.html",
                 )
             )
         if denials >= self.settings.denied_alarm and self._alarms is not None:

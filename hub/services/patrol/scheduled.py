@@ -68,6 +68,7 @@ class ScheduledPatrolReports:
                     ts=now,
                     notify=self.notify,
                     key=f"patrol:{kind}:{period.label}",
+                    link=f"/patrol.html#stored={path.name}",
                 )
             )
         await asyncio.to_thread(self.patrol.prune, self.keep)

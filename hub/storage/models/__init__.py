@@ -14,6 +14,7 @@ from hub.storage.models.booking import (
     WaitlistEntry,
 )
 from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
+from hub.storage.models.inbox import InboxMessage
 from hub.storage.models.outbox import OutboxRow
 from hub.storage.models.patrol import PatrolScan, PatrolTour
 from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
@@ -34,6 +35,7 @@ __all__ = [
     "Booking",
     "BookingSeries",
     "GateDecision",
+    "InboxMessage",
     "JournalEntry",
     "OutboxRow",
     "PatrolScan",

@@ -25,12 +25,12 @@ def identity(db: Database) -> IdentityService:
 
 
 def test_migrations_create_the_schema_and_are_idempotent(db: Database) -> None:
-    assert current(db.engine) == head() == "0010"
+    assert current(db.engine) == head() == "0011"
     upgrade(db.engine)  # a second run changes nothing
     tables = set(inspect(db.engine).get_table_names())
     assert {"users", "user_roles", "api_keys", "audit_log", "alembic_version"} <= tables
     assert {"alarms", "alarm_log", "rule_state", "tickets", "ticket_log"} <= tables
-    assert {"patrol_tours", "patrol_scans"} <= tables
+    assert {"patrol_tours", "patrol_scans", "inbox_messages"} <= tables
     # The migrations build exactly what the models describe.
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
