@@ -20,7 +20,7 @@ function item(m) {
   const open = async () => {
     if (!m.read) await Hub.post("/api/inbox/read", { ids: [m.id] }).catch(() => {});
     if (m.link && Hub.sameOrigin(m.link)) location.href = Hub.sameOrigin(m.link);
-    else load();
+    else Hub.catalogue().then(() => load()); // the site's time zone first: times read as the compound's
   };
   li.addEventListener("click", open);
   li.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
@@ -52,4 +52,4 @@ Hub.live({
   snapshot: () => {},
   changes: (changes) => { if (changes.some((c) => c.type === "inbox")) load(); },
 });
-load();
+Hub.catalogue().then(() => load()); // the site's time zone first: times read as the compound's
