@@ -80,7 +80,10 @@ def test_a_reporter_is_told_live_when_the_repair_is_accepted(
     badge = page.locator("#inbox-badge")
     expect(badge).to_be_hidden()
     ticket = call(
-        url, "/api/tickets", "staff", {"description": "空调不制冷", "category": "hvac", "location": "1号楼第一会议室"}
+        url,
+        "/api/tickets",
+        "staff",
+        {"description": "空调不制冷", "category": "hvac", "location": "1号楼第一会议室"},
     )
     call(url, f"/api/tickets/{ticket['id']}/accept", "tech-hvac", {})
     expect(badge).to_have_text("1", timeout=15_000)  # live, over the page's own websocket

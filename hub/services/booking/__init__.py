@@ -51,5 +51,6 @@ def assemble(shared: Shared, commands: CommandService) -> Part[Booking]:
     b = shared.settings.booking
     rooms = RoomBookings(shared.db, shared.site, b)
     vehicles = VehicleBookings(shared.db, shared.site, b, track=track_of(shared.telemetry))
+    rooms.announce = vehicles.announce = shared.announce  # the inbox and e-mail hear of changes
     jobs = BookingJobs(rooms, commands.write, b.sweep_s)
     return Part(Booking(rooms, CheckIn(rooms, shared.secret), vehicles), singletons=[jobs])

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hub.domain import Notice
 from hub.errors import Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.approvals import Approvals
@@ -87,6 +88,8 @@ class VehicleLedger:
         self.approvals = Approvals(site)
         self.tz = ZoneInfo(site.site.timezone)
         self._track = track
+        # tells the people a change concerns (their inbox, e-mail): the hub sets it
+        self.announce: Callable[[Notice], None] = lambda _notice: None
         self.clock = clock
         self.write = Serialised(db)
         self._windows: dict[str, list[tuple[datetime, datetime]]] = {}

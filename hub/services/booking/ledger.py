@@ -14,6 +14,7 @@ from dateutil import rrule as rr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.domain import Notice
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.approvals import Approvals
 from hub.services.booking.txn import Serialised
@@ -83,6 +84,8 @@ class RoomLedger:
         self.clock = clock
         self.write = Serialised(db)
         self.approvals = Approvals(site)
+        # tells the people a change concerns (their inbox, e-mail): the hub sets it
+        self.announce: Callable[[Notice], None] = lambda _notice: None
 
     # -- checks ------------------------------------------------------------------------------
     def room(self, room_id: str) -> Room:

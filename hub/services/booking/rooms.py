@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.approvals import Request
@@ -83,6 +84,24 @@ class RoomBookings(RoomLedger):
                 status=status,
             )
             out = [booking_dict(b, room) for b in rows]
+        if status == "pending":  # the owning unit's approvers are asked (their inbox)
+            first = rows[0]
+            names, role = self.approvals.deciders(
+                Request("room", str(first.id), room.work_unit, who.name), 0
+            )
+            start = slots[0].start.astimezone(self.tz)
+            many = f"（共 {len(rows)} 次）" if len(rows) > 1 else ""
+            self.announce(
+                Notice(
+                    topic="booking.waiting",
+                    subject=f"【待审批】{room.name} {start:%m-%d %H:%M}「{title}」{many}",
+                    body=f"{who.name} 申请使用，等待您审批。",
+                    ts=now,
+                    notify=tuple(names) or (f"role:{role.value}",),
+                    key=f"booking:{first.id}:waiting",
+                    link="/rooms.html",
+                )
+            )
         if series is None:
             return out[0]
         return {"series_id": series.id, "status": status, "bookings": out}
@@ -309,7 +328,21 @@ class RoomBookings(RoomLedger):
                 room.id,
                 bookings=[t.id for t in targets],
             )
-            return booking_dict(b, room)
+            out = booking_dict(b, room)
+        start = b.start.astimezone(self.tz)
+        self.announce(
+            Notice(
+                topic="booking.approved" if approve else "booking.rejected",
+                subject=f"【会议室】{room.name} {start:%m-%d %H:%M}「{b.title}」"
+                + ("已批准" if approve else "未获批准"),
+                body="",
+                ts=now,
+                notify=(b.organiser,),
+                key=f"booking:{b.id}:{'approved' if approve else 'rejected'}",
+                link="/rooms.html",
+            )
+        )
+        return out
 
     # -- waitlist ------------------------------------------------------------------------------
     def wait(self, who: Principal, room_id: str, slot: Slot, title: str) -> dict[str, Any]:

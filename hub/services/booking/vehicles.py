@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid
 from hub.identity.roles import Principal, Role
 from hub.services.approvals import Outcome, Request, history
@@ -77,7 +78,46 @@ class VehicleBookings(VehicleLedger):
             s.add(r)
             s.flush()
             record(s, who.name, "vehicle.request", str(r.id), status=r.status)
-            return request_dict(r)
+            out = request_dict(r)
+        if r.status == "pending":
+            self._ask(Request("vehicle", str(r.id), r.unit, r.requester), 0, out, now)
+        return out
+
+    def _when_text(self, out: dict[str, Any]) -> str:
+        start = datetime.fromisoformat(out["start"]).astimezone(self.tz)
+        return f"{start:%m-%d %H:%M}"
+
+    def _ask(self, request: Request, step: int, out: dict[str, Any], now: datetime) -> None:
+        """Tell the approvers of `step` that the request waits for them."""
+        names, role = self.approvals.deciders(request, step)
+        trip = f"{out['destination']} {self._when_text(out)}"
+        who = f"{request.requester} 申请用车（{out['purpose']}，{out['passengers']} 人）"
+        self.announce(
+            Notice(
+                topic="vehicle.waiting",
+                subject=f"【待审批】用车申请 #{out['id']}：{trip}",
+                body=f"{who}，等待您审批。",
+                ts=now,
+                notify=tuple(names) or (f"role:{role.value}",),
+                key=f"vehicle:{out['id']}:step:{step}",
+                link="/vehicles.html",
+            )
+        )
+
+    def _tell_requester(
+        self, out: dict[str, Any], what: str, now: datetime, body: str = ""
+    ) -> None:
+        self.announce(
+            Notice(
+                topic=f"vehicle.{out['status']}",
+                subject=f"【用车】#{out['id']} {out['destination']} {self._when_text(out)} {what}",
+                body=body,
+                ts=now,
+                notify=(out["requester"],),
+                key=f"vehicle:{out['id']}:{out['status']}:{now.isoformat()}",
+                link="/vehicles.html",
+            )
+        )
 
     @staticmethod
     def _state(r: VehicleRequest, allowed: Sequence[str], what: str) -> None:
@@ -101,7 +141,13 @@ class VehicleBookings(VehicleLedger):
             elif outcome is Outcome.APPROVED:
                 r.status = "approved"
             record(s, who.name, "vehicle.approve" if approve else "vehicle.reject", str(r.id))
-            return request_dict(r)
+            out = request_dict(r)
+            step = len(r.approvals)
+        if outcome is Outcome.PENDING:
+            self._ask(request, step, out, now)
+        else:
+            self._tell_requester(out, "已批准，等待派车" if approve else "未获批准", now, note)
+        return out
 
     # -- dispatch ---------------------------------------------------------------------------------
     def _busy(self, r: VehicleRequest) -> tuple[datetime, datetime]:
@@ -174,7 +220,23 @@ class VehicleBookings(VehicleLedger):
             record(s, who.name, "vehicle.dispatch", str(r.id), vehicle=vehicle_id, driver=driver_id)
             s.flush()
             self._refresh(s)
-            return request_dict(r)
+            out = request_dict(r)
+        driver = self.drivers[driver_id]
+        car = f"{vehicle.plate}（{vehicle.name or vehicle.kind}），司机 {driver.name}"
+        self._tell_requester(out, "已派车", now, car)
+        if driver.username:
+            self.announce(
+                Notice(
+                    topic="vehicle.trip",
+                    subject=f"【出车任务】{self._when_text(out)} {out['destination']}",
+                    body=f"{vehicle.plate}，{out['passengers']} 人，{out['purpose']}",
+                    ts=now,
+                    notify=(driver.username,),
+                    key=f"vehicle:{out['id']}:trip:{now.isoformat()}",
+                    link="/vehicles.html",
+                )
+            )
+        return out
 
     def _driver_or_dispatcher(self, r: VehicleRequest, who: Principal) -> None:
         driver = self.drivers.get(r.driver_id or "")

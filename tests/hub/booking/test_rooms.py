@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid
 from hub.identity.roles import Principal, Role
 from hub.services.booking import CheckIn, RoomBookings, Slot
@@ -98,6 +99,8 @@ def test_a_unit_over_its_weekly_quota_is_refused(rooms: RoomBookings) -> None:
 def test_other_units_wait_for_the_owners_approval_by_the_right_person(
     rooms: RoomBookings,
 ) -> None:
+    told: list[Notice] = []
+    rooms.announce = told.append
     b = rooms.book(FIN, "r-501", slot(24, 15, 0, 1), title="财政局借用")
     assert b["status"] == "pending"
     with pytest.raises(Forbidden):
@@ -105,6 +108,10 @@ def test_other_units_wait_for_the_owners_approval_by_the_right_person(
     with pytest.raises(Conflict):  # the pending booking holds the room meanwhile
         rooms.book(STAFF, "r-501", slot(24, 15, 30, 1), title="同时")
     assert rooms.decide(LEADER, b["id"], approve=True)["status"] == "confirmed"
+    asked, approved = told  # the room's approver is asked, the organiser hears of it
+    assert (asked.topic, asked.notify) == ("booking.waiting", ("leader",))
+    assert (approved.topic, approved.notify) == ("booking.approved", (FIN.name,))
+    assert approved.subject.startswith("【会议室】常委会议室")
     own = rooms.book(STAFF, "r-501", slot(25, 15, 0, 1), title="本单位")
     assert own["status"] == "confirmed"
 

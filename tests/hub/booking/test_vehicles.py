@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.booking.trips import Fix
@@ -204,3 +205,28 @@ def test_nobody_approves_their_own_request(cars: VehicleBookings) -> None:
         cars.decide(admin_leader, own, approve=True)
     admin = Principal("root", frozenset({Role.ADMIN}), "u-office")
     assert cars.decide(admin, own, approve=True)["status"] == "approved"
+
+
+def test_each_step_tells_the_people_it_concerns(cars: VehicleBookings) -> None:
+    told: list[Notice] = []
+    cars.announce = told.append
+    rid = ask(cars, STAFF, 9)
+    cars.decide(LEADER, rid, approve=True)
+    cars.dispatch(DISPATCHER, rid, "car-1", "d1")
+    assert [(n.topic, n.notify) for n in told] == [
+        ("vehicle.waiting", ("leader",)),  # the unit's approver, asked
+        ("vehicle.approved", ("staff",)),
+        ("vehicle.dispatched", ("staff",)),
+        ("vehicle.trip", ("driver1",)),  # the driver's trip
+    ]
+    assert told[0].subject == f"【待审批】用车申请 #{rid}：区政务中心 11-23 09:00"
+    assert "司机 周司机" in told[2].body
+    assert all(n.link == "/vehicles.html" for n in told)
+    told.clear()
+    other = ask(cars, STAFF, 13)
+    cars.decide(LEADER, other, approve=False, note="当天无车")
+    assert [(n.topic, n.notify, n.body) for n in told][-1] == (
+        "vehicle.rejected",
+        ("staff",),
+        "当天无车",
+    )
