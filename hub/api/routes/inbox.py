@@ -17,12 +17,13 @@ from hub.identity.roles import PEOPLE, Principal
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
 
 Person = Annotated[Principal, allow(PEOPLE)]
+MessageId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a database id (PostgreSQL's integer)
 
 
 class MarkRead(In):
     """Which messages were read: `ids`, or all of them when none are given."""
 
-    ids: list[int] | None = Field(None, max_length=500)
+    ids: list[MessageId] | None = Field(None, max_length=500)
 
 
 @router.get("", response_model=list[InboxMessagePublic], summary="My messages")
@@ -31,7 +32,7 @@ def messages(
     who: Person,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> list[dict[str, Any]]:
     """The signed-in person's messages, newest first (`before`: older than this id)."""
     return ctx.inbox.messages(who.name, unread_only=unread, limit=limit, before=before)
