@@ -61,6 +61,8 @@ const Hub = (() => {
   };
   COMMON["zh-CN"].inbox = "消息";
   COMMON.en.inbox = "Inbox";
+  COMMON["zh-CN"].offline = "离线：连不上大院系统，页面是上次打开时的样子，数据暂时无法更新";
+  COMMON.en.offline = "Offline: the hub cannot be reached; this page is as it was, nothing can be updated";
   let dict = COMMON;
   let socket = null; // the live websocket of the moment
 
@@ -94,10 +96,34 @@ const Hub = (() => {
     if (after) after();
   }
 
+  // The pages keep working as an installed app (web/sw.js keeps their shell); when the hub
+  // cannot be reached a banner says so instead of leaving old screens looking current.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  function offline(on) {
+    let banner = document.getElementById("offline");
+    if (on && !banner) {
+      banner = Object.assign(document.createElement("div"), { id: "offline" });
+      banner.setAttribute("role", "status");
+      document.body.prepend(banner);
+    }
+    if (!banner) return;
+    banner.textContent = t("offline");
+    banner.hidden = !on;
+  }
+  window.addEventListener("offline", () => offline(true));
+  window.addEventListener("online", () => offline(false));
+
   async function api(path, options = {}) {
     const headers = { Authorization: `Bearer ${token()}`, ...(options.headers || {}) };
     if (options.body && typeof options.body === "string") headers["Content-Type"] = "application/json";
-    const res = await fetch(path, { ...options, headers });
+    let res;
+    try {
+      res = await fetch(path, { ...options, headers });
+    } catch (err) {
+      offline(true);
+      throw new Error(t("offline"));
+    }
+    offline(false);
     if (res.status === 401) { signIn(); throw new Error("signed out"); }
     const body = await res.json().catch(() => ({}));
     if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status, body });

@@ -128,5 +128,6 @@ def test_what_concerns_a_person_reaches_their_inbox_once_and_live(
         assert client.post("/api/inbox/read", json={"ids": "all"}, headers=host).status_code == 422
         # ids beyond what a database holds are refused, not crashed on (the API fuzzer's find)
         assert client.get(f"/api/inbox?before={2**63}", headers=host).status_code == 422
-        assert client.post("/api/inbox/read", json={"ids": [2**63]}, headers=host).status_code == 422
-
+        assert (
+            client.post("/api/inbox/read", json={"ids": [2**63]}, headers=host).status_code == 422
+        )
