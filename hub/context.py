@@ -20,6 +20,7 @@ from hub.services.commands import CommandService
 from hub.services.energy.service import EnergyService
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
+from hub.services.home import Home
 from hub.services.inbox import InboxService
 from hub.services.patrol import PatrolService
 from hub.services.reports import StoredReports
@@ -92,6 +93,7 @@ class HubContext:
     reports: StoredReports
     patrol: PatrolService
     inbox: InboxService
+    home: Home
     patrol_reports: StoredReports
     rules: RuleCatalog = field(default_factory=NoRules)
     # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:

@@ -18,5 +18,5 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
   const res = await fetch("/api/auth/token", { method: "POST", body });
   if (!res.ok) { document.getElementById("error").textContent = Hub.t("bad"); return; }
   localStorage.setItem("hub.token", (await res.json()).access_token);
-  location.href = Hub.sameOrigin(Hub.params.get("next")) || "/wall.html";
+  location.href = Hub.sameOrigin(Hub.params.get("next")) || "/"; // the person's home
 });

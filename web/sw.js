@@ -5,9 +5,9 @@
 // person's data says comes from the hub or not at all.
 "use strict";
 
-const SHELL = "dayuan-shell-v1";
-const PAGES = ["/inbox.html", "/guard.html", "/login.html", "/report.html", "/rooms.html", "/vehicles.html", "/visits.html", "/tickets.html"];
-const ASSETS = ["/app.js", "/style.css", "/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png",
+const SHELL = "dayuan-shell-v2";
+const PAGES = ["/", "/inbox.html", "/guard.html", "/login.html", "/report.html", "/rooms.html", "/vehicles.html", "/visits.html", "/tickets.html"];
+const ASSETS = ["/home.js", "/app.js", "/style.css", "/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png",
   "/inbox.js", "/guard.js", "/login.js", "/report.js", "/report.css", "/rooms.js", "/vehicles.js", "/visits.js", "/tickets.js"];
 
 self.addEventListener("install", (event) => {
@@ -35,7 +35,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") || url.pathname === "/ws") return; // never cached
   if (event.request.mode === "navigate") {
     event.respondWith(fromNetwork(event.request).catch(async () =>
-      (await caches.match(url.pathname, { ignoreSearch: true })) || caches.match("/inbox.html")));
+      (await caches.match(url.pathname, { ignoreSearch: true })) || caches.match("/")));
     return;
   }
   event.respondWith(caches.match(event.request).then((cached) => {

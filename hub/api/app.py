@@ -23,6 +23,7 @@ from hub.api.routes import (
     energy,
     gate,
     health,
+    home,
     inbox,
     ingest,
     live,
@@ -131,6 +132,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         energy,
         patrol,
         inbox,
+        home,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

@@ -58,6 +58,7 @@ from hub.services import tickets as tickets_
 from hub.services import wall as wall_
 from hub.services.assembly import Consumer, Part, ServiceEvent, Shared
 from hub.services.commands import CommandService
+from hub.services.home import Home
 from hub.settings import Settings
 from hub.site import Site
 from hub.site.locate import map_locator
@@ -135,6 +136,15 @@ class Hub:
         )
         patrol = self._plug(patrol_.assemble(shared, self.rules.patrols))
         inbox = self._plug(inbox_.assemble(shared, live))
+        home = Home(
+            site,
+            rooms=booking.rooms,
+            vehicles=booking.vehicles,
+            visits=gate.visits,
+            gate=gate,
+            tickets=tickets,
+            inbox=inbox,
+        )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
         cluster = cluster_relay(settings, self.pipeline)
@@ -178,6 +188,7 @@ class Hub:
             reports=energy.stored,
             patrol=patrol.service,
             inbox=inbox,
+            home=home,
             patrol_reports=patrol.stored,
             rules=hub_rules.HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},

@@ -31,7 +31,7 @@ from hub.api.public.gate import (
     VisitorPublic,
     VisitPublic,
 )
-from hub.api.public.inbox import InboxCount, InboxMessagePublic
+from hub.api.public.inbox import HomeItem, HomePublic, InboxCount, InboxMessagePublic
 from hub.api.public.patrol import (
     Catalogue,
     CheckpointCode,
@@ -85,6 +85,8 @@ __all__ = [
     "GateDecisionPublic",
     "GuardTours",
     "HistoryEntry",
+    "HomeItem",
+    "HomePublic",
     "InboxCount",
     "InboxMessagePublic",
     "Out",

@@ -21,3 +21,28 @@ class InboxCount(Out):
     """The unread count."""
 
     unread: int
+
+
+class HomeItem(Out):
+    """One thing on the home: `kind` (meeting, car, trip, visit, repair, approval), its title,
+    when, state, where to act on it, and what the person may do now (`check_in`, `rate`,
+    `approve`)."""
+
+    kind: str
+    id: str
+    title: str
+    when: Timestamp | None
+    state: str
+    link: str
+    action: str
+
+
+class HomePublic(Out):
+    """A person's home."""
+
+    user: str
+    roles: list[str]
+    items: list[HomeItem]
+    waiting: list[HomeItem]
+    queues: dict[str, int]
+    unread: int

@@ -149,12 +149,17 @@ class VehicleLedger:
         self, who: Principal, *, status: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
         """Requests `who` may see, soonest first: dispatchers and administrators all, others
-        their own and those of the units they approve for."""
+        their own, those of the units they approve for, and the trips they drive."""
         q = select(VehicleRequest).order_by(VehicleRequest.start).limit(limit)
         if not who.roles & {Role.DISPATCHER, Role.ADMIN}:
             approving = [u.id for u in self.units.values() if who.name in u.approvers]
+            driving = [d.id for d in self.drivers.values() if d.username == who.name]
             q = q.where(
-                or_(VehicleRequest.requester == who.name, VehicleRequest.unit.in_(approving))
+                or_(
+                    VehicleRequest.requester == who.name,
+                    VehicleRequest.unit.in_(approving),
+                    VehicleRequest.driver_id.in_(driving),
+                )
             )
         if status == "open":
             q = q.where(

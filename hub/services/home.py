@@ -1,0 +1,204 @@
+"""The front door: what is a person's and what waits for them, by role, on one screen. The
+home reads each service's own answers (its `find`, its counts): it never queries another
+service's tables.
+
+    items:   a person's meetings, car requests (and a driver's trips), visitors expected, repairs
+    waiting: the bookings, car requests (and later cards) waiting for this approver
+    queues:  the counts of the queues their role works (dispatchers, technicians, security)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.identity.roles import Principal, Role
+from hub.services.approvals import Request
+from hub.services.booking.rooms import RoomBookings
+from hub.services.booking.vehicles import VehicleBookings
+from hub.services.gate.desk import GateDesk
+from hub.services.gate.visits import VisitService
+from hub.services.inbox import InboxService
+from hub.services.tickets.service import TicketService
+from hub.site import Site
+
+AHEAD = timedelta(days=7)  # how far ahead the home shows meetings and trips
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One thing on the home: what (`kind`), which, its title, when, its state, where to act
+    on it."""
+
+    kind: str  # meeting, car, trip, visit, repair, approval
+    id: str
+    title: str
+    when: str | None
+    state: str
+    link: str
+    action: str = ""  # what the person may do now: check_in, rate, approve
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Home:
+    """Builds a person's home from the services' answers."""
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        rooms: RoomBookings,
+        vehicles: VehicleBookings,
+        visits: VisitService,
+        gate: GateDesk,
+        tickets: TicketService,
+        inbox: InboxService,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.rooms, self.vehicles, self.visits = rooms, vehicles, visits
+        self.gate, self.tickets, self.inbox = gate, tickets, inbox
+        self.clock = clock
+        self.tz = ZoneInfo(site.site.timezone)
+        self._people = {p.username: p for p in site.people if p.username}
+
+    def _meetings(self, who: Principal, now: datetime) -> list[Item]:
+        out = []
+        for b in self.rooms.find(organiser=who.name, start=now, end=now + AHEAD, limit=20):
+            start = datetime.fromisoformat(b["start"])
+            soon = b["status"] == "confirmed" and not b["checked_in_at"]
+            due = soon and start - timedelta(minutes=15) <= now
+            out.append(
+                Item(
+                    "meeting",
+                    str(b["id"]),
+                    f"{b['room']} · {b['title']}",
+                    b["start"],
+                    b["status"],
+                    "/rooms.html",
+                    "check_in" if due else "",
+                )
+            )
+        return out
+
+    def _cars(self, who: Principal, now: datetime) -> list[Item]:
+        out = []
+        person = self._people.get(who.name)
+        for r in self.vehicles.find(who, status="open", limit=50):
+            mine = r["requester"] == who.name
+            drives = person is not None and r["driver_id"] == person.id
+            if not (mine or drives):
+                continue
+            kind = "trip" if drives else "car"
+            title = f"{r['destination']} · {r['purpose']}"
+            out.append(Item(kind, str(r["id"]), title, r["start"], r["status"], "/vehicles.html"))
+        return out
+
+    def _visits(self, who: Principal, now: datetime) -> list[Item]:
+        today = now.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        out = []
+        for v in self.visits.find(who, day_from=today, limit=20):
+            if v["host"] != who.name or v["status"] in ("cancelled", "refused"):
+                continue
+            people = v["visitors"]
+            inside = sum(1 for p in people if p["inside"])
+            names = "、".join(p["label"] for p in people)
+            state = f"{inside}/{len(people)}" if inside else v["status"]
+            out.append(Item("visit", str(v["id"]), names, v["start"], state, "/visits.html"))
+        return out
+
+    def _repairs(self, who: Principal) -> list[Item]:
+        out = []
+        for t in self.tickets.find(who, mine=True, limit=10):
+            if t["reporter"] != who.name:
+                continue
+            rate = t["status"] == "resolved" or (t["status"] == "closed" and not t.get("rating"))
+            out.append(
+                Item(
+                    "repair",
+                    str(t["id"]),
+                    t["title"],
+                    t.get("created_at"),
+                    t["status"],
+                    f"/tickets.html#ticket={t['id']}",
+                    "rate" if rate else "",
+                )
+            )
+        return out
+
+    def _waiting(self, who: Principal, now: datetime) -> list[Item]:
+        out = []
+        for b in self.rooms.find(start=now, limit=200):
+            room = self.rooms.rooms.get(b["room_id"])
+            if b["status"] != "pending" or room is None:
+                continue
+            request = Request("room", str(b["id"]), room.work_unit, b["organiser"])
+            if self.rooms.approvals.may_decide(who, request, 0):
+                title = f"{room.name} · {b['title']}（{b['organiser']}）"
+                out.append(
+                    Item(
+                        "approval",
+                        f"room:{b['id']}",
+                        title,
+                        b["start"],
+                        "pending",
+                        "/rooms.html",
+                        "approve",
+                    )
+                )
+        for r in self.vehicles.find(who, status="pending", limit=200):
+            request = Request("vehicle", str(r["id"]), r["unit"], r["requester"])
+            if self.vehicles.approvals.may_decide(who, request, len(r["approvals"] or [])):
+                title = f"用车 · {r['destination']}（{r['requester']}）"
+                out.append(
+                    Item(
+                        "approval",
+                        f"car:{r['id']}",
+                        title,
+                        r["start"],
+                        "pending",
+                        "/vehicles.html",
+                        "approve",
+                    )
+                )
+        return out
+
+    def _queues(self, who: Principal) -> dict[str, int]:
+        q: dict[str, int] = {}
+        if who.roles & {Role.DISPATCHER, Role.ADMIN}:
+            q["tickets_unassigned"] = self.tickets.counts()["unassigned"]
+            q["cars_to_dispatch"] = len(self.vehicles.find(who, status="approved", limit=500))
+        if Role.TECHNICIAN in who.roles:
+            q["my_tickets"] = len(
+                [
+                    t
+                    for t in self.tickets.find(who, status="active", mine=True)
+                    if t["reporter"] != who.name
+                ]
+            )
+        if who.roles & {Role.SECURITY, Role.ADMIN}:
+            q["gate_reviews"] = len(self.gate.reviews())
+        return q
+
+    def for_person(self, who: Principal) -> dict[str, Any]:
+        """The person's home."""
+        now = self.clock()
+        items = [
+            *self._meetings(who, now),
+            *self._cars(who, now),
+            *self._visits(who, now),
+            *self._repairs(who),
+        ]
+        return {
+            "user": who.name,
+            "roles": sorted(r.value for r in who.roles),
+            "items": [asdict(i) for i in items],
+            "waiting": [asdict(i) for i in self._waiting(who, now)],
+            "queues": self._queues(who),
+            "unread": self.inbox.unread(who.name),
+        }

@@ -1,0 +1,111 @@
+"""The front door on a phone (chromium at 390×844): a person signs in once and lands on their
+home — their services a tap away, their things, what waits for them — and each item opens
+where it can be acted on, signed in (no second sign-in)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from hub.identity import Role
+from hub.runtime import Hub
+from hub.settings import Settings
+from hub.site import Site
+from tests.conftest import DEMO_SITE
+from tests.support.web import ARTIFACTS, chromium, serve
+
+PASSWORD = "home page password"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterator[str]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("home"),
+        secret_key="k" * 48,
+        site_file=DEMO_SITE,
+        mqtt={"ingest": False},
+    )
+    hub = Hub(settings, quiet_site, factories=())
+    with serve(hub) as url:
+        hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
+        hub.ctx.identity.ensure_user("leader", PASSWORD, [Role.STAFF], work_unit="u-office")
+        yield url
+
+
+def call(url: str, user: str, path: str, body: Any) -> Any:
+    form = urllib.parse.urlencode({"username": user, "password": PASSWORD}).encode()
+    with urllib.request.urlopen(f"{url}/api/auth/token", data=form, timeout=10) as r:
+        token = json.loads(r.read())["access_token"]
+    req = urllib.request.Request(
+        f"{url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def sign_in_plainly(browser: Browser, url: str, user: str) -> Any:
+    """Sign in as a person would: the login page, no `next`."""
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(f"{url}/login.html")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def test_staff_land_on_their_home_and_approvers_see_what_waits(
+    served: str, browser: Browser
+) -> None:
+    url = served
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    slot = {"start": tomorrow.isoformat(), "end": (tomorrow + timedelta(hours=1)).isoformat()}
+    call(url, "staff", "/api/bookings", {"room_id": "r-101", "title": "周例会", **slot})
+    car = call(
+        url,
+        "staff",
+        "/api/vehicle-requests",
+        {"purpose": "调研", "destination": "区政务中心", "passengers": 2, **slot},
+    )
+
+    page = sign_in_plainly(browser, url, "staff")
+    expect(page.locator("h1")).to_have_text("我的大院")
+    for tile in ("会议室", "用车", "访客", "报修", "消息"):
+        expect(page.locator("#services")).to_contain_text(tile)
+    expect(page.locator("#tile-console")).to_have_count(0)  # not a staff member's page
+    expect(page.locator("#items")).to_contain_text("会议 · 第一会议室 · 周例会")
+    expect(page.locator(f"#car-{car['id']}")).to_contain_text("待审批")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home-staff.png"), full_page=True)
+    page.click("#tile-rooms")
+    page.wait_for_url(f"{url}/rooms.html*")  # signed in: no second sign-in
+    assert "login" not in page.url
+    page.context.close()
+
+    page = sign_in_plainly(browser, url, "leader")
+    waiting = page.locator(f"#approval-car\\:{car['id']}")
+    expect(waiting).to_contain_text("区政务中心")
+    expect(waiting).to_contain_text("去审批")
+    waiting.click()
+    page.wait_for_url(f"{url}/vehicles.html*")
+    page.context.close()

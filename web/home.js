@@ -1,0 +1,80 @@
+// The front door: a signed-in person's home. What is theirs (meetings, car requests and a
+// driver's trips, visitors expected, repairs reported), what waits for their approval, their
+// queues, and every service a tap away; each item opens where it can be acted on.
+"use strict";
+
+Hub.translate({
+  "zh-CN": { title: "我的大院", waiting: "待我审批", queues: "我的待办", mine: "我的事项", none: "暂无事项",
+    kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批" },
+    action: { check_in: "去签到", rate: "去评价", approve: "去审批" },
+    state: { pending: "待审批", confirmed: "已预约", approved: "已批准", dispatched: "已派车", departed: "已出车",
+      open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中", on_hold: "暂停", resolved: "已修复",
+      closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达" },
+    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核" },
+    svc: { rooms: "会议室", vehicles: "用车", visits: "访客", report: "报修", inbox: "消息", guard: "巡更",
+      console: "报警", tickets: "工单", gate: "门岗", energy: "能耗", patrol: "巡更报告", wall: "监控大屏", admin: "运行状态" } },
+  en: { title: "My compound", waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
+    kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval" },
+    action: { check_in: "check in", rate: "rate it", approve: "decide" },
+    state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
+      open: "waiting", assigned: "assigned", accepted: "accepted", in_progress: "in progress", on_hold: "on hold", resolved: "resolved",
+      closed: "done", invited: "invited", arrived: "arrived" },
+    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews" },
+    svc: { rooms: "Rooms", vehicles: "Cars", visits: "Visitors", report: "Report", inbox: "Inbox", guard: "Patrol",
+      console: "Alarms", tickets: "Tickets", gate: "Gate", energy: "Energy", patrol: "Patrol report", wall: "Wall", admin: "Health" } },
+});
+
+const { el } = Hub;
+const $ = (s) => document.querySelector(s);
+// Every service, and which roles see it on their home (staff services for every person).
+const SERVICES = [
+  ["rooms", "/rooms.html", null], ["vehicles", "/vehicles.html", null], ["visits", "/visits.html", null],
+  ["report", "/report.html", null], ["inbox", "/inbox.html", null],
+  ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
+  ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],
+  ["patrol", "/patrol.html", ["security", "manager", "admin"]], ["energy", "/energy.html", ["manager", "dispatcher", "technician", "admin"]],
+  ["wall", "/wall.html", ["security", "admin"]], ["admin", "/admin.html", ["admin"]],
+];
+
+function line(i) {
+  const state = Hub.t("state")[i.state] || i.state;
+  const when = i.when ? Hub.datetime(i.when) : "";
+  const li = el("li", { className: i.action ? "unread" : "", id: `${i.kind}-${i.id}` },
+    el("b", {}, `${Hub.t("kind")[i.kind] || i.kind} · ${i.title}`),
+    el("div", { className: "meta" }, [when, state, i.action ? Hub.t("action")[i.action] : ""].filter(Boolean).join(" · ")));
+  li.tabIndex = 0;
+  const go = () => { location.href = Hub.sameOrigin(i.link) || "/"; };
+  li.addEventListener("click", go);
+  li.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+  return li;
+}
+
+function render(home) {
+  const roles = home.roles;
+  $("#services").replaceChildren(...SERVICES
+    .filter(([, , who]) => !who || who.some((r) => roles.includes(r)))
+    .map(([key, href]) => el("a", { href, className: "tile", id: `tile-${key}` }, Hub.t("svc")[key],
+      key === "inbox" && home.unread ? el("b", { className: "badge" }, String(home.unread)) : "")));
+  $("#waiting-box").hidden = !home.waiting.length;
+  $("#waiting").replaceChildren(...home.waiting.map(line));
+  const queues = Object.entries(home.queues);
+  $("#queues-box").hidden = !queues.length;
+  $("#queues").replaceChildren(...queues.map(([k, n]) => el("li", { id: `queue-${k}` }, `${Hub.t("queue")[k] || k}：${n}`)));
+  $("#items").replaceChildren(...(home.items.length ? home.items.map(line) : [el("li", { className: "empty" }, Hub.t("none"))]));
+  document.body.dataset.ready = "1";
+}
+
+let home = null;
+async function load() {
+  try {
+    home = await Hub.api("/api/home");
+    $("#who").textContent = home.user;
+    render(home);
+  } catch (err) {
+    if (err.status === 403) { location.href = "/wall.html"; return; } // a screen's account
+    $("#error").textContent = String(err.message || err);
+  }
+}
+
+$("#lang").addEventListener("click", () => Hub.toggleLanguage(() => home && render(home)));
+Hub.catalogue().then(load);
