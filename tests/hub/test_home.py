@@ -3,7 +3,7 @@ trips), visitors expected, repairs; what waits for their approval; their queues.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,7 +81,8 @@ def test_each_account_sees_what_is_theirs_and_what_waits_for_them(
         assert ("meeting", str(meeting["id"])) in kinds
         assert ("car", str(car["id"])) in kinds
         assert ("repair", str(repair["id"])) in kinds
-        assert mine["waiting"] == [] and mine["queues"] == {}
+        assert mine["waiting"] == []
+        assert mine["queues"] == {}
 
         leader = home("leader")  # u-office's approver: the car and the other unit's booking
         waiting = {i["id"] for i in leader["waiting"]}
