@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from PIL import Image
+from playwright.sync_api import Browser, expect
 
 from hub.identity import Role
 from hub.identity.roles import Principal
@@ -16,7 +17,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import chromium, serve
+from tests.support.web import chromium, serve, sign_in
 
 PASSWORD = "browser test password"
 
@@ -30,6 +31,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, demo_site: Site) -> Iterato
     hub = Hub(settings, demo_site, factories=())
     with serve(hub) as url:
         hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
+        hub.ctx.identity.ensure_user(
+            "tech-hvac", PASSWORD, [Role.TECHNICIAN], work_unit="u-logistics"
+        )
         yield hub, url
 
 
@@ -72,4 +76,44 @@ def test_a_report_from_an_asset_label_reaches_the_electrician(
     # and speaks English when asked
     page.click("#lang")
     assert page.text_content("#again") == "Report another"
+    page.close()
+
+
+def test_a_phone_photo_is_made_small_and_the_reporter_confirms_and_rates_the_repair(
+    served: tuple[Hub, str], browser: Browser, tmp_path: Path
+) -> None:
+    hub, url = served
+    photo = tmp_path / "IMG_20261204.jpg"  # what a phone takes: 4000×3000, several MB
+    noise = Image.effect_noise((4000, 3000), 90).convert("RGB")
+    noise.save(photo, quality=97)
+    assert photo.stat().st_size > 4_000_000
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    sign_in(page, url, "staff", PASSWORD, "/report.html")  # the one sign-in: no form of its own
+    page.wait_for_selector("select[name=category] option", state="attached")
+    page.select_option("select[name=category]", "hvac")
+    page.fill("input[name=location]", "1号楼第一会议室")
+    page.fill("textarea[name=description]", "空调不制冷")
+    page.set_input_files("input[name=photo]", str(photo))
+    page.click("#report button[type=submit]")
+    page.wait_for_selector("#done:not([hidden])")
+    number = int((page.text_content("#ticket-no") or "#0")[1:])
+    staff = Principal("staff", frozenset({Role.STAFF}), "u-office")
+    ticket = hub.ctx.tickets.get(number, staff)
+    assert ticket["photo"] == f"/api/tickets/{number}/photo"
+    stored = hub.ctx.tickets.photo(number, staff)
+    assert stored.stat().st_size < 1_500_000  # made small on the phone (1600 px JPEG)
+    tech = Principal("tech-hvac", frozenset({Role.TECHNICIAN}), "u-logistics")
+    for step in ("accept", "start"):
+        getattr(hub.ctx.tickets, step)(number, tech)
+    hub.ctx.tickets.resolve(number, tech, notes="更换了温控器", parts=[])
+    page.reload()
+    mine = page.locator(f"#my-{number}")
+    expect(mine).to_contain_text("已修复，待确认")
+    mine.locator("button", has_text="确认修好").click()
+    expect(mine).to_contain_text("已关闭")
+    mine.locator("select[name=rating]").select_option("5")
+    mine.locator("input[name=comment]").fill("师傅很快")
+    mine.locator("button", has_text="评价").click()
+    expect(mine).to_contain_text("已评价 5 星")
+    assert hub.ctx.tickets.get(number, staff)["rating"] == 5
     page.close()
