@@ -59,6 +59,10 @@ const Hub = (() => {
         rule_failure: "rule failed", visitor_overstay: "visitor overstaying" },
     },
   };
+  COMMON["zh-CN"].forbidden = "您的账号不能使用这项功能（角色或单位不符）";
+  COMMON.en.forbidden = "Your account may not use this (its role or unit does not allow it)";
+  COMMON["zh-CN"].busy = "正在提交，请稍候";
+  COMMON.en.busy = "Sending, a moment";
   COMMON["zh-CN"].inbox = "消息";
   COMMON.en.inbox = "Inbox";
   COMMON["zh-CN"].offline = "离线：连不上大院系统，页面是上次打开时的样子，数据暂时无法更新";
@@ -126,11 +130,25 @@ const Hub = (() => {
     offline(false);
     if (res.status === 401) { signIn(); throw new Error("signed out"); }
     const body = await res.json().catch(() => ({}));
+    if (res.status === 403) { // said in the page's language: what this account may not do
+      throw Object.assign(new Error(t("forbidden")), { status: 403, body });
+    }
     if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status, body });
     return body;
   }
 
-  const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body || {}) });
+  // A POST from a button: the button waits until the answer comes (a second tap on "submit"
+  // must not send the request twice).
+  async function post(path, body) {
+    const button = document.activeElement instanceof HTMLButtonElement ? document.activeElement : null;
+    if (button && button.dataset.busy) throw new Error(t("busy"));
+    if (button) { button.dataset.busy = "1"; button.disabled = true; }
+    try {
+      return await api(path, { method: "POST", body: JSON.stringify(body || {}) });
+    } finally {
+      if (button) { delete button.dataset.busy; button.disabled = false; }
+    }
+  }
 
   // Save what a signed-in request returns (a PDF, a spreadsheet) as the file `name`; an error
   // carries the HTTP status like api()'s.

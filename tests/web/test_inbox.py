@@ -93,7 +93,7 @@ def test_a_reporter_is_told_live_when_the_repair_is_accepted(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"), full_page=True)
     first.click()
-    page.wait_for_url(f"{url}/tickets.html*")
+    page.wait_for_url(f"{url}/report.html*")  # where the reporter confirms and rates
     expect(page.locator("#inbox-badge")).to_be_hidden()  # read now, on every page's header
     assert errors == []
     context.close()

@@ -55,15 +55,11 @@ def letter_of(event: Event) -> Letter | None:
     if isinstance(event, TicketEvent) and event.notify and event.action in TICKET_SAYS:
         title = f"工单 #{event.ticket_id}「{event.title}」{TICKET_SAYS[event.action]}"
         key = f"ticket:{event.ticket_id}:{event.action}:{event.ts.isoformat()}"
-        return Letter(
-            event.notify,
-            f"ticket.{event.action}",
-            title,
-            "",
-            f"/tickets.html#ticket={event.ticket_id}",
-            key,
-            event.ts,
-        )
+        # the technician's changes go to the board, the reporter's to their reports (confirm,
+        # rate)
+        board = event.action in ("assigned", "reopened", "overdue")
+        link = f"/tickets.html#ticket={event.ticket_id}" if board else "/report.html"
+        return Letter(event.notify, f"ticket.{event.action}", title, "", link, key, event.ts)
     return None
 
 
