@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from hub.domain import Event
 from hub.errors import Unavailable
 from hub.identity import IdentityService
+from hub.identity.oidc import OidcSignIn
 from hub.live import LiveHub
 from hub.location import LocationStage
 from hub.pipeline import Pipeline
@@ -95,6 +96,7 @@ class HubContext:
     inbox: InboxService
     home: Home
     patrol_reports: StoredReports
+    oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)
     # Wire-format decoders the API needs (HTTP trackers), injected by the composition root:
     # name -> function(parameters) -> events.

@@ -201,6 +201,24 @@ class LiveSettings(BaseModel):
     tile_attribution: str = ""
 
 
+class OidcSettings(BaseModel):
+    """Single sign-on with an OpenID Connect provider (docs/identity.md): the authorization
+    code flow with PKCE; who the person is, their roles and work unit come from the ID
+    token's claims by this mapping. Local accounts stay (the demo, break-glass admins)."""
+
+    issuer: str = Field(min_length=8, max_length=300)  # https://sso.example.gov.cn
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: SecretStr | None = None  # none: a public client (PKCE alone)
+    scopes: list[str] = ["openid", "profile", "email"]
+    username_claim: str = "preferred_username"  # falls back to `sub`
+    name_claim: str = "name"
+    roles_claim: str = "groups"
+    # claim value -> hub roles ("hub-security": ["security"]); people with none get `staff`
+    role_map: dict[str, list[str]] = {}
+    unit_claim: str | None = "unit"
+    label: str = "统一身份认证登录"  # the sign-in page's button
+
+
 class Settings(BaseSettings):
     """Everything configurable about a hub process."""
 
@@ -251,6 +269,7 @@ class Settings(BaseSettings):
     gate: GateSettings = GateSettings()
     energy: EnergySettings = EnergySettings()
     patrol: PatrolSettings = PatrolSettings()
+    oidc: OidcSettings | None = None
     backup: BackupSettings = BackupSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

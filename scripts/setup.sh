@@ -71,4 +71,13 @@ if [ ! -f "$vstamp" ]; then
   npm ci --prefix web/vendor --no-audit --no-fund --loglevel=error >/dev/null
   touch "$vstamp"
 fi
+# The tests' OpenID Connect provider (the certified oidc-provider, run by node).
+if [ $want_test -eq 1 ]; then
+  ostamp="tests/support/oidc/node_modules/.installed-$(sha256sum tests/support/oidc/package-lock.json | cut -c1-16)"
+  if [ ! -f "$ostamp" ]; then
+    log "installing the tests' OpenID Connect provider (npm ci in tests/support/oidc)"
+    npm ci --prefix tests/support/oidc --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$ostamp"
+  fi
+fi
 log "ready"

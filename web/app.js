@@ -11,7 +11,10 @@ const Hub = (() => {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offered = fragment.get("token");
   if (offered) history.replaceState(null, "", location.pathname + location.search);
-  if (offered && DISPLAY_PAGES.includes(location.pathname)) {
+  if (offered && location.pathname === "/login.html") {
+    // the person just signed in through the provider (the hub's single sign-on callback)
+    localStorage.setItem("hub.token", offered);
+  } else if (offered && DISPLAY_PAGES.includes(location.pathname)) {
     const current = localStorage.getItem("hub.token");
     if (!current) {
       localStorage.setItem("hub.token", offered);
@@ -287,5 +290,5 @@ const Hub = (() => {
     return String(d.getFullYear() - 1);
   }
 
-  return { defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  return { fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

@@ -10,6 +10,22 @@ Hub.translate({
     report: "Report a repair", rooms: "Meeting rooms", vehicles: "Official cars", visits: "Visitors", gate: "Gate" },
 });
 document.getElementById("lang").addEventListener("click", () => Hub.toggleLanguage());
+
+// Single sign-on: the provider's button when the hub offers one; back from it, the hub's
+// token came in the fragment (app.js kept it) and the person goes where they were going.
+if (Hub.fragment.get("token")) {
+  location.replace(Hub.sameOrigin(Hub.fragment.get("next")) || "/");
+} else {
+  if (Hub.fragment.get("sso_error")) document.getElementById("error").textContent = Hub.fragment.get("sso_error");
+  fetch("/api/auth/oidc").then((r) => r.json()).then((sso) => {
+    if (!sso.enabled) return;
+    const next = Hub.sameOrigin(Hub.params.get("next")) || "/";
+    const link = Object.assign(document.createElement("a"), {
+      id: "sso", className: "button big-button", href: `/api/auth/oidc/start?next=${encodeURIComponent(next)}`,
+      textContent: sso.label });
+    document.getElementById("login").before(link);
+  }).catch(() => {});
+}
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);

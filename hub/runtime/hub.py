@@ -32,6 +32,7 @@ from hub.backup import ScheduledBackups
 from hub.context import HubContext
 from hub.domain import Command, CommandHandler, CommandResult, Component
 from hub.identity import IdentityService
+from hub.identity.oidc import OidcSignIn
 from hub.leadership import Leadership, WhileLeading
 from hub.live import LiveHub, to_message
 from hub.location import LocationStage
@@ -189,6 +190,14 @@ class Hub:
             patrol=patrol.service,
             inbox=inbox,
             home=home,
+            oidc=OidcSignIn(
+                settings.oidc,
+                db,
+                settings.resolve_secret(),
+                timedelta(hours=settings.access_token_hours),
+            )
+            if settings.oidc is not None
+            else None,
             patrol_reports=patrol.stored,
             rules=hub_rules.HubRules(self.rules, site, telemetry, journal),
             decoders={"osmand": decode_osmand},
