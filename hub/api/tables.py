@@ -6,8 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from fastapi import Response
+from fastapi.responses import FileResponse
 
+from hub.errors import NotFound
 from hub.services import tables
+from hub.services.reports import StoredReports
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,3 +37,15 @@ def table_response(
             headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
         )
     return data
+
+
+MEDIA = {".pdf": "application/pdf", ".json": "application/json", ".xlsx": XLSX, ".csv": "text/csv"}
+
+
+def stored_file(stored: StoredReports, name: str) -> FileResponse:
+    """A stored report's file by name, or 404 (names that are not that kind's report files
+    included)."""
+    path = stored.path(name)
+    if path is None:
+        raise NotFound(f"no stored report {name!r}")
+    return FileResponse(path, media_type=MEDIA[path.suffix], filename=name)

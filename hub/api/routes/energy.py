@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
+from hub.api import tables
 from hub.api.deps import Ctx, allow
 from hub.api.public import EnergyReportPublic, StoredReportPublic
 from hub.api.tables import table_response
-from hub.errors import Invalid, NotFound
+from hub.errors import Invalid
 from hub.identity.roles import ENERGY_READERS, Principal
 from hub.services.energy import render
 from hub.services.periods import parse_period
@@ -80,8 +81,4 @@ def stored(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 @router.get("/reports/{name}", summary="A stored report file (PDF or JSON)")
 def stored_file(ctx: Ctx, name: str, _: Reader) -> FileResponse:
     """One stored report by its file name."""
-    path = ctx.reports.path(name)
-    if path is None:
-        raise NotFound(f"no stored report {name!r}")
-    media = "application/pdf" if name.endswith(".pdf") else "application/json"
-    return FileResponse(path, media_type=media, filename=name)
+    return tables.stored_file(ctx.reports, name)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import Field
 
+from hub.api import tables
 from hub.api.deps import Ctx, allow
 from hub.api.public import (
     Catalogue,
@@ -171,12 +172,4 @@ def stored(ctx: Ctx, _: Reader) -> list[dict[str, Any]]:
 @router.get("/api/patrol/reports/{name}", summary="A stored patrol report file")
 def stored_file(ctx: Ctx, name: str, _: Reader) -> FileResponse:
     """One stored report by its file name (PDF, XLSX or JSON)."""
-    path = ctx.patrol_reports.path(name)
-    if path is None:
-        raise NotFound(f"no stored report {name!r}")
-    media = {
-        ".pdf": "application/pdf",
-        ".json": "application/json",
-        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[path.suffix]
-    return FileResponse(path, media_type=media, filename=name)
+    return tables.stored_file(ctx.patrol_reports, name)
