@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
 
 from hub.api.deps import PUBLIC, Ctx, allow, client_of
 from hub.api.schemas import Me, Token
@@ -47,7 +48,19 @@ def me(principal: Annotated[Principal, allow(EVERYONE)]) -> Me:
     )
 
 
-@router.get("/oidc", openapi_extra=PUBLIC, summary="Whether single sign-on is offered")
+class SsoOffered(BaseModel):
+    """Whether the sign-in page offers the provider's button, and its words."""
+
+    enabled: bool
+    label: str
+
+
+@router.get(
+    "/oidc",
+    openapi_extra=PUBLIC,
+    response_model=SsoOffered,
+    summary="Whether single sign-on is offered",
+)
 def oidc_offered(ctx: Ctx) -> dict[str, Any]:
     """`{"enabled": bool, "label": ...}`: the sign-in page shows the provider's button."""
     sso = ctx.oidc

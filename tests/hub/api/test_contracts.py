@@ -17,6 +17,7 @@ NOT_JSON = {
     "/api/tickets/{ticket_id}/photo",
     "/api/energy/reports/{name}",
     "/api/patrol/reports/{name}",
+    "/api/auth/oidc/start",  # a redirect to the provider
     "/api/docs",  # the API's own page (not in its document)
     "/api/openapi.json",
 }
