@@ -13,10 +13,8 @@ from hub.services.alarms.book import (
     AlarmPolicy,
     AlarmService,
     AlarmState,
-    alarm_dict,
-    alarm_of,
-    alarm_payload,
 )
+from hub.services.alarms.shapes import alarm_dict, alarm_of, alarm_payload
 from hub.services.alarms.state import SqlRuleStateStore
 from hub.services.assembly import Part, Shared
 from hub.site import Site

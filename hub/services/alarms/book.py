@@ -8,7 +8,6 @@ more occurrence of it. A raise after it cleared opens a new alarm.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.domain import Action, AlarmEvent, Clear, Raise, RetryLater, Say, StoredRule, TourEnded
 from hub.errors import Conflict, Invalid, NotFound
+from hub.services.alarms.shapes import alarm_dict, alarm_payload, said
 from hub.services.alarms.state import SqlRuleStateStore
 from hub.storage import Database, again_on_conflict, outbox
 from hub.storage.audit import history, record
@@ -54,44 +54,6 @@ def _state(active: bool, acked: bool) -> AlarmState:
     if active:
         return AlarmState.ACTIVE_ACK if acked else AlarmState.ACTIVE_UNACK
     return AlarmState.CLEARED_ACK if acked else AlarmState.CLEARED_UNACK
-
-
-def alarm_dict(a: Alarm) -> dict[str, Any]:
-    """An alarm as the API shows it."""
-    return {
-        "id": a.id,
-        "rule": a.rule,
-        "originator": a.originator,
-        "type": a.type,
-        "severity": a.severity,
-        "state": a.state,
-        "message": a.message,
-        "say": a.say,
-        "occurrences": a.occurrences,
-        "ticket_requested": a.ticket_requested,
-        "first_at": a.first_at.isoformat(),
-        "last_at": a.last_at.isoformat(),
-        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
-        "acked_at": a.acked_at.isoformat() if a.acked_at else None,
-        "acked_by": a.acked_by,
-        "ack_comment": a.ack_comment,
-        "assignee": a.assignee,
-        "shelved_until": a.shelved_until.isoformat() if a.shelved_until else None,
-    }
-
-
-def _said(say: Say | None) -> dict[str, Any] | None:
-    return {"key": say.key, "args": dict(say.args)} if say is not None else None
-
-
-def alarm_payload(event: AlarmEvent) -> dict[str, Any]:
-    """An alarm change as an outbox message (JSON)."""
-    return {**dataclasses.asdict(event), "ts": event.ts.isoformat()}
-
-
-def alarm_of(payload: dict[str, Any]) -> AlarmEvent:
-    """The alarm change an outbox message carries."""
-    return AlarmEvent(**{**payload, "ts": datetime.fromisoformat(payload["ts"])})
 
 
 class AlarmService:
@@ -191,7 +153,7 @@ class AlarmService:
                 state=AlarmState.ACTIVE_UNACK,
                 active=True,
                 message=r.message,
-                say=_said(r.say),
+                say=said(r.say),
                 occurrences=1,
                 ticket_requested=r.ticket,
                 first_at=now,
@@ -204,7 +166,7 @@ class AlarmService:
         a.occurrences += 1
         a.last_at = now
         a.message = r.message
-        a.say = _said(r.say) or a.say
+        a.say = said(r.say) or a.say
         self._log(s, a, RULES_ACTOR, "repeated", message=r.message, ts=now)
         return a, "repeated"
 
