@@ -1,6 +1,13 @@
-"""The services' exception family; the API maps each to one HTTP status in one place."""
+"""The services' exception family; the API maps each to one HTTP status in one place.
+
+An error says what went wrong twice: in English for the log and API clients (the message),
+and as a stable `key` of the message catalogue (hub.i18n) with its `params`, which the pages
+render in the reader's language, with names for the site's ids (`*_id`) and local times
+(`*_at`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class HubError(Exception):
@@ -8,6 +15,11 @@ class HubError(Exception):
 
     status = 400
     title = "Bad request"
+
+    def __init__(self, message: str = "", *, key: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.key = key  # "booking.taken": an entry of the catalogue's "error." messages
+        self.params = params
 
 
 class NotFound(HubError):
@@ -44,8 +56,10 @@ class Invalid(HubError):
     status = 422
     title = "Invalid request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, field: str | None = None, key: str = "", **params: Any
+    ) -> None:
+        super().__init__(message, key=key, **params)
         self.field = field
 
 
@@ -62,6 +76,6 @@ class TooManyAttempts(HubError):
     status = 429
     title = "Too many attempts"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, key: str = "", **params: Any) -> None:
+        super().__init__(message, key=key, **params)
         self.retry_after = max(1, retry_after)

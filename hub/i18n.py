@@ -14,6 +14,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.i18n_errors import ERRORS, WORDS
+
+__all__ = ["LANGUAGES", "MESSAGES", "WORDS", "language", "named", "render", "site_names"]
+
 LANGUAGES = ("zh-CN", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -67,6 +71,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+for _lang, _errors in ERRORS.items():
+    MESSAGES[_lang].update({f"error.{k}": v for k, v in _errors.items()})
+
 _ARG = re.compile(r"\{(\w+)\}")
 
 
@@ -75,10 +82,10 @@ def language(lang: str | None, default: str = "zh-CN") -> str:
     return lang if lang in LANGUAGES else default
 
 
-def local_time(iso: str, timezone: str) -> str:
-    """An ISO time as the site's clock shows it (HH:MM)."""
+def local_time(iso: str, timezone: str, form: str = "%H:%M") -> str:
+    """An ISO time as the site's clock shows it (HH:MM, or `form`)."""
     try:
-        return datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+        return datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone)).strftime(form)
     except ValueError:
         return iso
 
@@ -91,7 +98,8 @@ def render(
     names: Mapping[str, str] | None = None,
 ) -> str:
     """A message in `lang`; an unknown key shows itself with its arguments. Arguments ending
-    in `_id` are the site's ids, shown by their `names` (each part of "a/b" or "dev.point")."""
+    in `_id` are the site's ids, shown by their `names` (each part of "a/b" or "dev.point");
+    `_at` a time of day, `_when` a date and time, `_word` a word of WORDS."""
     template = MESSAGES.get(language(lang), {}).get(key)
     if template is None:
         return f"{key} {dict(args)}"
@@ -103,6 +111,10 @@ def render(
             value = args.get(name, m.group(0))
         if name.endswith("_at") and isinstance(value, str):
             return local_time(value, timezone)
+        if name.endswith("_when") and isinstance(value, str):
+            return local_time(value, timezone, "%Y-%m-%d %H:%M")
+        if name.endswith("_word"):
+            return WORDS.get(language(lang), {}).get(str(value), str(value).replace("_what", ""))
         if name.endswith("_id") and names:
             return named(str(value), names)
         if isinstance(value, float) and value.is_integer():

@@ -70,6 +70,35 @@ const Hub = (() => {
   COMMON.en.inbox = "Inbox";
   COMMON["zh-CN"].offline = "离线：连不上大院系统，页面是上次打开时的样子，数据暂时无法更新";
   COMMON.en.offline = "Offline: the hub cannot be reached; this page is as it was, nothing can be updated";
+  // Every page a person can open, and the roles it is for (null: every person). The home's
+  // tiles and the menu in every page's header are built from this one list.
+  const PAGES = [
+    ["home", "/", null], ["rooms", "/rooms.html", null], ["vehicles", "/vehicles.html", null],
+    ["visits", "/visits.html", null], ["report", "/report.html", null], ["inbox", "/inbox.html", null],
+    ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
+    ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],
+    ["devices", "/devices.html", ["security", "technician", "dispatcher", "admin"]],
+    ["patrol", "/patrol.html", ["security", "manager", "admin"]],
+    ["energy", "/energy.html", ["manager", "dispatcher", "technician", "admin"]],
+    ["wall", "/wall.html", ["security", "admin"]], ["admin", "/admin.html", ["admin"]],
+  ];
+  const PEOPLE = ["admin", "security", "dispatcher", "technician", "staff", "manager"];
+  COMMON["zh-CN"].svc = { home: "首页", rooms: "会议室", vehicles: "用车", visits: "访客", report: "报修",
+    inbox: "消息", guard: "巡更", console: "报警", tickets: "工单", gate: "门岗", devices: "设备", energy: "能耗",
+    patrol: "巡更报告", wall: "监控大屏", admin: "运行状态" };
+  COMMON.en.svc = { home: "Home", rooms: "Rooms", vehicles: "Cars", visits: "Visitors", report: "Repairs",
+    inbox: "Inbox", guard: "Patrol", console: "Alarms", tickets: "Tickets", gate: "Gate", devices: "Devices",
+    energy: "Energy", patrol: "Patrol report", wall: "Wall", admin: "Health" };
+  COMMON["zh-CN"].role = { admin: "管理员", security: "安保", dispatcher: "调度", technician: "维修技师",
+    staff: "职工", manager: "管理层" };
+  COMMON.en.role = { admin: "administrators", security: "security", dispatcher: "dispatchers",
+    technician: "technicians", staff: "staff", manager: "managers" };
+  COMMON["zh-CN"].menu = "菜单";
+  COMMON.en.menu = "Menu";
+  COMMON["zh-CN"].not_for_you = "这个页面供{roles}使用，您的账号不能使用。";
+  COMMON.en.not_for_you = "This page is for {roles}; your account may not use it.";
+  COMMON["zh-CN"].go_home = "回到首页";
+  COMMON.en.go_home = "Back to my home";
   let dict = COMMON;
   let socket = null; // the live websocket of the moment
 
@@ -94,6 +123,60 @@ const Hub = (() => {
     const button = document.getElementById("lang");
     if (button) button.textContent = lang === "en" ? "中文" : "English";
     inboxLink();
+    menu();
+  }
+
+  // Who is signed in ({name, roles, work_unit}), asked once per page.
+  let whoami = null;
+  function me() {
+    if (!whoami) whoami = api("/api/auth/me");
+    return whoami;
+  }
+  const pagesFor = (roles) => PAGES.filter(([, , who]) => (who ? who.some((r) => roles.includes(r)) : roles.some((r) => PEOPLE.includes(r))));
+
+  // The menu in every signed-in page's header: the pages this person's roles open, the same on
+  // a phone and a desk. A page their roles may not use says so instead of showing nothing.
+  let menuRoles = null;
+  function menu() {
+    const header = document.querySelector("header");
+    if (!header || !token() || DISPLAY_PAGES.includes(location.pathname) || location.pathname === "/login.html") return;
+    if (!menuRoles) {
+      me().then((who) => { menuRoles = who.roles; menu(); refuse(who.roles); }).catch(() => {});
+      return;
+    }
+    let box = document.getElementById("menu");
+    if (!box) {
+      box = el("details", { id: "menu", className: "menu" },
+        el("summary", {}, "☰ ", el("span", { id: "menu-label" })), el("nav", { id: "menu-links" }));
+      header.prepend(box);
+      document.addEventListener("click", (e) => { if (!box.contains(e.target)) box.open = false; });
+    }
+    document.getElementById("menu-label").textContent = t("menu");
+    document.getElementById("menu-links").setAttribute("aria-label", t("menu"));
+    const here = location.pathname === "/index.html" ? "/" : location.pathname;
+    document.getElementById("menu-links").replaceChildren(...pagesFor(menuRoles).map(([key, href]) => {
+      const a = el("a", { href, id: `nav-${key}` }, t("svc")[key] || key);
+      if (href === here) a.setAttribute("aria-current", "page");
+      return a;
+    }));
+  }
+  const thisPage = () => PAGES.find(([, href]) => href === (location.pathname === "/index.html" ? "/" : location.pathname));
+  // Whether the signed-in person's roles open this page (pages outside the list: yes).
+  async function mayUse() {
+    const page = thisPage();
+    if (!page || DISPLAY_PAGES.includes(location.pathname)) return true;
+    const who = await me().catch(() => null);
+    return !who || pagesFor(who.roles).includes(page);
+  }
+  function refuse(roles) {
+    const page = thisPage();
+    if (!page || pagesFor(roles).includes(page)) return;
+    const main = document.querySelector("main");
+    if (!main) return;
+    const names = (page[2] || PEOPLE).map((r) => t("role")[r] || r).join(lang === "en" ? ", " : "、");
+    main.replaceChildren(el("section", { id: "not-for-you", className: "card" },
+      el("p", { role: "alert" }, t("not_for_you").replace("{roles}", names)),
+      el("a", { href: "/", className: "button" }, t("go_home"))));
   }
 
   function toggleLanguage(after) {
@@ -133,10 +216,14 @@ const Hub = (() => {
     offline(false);
     if (res.status === 401) { signIn(); throw new Error("signed out"); }
     const body = await res.json().catch(() => ({}));
-    if (res.status === 403) { // said in the page's language: what this account may not do
-      throw Object.assign(new Error(t("forbidden")), { status: 403, body });
+    if (!res.ok) {
+      // A refusal comes with its catalogue key: said in the page's language, with names; a
+      // 403 without one says what this account may not do.
+      if (body.code && path !== "/api/i18n") await loadCatalogue();
+      const said = body.code ? render(`error.${body.code}`, body.params) : null;
+      const fallback = res.status === 403 ? t("forbidden") : body.detail || `HTTP ${res.status}`;
+      throw Object.assign(new Error(said || fallback), { status: res.status, body });
     }
-    if (!res.ok) throw Object.assign(new Error(body.detail || `HTTP ${res.status}`), { status: res.status, body });
     return body;
   }
 
@@ -204,7 +291,7 @@ const Hub = (() => {
       };
     };
     if (!token()) { signIn(); return; }
-    connect();
+    mayUse().then((ok) => { if (ok) connect(); else handlers.status("offline"); });
   }
 
   // The inbox badge in every signed-in page's header: the unread count at load, then live
@@ -257,13 +344,23 @@ const Hub = (() => {
   }
   function say(item) {
     const s = item && item.say;
-    const template = s && catalogue && (catalogue.messages[lang] || {})[s.key];
-    if (!template) return (item && item.message) || "";
+    return (s && render(s.key, s.args)) || (item && item.message) || "";
+  }
+  // A catalogue message in the page's language, or null when the catalogue has no such key.
+  function render(key, args) {
+    const template = catalogue && (catalogue.messages[lang] || {})[key];
+    if (!template) return null;
+    args = args || {};
     return template.replace(/\{(\w+)\}/g, (whole, name) => {
-      const en = lang === "en" ? s.args[`${name}_en`] : undefined;
-      const value = en != null ? en : s.args[name];
+      const en = lang === "en" ? args[`${name}_en`] : undefined;
+      const value = en != null ? en : args[name];
       if (value == null) return whole;
       if (name.endsWith("_at")) return time(value);
+      if (name.endsWith("_when")) return datetime(value);
+      if (name.endsWith("_word")) {
+        const words = (catalogue.words && catalogue.words[lang]) || {};
+        return words[value] || String(value).replace(/_what$/, "");
+      }
       return name.endsWith("_id") ? named(value) : String(value);
     });
   }
@@ -290,5 +387,5 @@ const Hub = (() => {
     return String(d.getFullYear() - 1);
   }
 
-  return { fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  return { pages: pagesFor, me, mayUse, render, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

@@ -68,7 +68,7 @@ function soon() {
 
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 $("#show-cleared").addEventListener("change", load);
-Hub.api("/api/auth/me").then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
+Hub.me().then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
 Hub.live({
   status: (s) => { $("#link").className = s; },
   snapshot: () => soon(),

@@ -10,32 +10,18 @@ Hub.translate({
     state: { pending: "待审批", confirmed: "已预约", approved: "已批准", dispatched: "已派车", departed: "已出车",
       open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中", on_hold: "暂停", resolved: "已修复",
       closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达" },
-    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核" },
-    svc: { rooms: "会议室", vehicles: "用车", visits: "访客", report: "报修", inbox: "消息", guard: "巡更",
-      console: "报警", tickets: "工单", gate: "门岗", energy: "能耗", patrol: "巡更报告", wall: "监控大屏", admin: "运行状态" } },
+    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核" } },
   en: { title: "My compound", waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
     kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval" },
     action: { check_in: "check in", rate: "rate it", approve: "decide" },
     state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
       open: "waiting", assigned: "assigned", accepted: "accepted", in_progress: "in progress", on_hold: "on hold", resolved: "resolved",
       closed: "done", invited: "invited", arrived: "arrived" },
-    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews" },
-    svc: { rooms: "Rooms", vehicles: "Cars", visits: "Visitors", report: "Report", inbox: "Inbox", guard: "Patrol",
-      console: "Alarms", tickets: "Tickets", gate: "Gate", energy: "Energy", patrol: "Patrol report", wall: "Wall", admin: "Health" } },
+    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews" } },
 });
 
 const { el } = Hub;
 const $ = (s) => document.querySelector(s);
-// Every service, and which roles see it on their home (staff services for every person).
-const SERVICES = [
-  ["rooms", "/rooms.html", null], ["vehicles", "/vehicles.html", null], ["visits", "/visits.html", null],
-  ["report", "/report.html", null], ["inbox", "/inbox.html", null],
-  ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
-  ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],
-  ["patrol", "/patrol.html", ["security", "manager", "admin"]], ["energy", "/energy.html", ["manager", "dispatcher", "technician", "admin"]],
-  ["wall", "/wall.html", ["security", "admin"]], ["admin", "/admin.html", ["admin"]],
-];
-
 function line(i) {
   const state = Hub.t("state")[i.state] || i.state;
   const when = i.when ? Hub.datetime(i.when) : "";
@@ -51,8 +37,8 @@ function line(i) {
 
 function render(home) {
   const roles = home.roles;
-  $("#services").replaceChildren(...SERVICES
-    .filter(([, , who]) => !who || who.some((r) => roles.includes(r)))
+  $("#services").replaceChildren(...Hub.pages(roles)
+    .filter(([key]) => key !== "home")
     .map(([key, href]) => el("a", { href, className: "tile", id: `tile-${key}` }, Hub.t("svc")[key],
       key === "inbox" && home.unread ? el("b", { className: "badge" }, String(home.unread)) : "")));
   $("#waiting-box").hidden = !home.waiting.length;

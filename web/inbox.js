@@ -46,7 +46,7 @@ $("#lang").addEventListener("click", () => Hub.toggleLanguage(() => load()));
 $("#unread-only").addEventListener("change", () => load());
 $("#more").addEventListener("click", () => load(true));
 $("#all-read").addEventListener("click", async () => { await Hub.post("/api/inbox/read", {}); load(); });
-Hub.api("/api/auth/me").then((me) => { $("#who").textContent = me.name; });
+Hub.me().then((me) => { $("#who").textContent = me.name; });
 Hub.live({
   status: (s) => { $("#link").className = s; },
   snapshot: () => {},

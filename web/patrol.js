@@ -91,7 +91,7 @@ for (const b of document.querySelectorAll("[data-format]")) {
 }
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(show));
 form.period.value = Hub.params.get("period") || Hub.defaultPeriod("month");
-Hub.api("/api/auth/me").then(async (me) => {
+Hub.me().then(async (me) => {
   $("#who").textContent = `${me.name} (${me.roles.join(", ")})`;
   await Hub.catalogue();
   await show();

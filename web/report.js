@@ -146,6 +146,9 @@ async function listMine() {
     return li;
   }));
   $("#mine").hidden = false;
+  const wanted = Hub.fragment.get("ticket"); // the home's and the inbox's links: /report.html#ticket=12
+  const item = wanted && document.getElementById(`my-${wanted}`);
+  if (item) { item.classList.add("wanted"); item.scrollIntoView({ block: "center" }); }
 }
 
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(() => ready().catch(() => {})));

@@ -92,7 +92,7 @@ form.addEventListener("submit", async (ev) => {
     await load();
   } catch (err) {
     say(String(err.message || err), false);
-    $("#wait").hidden = !/taken/.test(String(err.message));
+    $("#wait").hidden = !(err.body && ["booking.taken", "taken_meanwhile"].includes(err.body.code));
   }
 });
 
@@ -115,7 +115,7 @@ const today = new Date();
 const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
 $("#day").value = iso;
 form.elements.date.value = iso;
-Hub.api("/api/auth/me").then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
+Hub.me().then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
 load().catch((err) => say(String(err.message || err), false));
 // Other units book too: the day's view follows them (the form keeps what you typed).
 setInterval(() => { if (!document.hidden) load().catch(() => {}); }, 15000);

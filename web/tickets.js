@@ -88,7 +88,7 @@ function soon() {
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 $("#mine").addEventListener("change", load);
 (async () => {
-  me = await Hub.api("/api/auth/me");
+  me = await Hub.me();
   technicians = await Hub.api("/api/tickets/technicians").catch(() => []);
   const person = technicians.find((x) => x.username === me.name);
   me.person = person ? person.id : null;

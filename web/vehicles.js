@@ -112,7 +112,7 @@ $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 const now = new Date();
 $("#ask").elements.date.value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 $("#month").value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
-Hub.api("/api/auth/me").then(async (who) => {
+Hub.me().then(async (who) => {
   me = who;
   $("#who").textContent = `${me.name} (${me.roles.join(", ")})`;
   await load();

@@ -79,5 +79,5 @@ $("#invite").addEventListener("submit", async (ev) => {
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 const now = new Date();
 $("#invite").elements.date.value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
-Hub.api("/api/auth/me").then((who) => { me = who; $("#who").textContent = `${me.name}`; return load(); })
+Hub.me().then((who) => { me = who; $("#who").textContent = `${me.name}`; return load(); })
   .catch((err) => say(String(err.message || err), false));

@@ -50,6 +50,9 @@ def install(app: FastAPI) -> None:
             headers["Retry-After"] = str(err.retry_after)
         elif isinstance(err, Unavailable):
             headers["Retry-After"] = "5"
+        if err.key:  # the catalogue's message and its values, for the reader's language
+            extra["code"] = err.key
+            extra["params"] = err.params
         return problem(err.status, err.title, str(err), headers=headers or None, **extra)
 
     @app.exception_handler(RequestValidationError)
@@ -62,7 +65,15 @@ def install(app: FastAPI) -> None:
             }
             for e in err.errors()
         ]
-        return problem(422, "Invalid request", "some fields are not valid", errors=errors)
+        fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
+        return problem(
+            422,
+            "Invalid request",
+            f"some fields are not valid: {fields}",
+            errors=errors,
+            code="fields",
+            params={"fields": fields},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:

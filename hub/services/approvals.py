@@ -120,17 +120,21 @@ class Approvals:
         """Record `who`'s decision on the request's next step: Forbidden for someone who may
         not take it (the requester included), Conflict once the chain is decided."""
         if who.name == r.requester:
-            raise Forbidden("nobody approves their own request")
+            raise Forbidden("nobody approves their own request", key="approval.own")
         done = self.steps(s, r)
         if any(not d.approved for d in done):
-            raise Conflict(f"this {r.kind} request was rejected already")
+            raise Conflict(f"this {r.kind} request was rejected already", key="approval.rejected")
         step = len(done)
         if step and self._through(r, step):
-            raise Conflict(f"this {r.kind} request is approved already")
+            raise Conflict(f"this {r.kind} request is approved already", key="approval.done")
         if not self.may_decide(who, r, step):
             names, role = self.deciders(r, step)
             whom = ", ".join(names) or f"{role.value} (the unit has no other approver)"
-            raise Forbidden(f"this step is for {whom} to decide")
+            raise Forbidden(
+                f"this step is for {whom} to decide",
+                key="approval.not_yours",
+                whom=", ".join(names) or role.value,
+            )
         s.add(
             ApprovalStep(
                 kind=r.kind,

@@ -125,7 +125,7 @@ class Home:
                     t["title"],
                     t.get("created_at"),
                     t["status"],
-                    f"/tickets.html#ticket={t['id']}",
+                    f"/report.html#ticket={t['id']}",
                     "rate" if rate else "",
                 )
             )

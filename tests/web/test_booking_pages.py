@@ -87,6 +87,9 @@ def test_book_on_the_page_then_sign_in_from_the_door_qr_code(
     # the same slot again: refused, and the page offers the waitlist
     page.click("#book button[type=submit]")
     page.wait_for_selector("#message.bad")
+    refusal = page.text_content("#message") or ""  # in the page's language, the room by name
+    assert "已被「培训：消防知识」占用" in refusal, refusal
+    assert "r-b3-2" not in refusal
     assert page.is_visible("#wait")
     page.close()
 

@@ -109,3 +109,27 @@ def test_staff_land_on_their_home_and_approvers_see_what_waits(
     waiting.click()
     page.wait_for_url(f"{url}/vehicles.html*")
     page.context.close()
+
+
+def test_every_page_has_the_same_menu_for_the_persons_roles_and_says_when_a_page_is_not_theirs(
+    served: str, browser: Browser
+) -> None:
+    page = sign_in_plainly(browser, served, "staff")
+    page.click("#tile-vehicles")
+    page.wait_for_url(f"{served}/vehicles.html*")
+    page.click("#menu summary")
+    links = page.locator("#menu-links a")
+    expect(links).to_have_text(["首页", "会议室", "用车", "访客", "报修", "消息"])
+    expect(page.locator("#nav-vehicles")).to_have_attribute("aria-current", "page")
+    page.click("#nav-visits")  # from one service to another without typing an address
+    page.wait_for_url(f"{served}/visits.html*")
+    expect(page.locator("h1")).to_have_text("访客预约")
+
+    page.goto(f"{served}/tickets.html")  # the technicians' board, typed in by hand
+    expect(page.locator("#not-for-you")).to_contain_text("这个页面供维修技师、调度、管理员使用")
+    page.click("#not-for-you a")
+    page.wait_for_url(f"{served}/")
+    page.click("#lang")
+    page.click("#menu summary")
+    expect(page.locator("#menu-links a").first).to_have_text("Home")
+    page.context.close()

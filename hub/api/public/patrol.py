@@ -85,8 +85,10 @@ class PatrolReportPublic(Out):
 
 
 class Catalogue(Out):
-    """The messages by language and key (`{arg}` placeholders; `*_at` args are times)."""
+    """The messages by language and key (`{arg}` placeholders; `*_at` args are times,
+    `*_when` dates and times, `*_id` the site's ids, `*_word` words)."""
 
     messages: dict[str, dict[str, str]]
     timezone: str
     names: dict[str, dict[str, str]]  # per language: the site's ids -> names
+    words: dict[str, dict[str, str]]  # per language: the values `*_word` args take

@@ -25,7 +25,7 @@ from hub.api.qr import qr_data_url
 from hub.api.schemas import In
 from hub.api.tables import table_response
 from hub.errors import Invalid, NotFound, Unavailable
-from hub.i18n import MESSAGES, site_names
+from hub.i18n import MESSAGES, WORDS, site_names
 from hub.identity.roles import EVERYONE, Principal, Role
 from hub.services.patrol import render
 from hub.services.periods import parse_period
@@ -59,6 +59,7 @@ def catalogue(ctx: Ctx, _: Anyone) -> dict[str, Any]:
         "messages": MESSAGES,
         "timezone": ctx.site.site.timezone,
         "names": site_names(ctx.site),
+        "words": WORDS,
     }
 
 

@@ -74,7 +74,9 @@ class CheckIn:
         room = self.rooms.room(room_id)
         now = self.rooms.clock()
         if not self.valid(room_id, code, now):
-            raise Forbidden("this code is not valid (any more): scan the door's code again")
+            raise Forbidden(
+                "this code is not valid (any more): scan the door's code again", key="checkin.code"
+            )
         with self.rooms.write(room.name) as s:
             q = select(Booking).where(
                 Booking.room_id == room_id,
@@ -84,9 +86,15 @@ class CheckIn:
             )
             b = s.scalars(q.order_by(Booking.start)).first()
             if b is None:
-                raise Conflict(f"no meeting in {room.name} now")
+                raise Conflict(
+                    f"no meeting in {room.name} now", key="checkin.no_meeting", room_id=room.id
+                )
             if b.status == "pending":
-                raise Conflict(f"{b.title!r} is still waiting for approval")
+                raise Conflict(
+                    f"{b.title!r} is still waiting for approval",
+                    key="checkin.pending",
+                    title=b.title,
+                )
             first = b.status == "confirmed"
             if first:
                 b.status, b.checked_in_at, b.checked_in_by = "checked_in", now, who.name

@@ -92,25 +92,39 @@ class RoomLedger:
         """The room (404 if the site has none of that id)."""
         room = self.rooms.get(room_id)
         if room is None:
-            raise NotFound(f"no room {room_id!r}")
+            raise NotFound(f"no room {room_id!r}", key="not_found", what=room_id)
         return room
 
     def check_slot(self, room: Room, slot: Slot, now: datetime) -> None:
         """422 unless the meeting is ahead, within the horizon and the room's hours."""
         if slot.end <= slot.start:
-            raise Invalid("a meeting ends after it starts", field="end")
+            raise Invalid("a meeting ends after it starts", field="end", key="booking.order")
         if slot.end - slot.start > MAX_MEETING:
-            raise Invalid("a meeting lasts at most 12 hours", field="end")
+            raise Invalid("a meeting lasts at most 12 hours", field="end", key="booking.too_long")
         if slot.start < now - PAST_GRACE:
-            raise Invalid(f"{self._local(slot.start)} is in the past", field="start")
+            raise Invalid(
+                f"{self._local(slot.start)} is in the past",
+                field="start",
+                key="booking.past",
+                start_when=slot.start.isoformat(),
+            )
         if slot.start > now + timedelta(days=self.settings.horizon_days):
-            raise Invalid(f"bookings reach {self.settings.horizon_days} days ahead", field="start")
+            raise Invalid(
+                f"bookings reach {self.settings.horizon_days} days ahead",
+                field="start",
+                key="booking.horizon",
+                days=self.settings.horizon_days,
+            )
         opens, closes = parse_hours(room.hours)
         start, end = slot.start.astimezone(self.tz), slot.end.astimezone(self.tz)
         if start.date() != end.date() or start.time() < opens or end.time() > closes:
             raise Invalid(
                 f"{room.name} can be booked {room.hours} ({self._local(slot.start)} is not within)",
                 field="start",
+                key="booking.hours",
+                room_id=room.id,
+                hours=room.hours,
+                start_when=slot.start.isoformat(),
             )
 
     def _local(self, t: datetime) -> str:
@@ -148,7 +162,12 @@ class RoomLedger:
             raise Conflict(
                 f"{room.name} is taken at {when} (by {other.title!r} "
                 f"{self._local(other.start)}-{other.end.astimezone(self.tz):%H:%M}, "
-                f"with {room.buffer_min} minutes kept free after each meeting)"
+                f"with {room.buffer_min} minutes kept free after each meeting)",
+                key="booking.taken",
+                room_id=room.id,
+                start_when=other.start.isoformat(),
+                end_at=other.end.isoformat(),
+                title=other.title,
             )
 
     def _check_quota(
@@ -174,7 +193,11 @@ class RoomLedger:
             if used + hours > quota + 1e-9:
                 raise Conflict(
                     f"over the unit's quota of {quota:g} room hours in week {week} of {year} "
-                    f"({used:g} booked, {hours:g} more asked)"
+                    f"({used:g} booked, {hours:g} more asked)",
+                    key="booking.quota",
+                    week=week,
+                    used=round(used, 1),
+                    quota=quota,
                 )
 
     def _week(self, t: datetime) -> tuple[int, int]:
@@ -195,9 +218,9 @@ class RoomLedger:
         try:
             parsed = rr.rrulestr(rule.strip().removeprefix("RRULE:"), dtstart=start)
         except (ValueError, TypeError) as err:
-            raise Invalid(f"invalid RRULE: {err}", field="rrule") from None
+            raise Invalid(f"invalid RRULE: {err}", field="rrule", key="booking.rrule") from None
         if not isinstance(parsed, rr.rrule):
-            raise Invalid("give one RRULE", field="rrule")
+            raise Invalid("give one RRULE", field="rrule", key="booking.rrule")
         horizon = self.clock() + timedelta(days=self.settings.horizon_days)
         skip_days = {d for d in exdates if not isinstance(d, datetime)}
         skip_times = {d.astimezone(UTC) for d in exdates if isinstance(d, datetime)}
@@ -214,16 +237,22 @@ class RoomLedger:
                     f"a series books at most {self.settings.max_occurrences} meetings; give "
                     "COUNT or UNTIL",
                     field="rrule",
+                    key="booking.series_too_long",
+                    max=self.settings.max_occurrences,
                 )
         if not out:
-            raise Invalid("the series has no meeting within the booking horizon", field="rrule")
+            raise Invalid(
+                "the series has no meeting within the booking horizon",
+                field="rrule",
+                key="booking.series_empty",
+            )
         return out
 
     # -- reading ---------------------------------------------------------------------------------
     def _get(self, s: Session, booking_id: int) -> Booking:
         b = s.get(Booking, booking_id)
         if b is None:
-            raise NotFound(f"no booking {booking_id}")
+            raise NotFound(f"no booking {booking_id}", key="not_found", what=f"#{booking_id}")
         return b
 
     def get(self, booking_id: int) -> dict[str, Any]:

@@ -52,7 +52,13 @@ class RoomBookings(RoomLedger):
         for x in slots:
             self.check_slot(room, x, now)
         if attendees > room.capacity:
-            raise Invalid(f"{room.name} seats {room.capacity}", field="attendees")
+            raise Invalid(
+                f"{room.name} seats {room.capacity}",
+                field="attendees",
+                key="booking.seats",
+                room_id=room.id,
+                seats=room.capacity,
+            )
         status = self._status_for(room, who.work_unit)
         with self.write(room.name) as s:
             self._refuse_clashes(self._clashes(s, room, slots), room)
@@ -134,7 +140,10 @@ class RoomBookings(RoomLedger):
     # -- changing and cancelling -----------------------------------------------------------
     def _mine(self, b: Booking, who: Principal) -> None:
         if b.organiser != who.name and Role.ADMIN not in who.roles:
-            raise Forbidden("only the organiser (or an administrator) may change a booking")
+            raise Forbidden(
+                "only the organiser (or an administrator) may change a booking",
+                key="booking.organiser_only",
+            )
 
     def _scope(self, s: Session, b: Booking, scope: str) -> list[Booking]:
         if scope == "this" or b.series_id is None:
@@ -166,7 +175,9 @@ class RoomBookings(RoomLedger):
             b = self._get(s, booking_id)
             self._mine(b, who)
             if b.status not in ROOM_HOLDING:
-                raise Conflict(f"booking {b.id} is {b.status}")
+                raise Conflict(
+                    f"booking {b.id} is {b.status}", key="booking.state", status_word=b.status
+                )
             room = self.rooms[b.room_id]
             targets = self._scope(s, b, scope)
             shift = (start - b.start) if start else timedelta(0)
@@ -178,7 +189,13 @@ class RoomBookings(RoomLedger):
             self._refuse_clashes(self._clashes(s, room, slots, ignore=ids), room)
             self._check_quota(s, b.unit, slots, ignore=ids)
             if attendees is not None and attendees > room.capacity:
-                raise Invalid(f"{room.name} seats {room.capacity}", field="attendees")
+                raise Invalid(
+                    f"{room.name} seats {room.capacity}",
+                    field="attendees",
+                    key="booking.seats",
+                    room_id=room.id,
+                    seats=room.capacity,
+                )
             if scope == "following" and b.series_id is not None and targets[0].id == b.id:
                 series = self._split(s, b, targets, title, shift)
             else:
@@ -241,7 +258,10 @@ class RoomBookings(RoomLedger):
             if series is None:
                 raise NotFound(f"no series {series_id}")
             if series.organiser != who.name and Role.ADMIN not in who.roles:
-                raise Forbidden("only the organiser (or an administrator) may change a series")
+                raise Forbidden(
+                    "only the organiser (or an administrator) may change a series",
+                    key="booking.organiser_only",
+                )
             q = select(Booking).where(
                 Booking.series_id == series_id,
                 Booking.status.in_(ROOM_HOLDING),
@@ -294,7 +314,11 @@ class RoomBookings(RoomLedger):
             b = self._get(s, booking_id)
             self._mine(b, who)
             if b.status not in ROOM_HOLDING:
-                raise Conflict(f"booking {b.id} is already {b.status}")
+                raise Conflict(
+                    f"booking {b.id} is already {b.status}",
+                    key="booking.state",
+                    status_word=b.status,
+                )
             targets = self._scope(s, b, scope)
             for t in targets:
                 t.status, t.cancelled_at = "cancelled", now
@@ -315,7 +339,10 @@ class RoomBookings(RoomLedger):
                 request = Request("room", str(t.id), room.work_unit, b.organiser)
                 self.approvals.decide(s, request, who, approve, now)  # 403 for anyone else
             if b.status != "pending":
-                raise Conflict(f"booking {b.id} is {b.status}, not waiting for approval")
+                raise Conflict(
+                    f"booking {b.id} is {b.status}, not waiting for approval",
+                    key="booking.not_waiting",
+                )
             for t in targets:
                 t.status = "confirmed" if approve else "rejected"
                 t.approved_by = who.name
@@ -351,7 +378,9 @@ class RoomBookings(RoomLedger):
         self.check_slot(room, slot, self.clock())
         with self.write(room.name) as s:
             if not self._clashes(s, room, [slot]):
-                raise Conflict(f"{room.name} is free then: book it")
+                raise Conflict(
+                    f"{room.name} is free then: book it", key="booking.free", room_id=room.id
+                )
             entry = WaitlistEntry(
                 room_id=room.id,
                 start=slot.start,

@@ -37,10 +37,10 @@ class Serialised:
                 yield s
                 s.commit()
         except IntegrityError as err:
-            raise Conflict(f"{what} was taken meanwhile") from err
+            raise Conflict(f"{what} was taken meanwhile", key="taken_meanwhile") from err
         except OperationalError as err:
             # PostgreSQL may break a tie between two transactions checking the same exclusion
             # constraint by aborting one (deadlock, 40P01): that one lost the race.
             if getattr(err.orig, "sqlstate", None) in LOST_RACE:
-                raise Conflict(f"{what} was taken meanwhile") from err
+                raise Conflict(f"{what} was taken meanwhile", key="taken_meanwhile") from err
             raise

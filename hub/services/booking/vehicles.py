@@ -52,16 +52,26 @@ class VehicleBookings(VehicleLedger):
         """Ask for a car; it waits for the unit's approvers (if the unit has any)."""
         now = self.clock()
         if end <= start:
-            raise Invalid("a trip ends after it starts", field="end")
+            raise Invalid("a trip ends after it starts", field="end", key="car.order")
         if end - start > MAX_TRIP:
-            raise Invalid("a request covers at most 7 days", field="end")
+            raise Invalid("a request covers at most 7 days", field="end", key="car.too_long")
         if start < now - timedelta(minutes=5):
-            raise Invalid("the trip starts in the past", field="start")
+            raise Invalid("the trip starts in the past", field="start", key="car.past")
         if start > now + timedelta(days=self.settings.horizon_days):
-            raise Invalid(f"requests reach {self.settings.horizon_days} days ahead", field="start")
+            raise Invalid(
+                f"requests reach {self.settings.horizon_days} days ahead",
+                field="start",
+                key="car.horizon",
+                days=self.settings.horizon_days,
+            )
         seats = max((v.seats - 1 for v in self.vehicles.values()), default=0)  # the driver's
         if not 1 <= passengers <= seats:
-            raise Invalid(f"1 to {seats} passengers fit the compound's cars", field="passengers")
+            raise Invalid(
+                f"1 to {seats} passengers fit the compound's cars",
+                field="passengers",
+                key="car.passengers",
+                seats=seats,
+            )
         waits = self.approvals.waits(Request("vehicle", "", who.work_unit, who.name))
         with self.write("the request") as s:
             r = VehicleRequest(
@@ -122,7 +132,12 @@ class VehicleBookings(VehicleLedger):
     @staticmethod
     def _state(r: VehicleRequest, allowed: Sequence[str], what: str) -> None:
         if r.status not in allowed:
-            raise Conflict(f"request {r.id} is {r.status}: it cannot be {what}")
+            raise Conflict(
+                f"request {r.id} is {r.status}: it cannot be {what}",
+                key="car.state",
+                status_word=r.status,
+                what_word=f"{what}_what",
+            )
 
     def decide(
         self, who: Principal, request_id: int, approve: bool, note: str = ""
@@ -197,23 +212,35 @@ class VehicleBookings(VehicleLedger):
         """Give an approved request a car and a driver (409 if either is busy then)."""
         vehicle = self.vehicles.get(vehicle_id)
         if vehicle is None:
-            raise Invalid(f"no vehicle {vehicle_id!r}", field="vehicle_id")
+            raise Invalid(f"no vehicle {vehicle_id!r}", field="vehicle_id", key="car.no_vehicle")
         if driver_id not in self.drivers:
-            raise Invalid(f"no driver {driver_id!r}", field="driver_id")
+            raise Invalid(f"no driver {driver_id!r}", field="driver_id", key="car.no_driver")
         now = self.clock()
         with self.write(f"{vehicle.plate} or the driver") as s:
             r = self._get(s, request_id, who)
             self._state(r, ("approved", "dispatched"), "dispatched")
             if vehicle.seats - 1 < r.passengers:
                 raise Invalid(
-                    f"{vehicle.plate} seats {vehicle.seats - 1} passengers", field="vehicle_id"
+                    f"{vehicle.plate} seats {vehicle.seats - 1} passengers",
+                    field="vehicle_id",
+                    key="car.seats",
+                    vehicle_id=vehicle.id,
+                    seats=vehicle.seats - 1,
                 )
             lo, hi = self._busy(r)
             cars, drivers = self._taken(s, lo, hi, r.id)
             if vehicle_id in cars:
-                raise Conflict(f"{vehicle.plate} is out on another trip then")
+                raise Conflict(
+                    f"{vehicle.plate} is out on another trip then",
+                    key="car.busy",
+                    vehicle_id=vehicle.id,
+                )
             if driver_id in drivers:
-                raise Conflict(f"{self.drivers[driver_id].name} drives another trip then")
+                raise Conflict(
+                    f"{self.drivers[driver_id].name} drives another trip then",
+                    key="car.driver_busy",
+                    driver=self.drivers[driver_id].name,
+                )
             r.vehicle_id, r.driver_id = vehicle_id, driver_id
             r.busy_from, r.busy_until = lo, hi
             r.status, r.dispatched_by, r.dispatched_at = "dispatched", who.name, now
@@ -244,16 +271,19 @@ class VehicleBookings(VehicleLedger):
             return
         if who.roles & {Role.DISPATCHER, Role.ADMIN}:
             return
-        raise Forbidden("the trip's driver or a dispatcher records departure and return")
+        raise Forbidden(
+            "the trip's driver or a dispatcher records departure and return",
+            key="car.driver_only",
+        )
 
     def _when(self, at: datetime | None, r: VehicleRequest) -> datetime:
         now = self.clock()
         at = at or now
         if at > now + timedelta(minutes=1):
-            raise Invalid("that time is still to come", field="at")
+            raise Invalid("that time is still to come", field="at", key="car.future")
         assert r.busy_from is not None
         if at < r.busy_from - timedelta(days=1):
-            raise Invalid("that is long before the trip", field="at")
+            raise Invalid("that is long before the trip", field="at", key="car.long_before")
         return at
 
     def depart(
@@ -265,7 +295,9 @@ class VehicleBookings(VehicleLedger):
             self._state(r, ("dispatched",), "departing")
             self._driver_or_dispatcher(r, who)
             if odometer_km < 0:
-                raise Invalid("an odometer reads 0 or more", field="odometer_km")
+                raise Invalid(
+                    "an odometer reads 0 or more", field="odometer_km", key="car.odometer"
+                )
             r.departed_at, r.odometer_out, r.status = self._when(at, r), odometer_km, "departed"
             record(s, who.name, "vehicle.depart", str(r.id), odometer=odometer_km)
             s.flush()
@@ -292,7 +324,10 @@ class VehicleBookings(VehicleLedger):
             when = self._when(at, r)
             if r.odometer_out is not None and odometer_km < r.odometer_out:
                 raise Invalid(
-                    f"the odometer read {r.odometer_out:g} km at departure", field="odometer_km"
+                    f"the odometer read {r.odometer_out:g} km at departure",
+                    field="odometer_km",
+                    key="car.odometer_back",
+                    km=r.odometer_out,
                 )
             vehicle_id, departed = r.vehicle_id, r.departed_at
         assert vehicle_id is not None
@@ -334,7 +369,7 @@ class VehicleBookings(VehicleLedger):
             r = self._get(s, request_id, who)
             self._state(r, ("pending", "approved", "dispatched"), "cancelled")
             if r.requester != who.name and not who.roles & {Role.DISPATCHER, Role.ADMIN}:
-                raise Forbidden("the requester or a dispatcher may cancel")
+                raise Forbidden("the requester or a dispatcher may cancel", key="car.cancel_who")
             r.status = "cancelled"
             record(s, who.name, "vehicle.cancel", str(r.id))
             s.flush()

@@ -262,7 +262,7 @@ class GateDesk:
         try:
             normal, _ = parse(plate)
         except PlateError as err:
-            raise Invalid(str(err), field="plate") from None
+            raise Invalid(str(err), field="plate", key=err.key, **err.params) from None
         with self._db.session() as s:
             if s.scalar(select(PlateListEntry).where(PlateListEntry.plate == normal)) is not None:
                 raise Conflict(f"{normal} is listed already")

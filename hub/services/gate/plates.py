@@ -21,6 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 PROVINCES = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
 SUFFIXES = frozenset("警学挂领港澳试超")
@@ -39,7 +40,13 @@ _CLASS = {c: group[0] for group in CONFUSABLE_CLASSES for c in group}
 
 
 class PlateError(ValueError):
-    """Not a plate."""
+    """Not a plate: why in English, and as a key of the message catalogue ("error.<key>")
+    with its values."""
+
+    def __init__(self, message: str, key: str = "plate.invalid", **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 def normalise(text: str) -> str:
@@ -57,7 +64,7 @@ def _serial(chars: str, fixes: list[str]) -> str:
             fixes.append(f"{ch} read as {NEVER_IN_SERIAL[ch]} (serials have no {ch})")
             ch = NEVER_IN_SERIAL[ch]
         if ch not in SERIAL:
-            raise PlateError(f"{ch!r} cannot be in a plate's serial")
+            raise PlateError(f"{ch!r} cannot be in a plate's serial", "plate.char", char=ch)
         out.append(ch)
     return "".join(out)
 
@@ -69,28 +76,43 @@ def parse(text: str) -> tuple[str, list[str]]:
     fixes: list[str] = []
     if s.startswith(EMBASSY):
         if len(s) != 7 or not set(s[1:]) <= DIGITS:
-            raise PlateError(f"{s!r}: an embassy plate is 使 and six digits")
+            raise PlateError(f"{s!r}: an embassy plate is 使 and six digits", "plate.embassy")
         return s, fixes
     if s.startswith(ARMED_POLICE) and len(s) > 2 and s[2] in PROVINCES:
         if len(s) != 8:
-            raise PlateError(f"{s!r}: an armed police plate is WJ, a province and 5 characters")
+            raise PlateError(
+                f"{s!r}: an armed police plate is WJ, a province and 5 characters", "plate.wj"
+            )
         return s[:3] + _serial(s[3:], fixes), fixes
     if len(s) == 7 and s[0] in MILITARY and s[1] in LETTERS and set(s[2:]) <= DIGITS:
         return s, fixes
     if not 7 <= len(s) <= 8:
-        raise PlateError(f"{s!r} has {len(s)} characters; a plate has 7 (8 new-energy)")
+        raise PlateError(
+            f"{s!r} has {len(s)} characters; a plate has 7 (8 new-energy)",
+            "plate.length",
+            plate=s,
+            n=len(s),
+        )
     if s[0] not in PROVINCES:
-        raise PlateError(f"{s[0]!r} is not a province's character")
+        raise PlateError(f"{s[0]!r} is not a province's character", "plate.province", char=s[0])
     if s[1] not in LETTERS and s[1] not in NEVER_IN_SERIAL:
-        raise PlateError(f"{s[1]!r} is not an issuing authority's letter")
+        raise PlateError(
+            f"{s[1]!r} is not an issuing authority's letter", "plate.authority", char=s[1]
+        )
     body, suffix = s[2:], ""
     if s.endswith(EMERGENCY):
         if len(s) != 8:
-            raise PlateError(f"{s!r}: an emergency plate is 4 characters and 应急")
+            raise PlateError(
+                f"{s!r}: an emergency plate is 4 characters and 应急", "plate.emergency"
+            )
         body, suffix = s[2:6], EMERGENCY
     elif body[-1] in SUFFIXES:
         if len(s) != 7:
-            raise PlateError(f"{s!r}: a plate ending in {body[-1]} has 7 characters")
+            raise PlateError(
+                f"{s!r}: a plate ending in {body[-1]} has 7 characters",
+                "plate.suffix",
+                char=body[-1],
+            )
         body, suffix = body[:-1], body[-1]
     return s[:2] + _serial(body, fixes) + suffix, fixes
 

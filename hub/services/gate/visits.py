@@ -166,9 +166,9 @@ class VisitService:
         """Invite visitors; big groups and long visits wait for the unit's approvers."""
         now = self.clock()
         if end <= start:
-            raise Invalid("a visit ends after it starts", field="end")
+            raise Invalid("a visit ends after it starts", field="end", key="visit.order")
         if end < now:
-            raise Invalid("the visit is over already", field="end")
+            raise Invalid("the visit is over already", field="end", key="visit.over")
         if end - start > timedelta(days=31):
             raise Invalid("a visit lasts at most 31 days", field="end")
         if not visitors:
@@ -182,7 +182,9 @@ class VisitService:
                 try:
                     plate, _ = parse(v.plate)
                 except PlateError as err:
-                    raise Invalid(str(err), field=f"visitors[{i}].plate") from None
+                    raise Invalid(
+                        str(err), field=f"visitors[{i}].plate", key=err.key, **err.params
+                    ) from None
             id_hash = last4 = None
             if v.id_number:
                 norm = v.id_number.strip().upper().replace(" ", "")

@@ -113,7 +113,12 @@ class TicketService(TicketAutomation):
         except (binascii.Error, ValueError):
             raise Invalid("photo: not base64") from None
         if len(data) > MAX_PHOTO:
-            raise Invalid(f"photo: larger than {MAX_PHOTO // (1024 * 1024)} MB")
+            raise Invalid(
+                f"photo: larger than {MAX_PHOTO // (1024 * 1024)} MB",
+                field="photo",
+                key="ticket.photo_size",
+                mb=MAX_PHOTO // (1024 * 1024),
+            )
         try:
             clean = clean_photo(data)  # decoded and re-encoded: an image, and only that
         except NotAnImage as err:
@@ -176,7 +181,7 @@ class TicketService(TicketAutomation):
     def hold(self, ticket_id: int, who: Principal, reason: str) -> dict[str, Any]:
         """Waiting (for parts, for access): the resolution clock stops."""
         if not reason.strip():
-            raise Invalid("say what the work waits for")
+            raise Invalid("say what the work waits for", field="reason", key="ticket.reason")
 
         def do(t: Ticket, now: datetime) -> list[str | None]:
             self._assignee(t, who)
@@ -191,7 +196,7 @@ class TicketService(TicketAutomation):
     ) -> dict[str, Any]:
         """The technician reports the repair done, with notes and the parts used."""
         if not notes.strip():
-            raise Invalid("say what was done")
+            raise Invalid("say what was done", field="notes", key="ticket.notes")
 
         def do(t: Ticket, now: datetime) -> list[str | None]:
             self._assignee(t, who)
@@ -217,7 +222,7 @@ class TicketService(TicketAutomation):
     def reopen(self, ticket_id: int, who: Principal, reason: str) -> dict[str, Any]:
         """The reporter says it is not fixed: back to the same technician."""
         if not reason.strip():
-            raise Invalid("say what is still wrong")
+            raise Invalid("say what is still wrong", field="reason", key="ticket.still_wrong")
 
         def do(t: Ticket, now: datetime) -> list[str | None]:
             self._reporter(t, who)
@@ -239,7 +244,7 @@ class TicketService(TicketAutomation):
             if t.status not in DONE:
                 raise Conflict(f"ticket {t.id} is {t.status}: rate it once it is resolved")
             if t.rating is not None:
-                raise Conflict(f"ticket {t.id} is already rated")
+                raise Conflict(f"ticket {t.id} is already rated", key="ticket.rated")
             t.rating, t.rating_comment = rating, comment.strip()
             t.rated_at, t.rated_by = now, who.name
             if t.status == "resolved":
@@ -269,14 +274,16 @@ class TicketService(TicketAutomation):
 
     def _assignee(self, t: Ticket, who: Principal) -> None:
         if not self._is_assignee(t, who):
-            raise Forbidden(f"ticket {t.id} is not assigned to you")
+            raise Forbidden(f"ticket {t.id} is not assigned to you", key="ticket.not_yours")
 
     @staticmethod
     def _reporter(t: Ticket, who: Principal) -> None:
         # An alarm's ticket has no person as reporter: the dispatchers answer for it.
         if who.name == t.reporter or (t.reporter == RULES_ACTOR and who.has_any(MANAGERS)):
             return
-        raise Forbidden(f"only the reporter of ticket {t.id} can do this")
+        raise Forbidden(
+            f"only the reporter of ticket {t.id} can do this", key="ticket.reporter_only"
+        )
 
     @staticmethod
     def _state(t: Ticket, allowed: tuple[str, ...], verb: str) -> None:
