@@ -46,6 +46,7 @@ function show(which) {
 
 async function ready() {
   show("report");
+  await Hub.catalogue(); // the site's names: "已派给 陈师傅", not the technician's id
   if (assetId) {
     const a = await Hub.api(`/api/assets/${encodeURIComponent(assetId)}`);
     $("#asset-box").hidden = false;
@@ -105,7 +106,7 @@ async function submit(ev) {
     const t = await Hub.post("/api/tickets", body);
     $("#ticket-no").textContent = `#${t.id}`;
     $("#ticket-state").textContent = Hub.t("status")[t.status] + (t.merged ? ` ${Hub.t("merged")}` : "");
-    $("#ticket-who").textContent = t.assignee ? `${Hub.t("assigned_to")} ${t.assignee}` : Hub.t("queued");
+    $("#ticket-who").textContent = t.assignee ? `${Hub.t("assigned_to")} ${Hub.named(t.assignee)}` : Hub.t("queued");
     show("done");
     ev.target.reset();
     await listMine();

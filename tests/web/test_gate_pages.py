@@ -146,7 +146,10 @@ def test_a_registered_visitor_and_car_get_in_once_and_the_wall_shows_it(
     guard = browser.new_page()
     sign_in(guard, url, "guard", PASSWORD, "/gate.html")
     guard.wait_for_function("() => document.querySelectorAll('#decisions tbody tr').length >= 4")
-    assert "forged pass" in (guard.text_content("#decisions") or "")
+    decisions = guard.text_content("#decisions") or ""  # in words, the gate by its name
+    assert "伪造的通行证（签名不符）" in decisions
+    assert "已在院内：上次进入后没有出门记录" in decisions
+    assert "gate-main" not in decisions
     assert "王**" in (guard.text_content("#roster") or "")
 
     # a month later the retention purge removes the personal data

@@ -59,7 +59,7 @@ def test_a_report_from_an_asset_label_reaches_the_electrician(
     page.wait_for_selector("#done:not([hidden])")
     number = page.text_content("#ticket-no") or ""
     assert number.startswith("#")
-    assert "t-elec" in (page.text_content("#ticket-who") or "")
+    assert (page.text_content("#ticket-who") or "").endswith("刘师傅")  # by name, not "t-elec"
     page.screenshot(path=str(tmp_path / "report.png"))
 
     staff = Principal("staff", frozenset({Role.STAFF}), "u-office")
