@@ -23,6 +23,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "booking.not_waiting": "这个预约不在待审批状态",
         "booking.organiser_only": "只有预约人（或管理员）可以修改这个预约",
         "booking.free": "{room_id} 那时是空的，可以直接预约",
+        "booking.undo_late": "取消超过 {min} 分钟后不能撤销，请重新预约",
         "booking.rrule": "重复规则不正确",
         "booking.series_too_long": "一个系列最多 {max} 次会议，请设定次数或截止日期",
         "booking.series_empty": "这个系列在可预约期内没有会议",
@@ -95,6 +96,7 @@ ERRORS: dict[str, dict[str, str]] = {
             "Only the organiser (or an administrator) may change this booking"
         ),
         "booking.free": "{room_id} is free then: book it",
+        "booking.undo_late": "A cancellation can be undone within {min} minutes; book again",
         "booking.rrule": "The repeat rule is not valid",
         "booking.series_too_long": (
             "A series books at most {max} meetings; give a count or an end date"

@@ -9,7 +9,9 @@ Hub.translate({
     times: "次数", book: "预约", wait: "加入候补", day: "查看日期", feed: "订阅我的日历", seats: "座位",
     equipment: "设备", meetings: "当日会议", mine: "我的预约", booked: "已预约", pending: "待审批",
     waiting: "已加入候补，空出后自动为您预约", cancel: "取消", cancel_rest: "取消此后全部", approve: "批准",
-    reject: "驳回", free: "空闲", needs_approval: "需审批", status: { pending: "待审批", confirmed: "已确认",
+    reject: "驳回", free: "空闲", needs_approval: "需审批", sure_rest: "确定取消此后的 {n} 场会议？", yes_cancel: "确定取消",
+    keep: "不取消", cancelled_n: "已取消 {n} 场会议", undo: "撤销", restored_n: "已恢复 {n} 场会议",
+    taken_n: "，{n} 场已被他人预约", status: { pending: "待审批", confirmed: "已确认",
       checked_in: "已签到", released: "未签到已释放", cancelled: "已取消", rejected: "已驳回" } },
   en: { title: "Meeting rooms", vehicles: "Official cars", room: "Room", date: "Date", from: "From", to: "To",
     people: "People", subject: "Subject", repeat: "Repeat", once: "Once", weekdays: "Every workday", weekly: "Weekly",
@@ -17,7 +19,9 @@ Hub.translate({
     seats: "Seats", equipment: "Equipment", meetings: "Meetings", mine: "My bookings", booked: "Booked",
     pending: "waiting for approval", waiting: "On the waitlist: booked for you if it frees up",
     cancel: "Cancel", cancel_rest: "Cancel this and the rest", approve: "Approve", reject: "Reject", free: "free",
-    needs_approval: "needs approval", status: { pending: "pending", confirmed: "confirmed", checked_in: "checked in",
+    needs_approval: "needs approval", sure_rest: "Cancel this meeting and the {n} after it?", yes_cancel: "Cancel them",
+    keep: "Keep them", cancelled_n: "{n} meeting(s) cancelled", undo: "Undo", restored_n: "{n} meeting(s) restored",
+    taken_n: "; {n} taken by others meanwhile", status: { pending: "pending", confirmed: "confirmed", checked_in: "checked in",
       released: "released (no-show)", cancelled: "cancelled", rejected: "rejected" } },
 });
 
@@ -32,6 +36,40 @@ function say(text, ok) { $("#message").textContent = text; $("#message").classNa
 
 async function act(promise) {
   try { await promise; await load(); } catch (err) { say(String(err.message || err), false); }
+}
+const n = (key, count) => Hub.t(key).replace("{n}", count);
+
+// Cancel, then offer to undo it (the hub takes an undo for ten minutes).
+async function cancel(b, scope) {
+  try {
+    const gone = await Hub.api(`/api/bookings/${b.id}?scope=${scope}`, { method: "DELETE" });
+    await load();
+    say(n("cancelled_n", gone.length), true);
+    const undo = el("button", { type: "button", id: "undo" }, Hub.t("undo"));
+    undo.onclick = async () => {
+      try {
+        const r = await Hub.post(`/api/bookings/${b.id}/restore`);
+        await load();
+        say(n("restored_n", r.restored.length) + (r.taken.length ? n("taken_n", r.taken.length) : ""), !r.taken.length);
+      } catch (err) { say(String(err.message || err), false); }
+    };
+    $("#message").append(" ", undo);
+  } catch (err) { say(String(err.message || err), false); }
+}
+
+// "Cancel this and the rest" asks first, saying how many meetings it takes away.
+function confirmRest(li, b, mine) {
+  const holding = ["pending", "confirmed", "checked_in"];
+  const count = mine.filter((x) => x.series_id === b.series_id && x.start >= b.start && holding.includes(x.status)).length;
+  const box = el("div", { className: "confirm", role: "alertdialog", id: `confirm-${b.id}` }, n("sure_rest", count), " ");
+  const yes = el("button", { type: "button", className: "danger" }, Hub.t("yes_cancel"));
+  yes.onclick = () => cancel(b, "following");
+  const no = el("button", { type: "button", className: "quiet" }, Hub.t("keep"));
+  no.onclick = () => box.remove();
+  box.append(yes, " ", no);
+  li.querySelector(".confirm")?.remove();
+  li.append(box);
+  no.focus();
 }
 
 function meeting(b) {
@@ -64,11 +102,11 @@ async function load() {
   $("#mine").replaceChildren(...mine.map((b) => {
     const li = el("li", { id: `mine-${b.id}` }, `${Hub.datetime(b.start)}–${Hub.time(b.end)} ${b.room} · ${b.title} · ${status[b.status] || b.status} `);
     const one = el("button", { type: "button", className: "quiet" }, Hub.t("cancel"));
-    one.onclick = () => act(Hub.api(`/api/bookings/${b.id}`, { method: "DELETE" }));
+    one.onclick = () => cancel(b, "this");
     li.append(one);
     if (b.series_id) {
       const rest = el("button", { type: "button", className: "quiet" }, Hub.t("cancel_rest"));
-      rest.onclick = () => act(Hub.api(`/api/bookings/${b.id}?scope=following`, { method: "DELETE" }));
+      rest.onclick = () => confirmRest(li, b, mine);
       li.append(" ", rest);
     }
     return li;

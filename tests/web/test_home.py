@@ -133,3 +133,38 @@ def test_every_page_has_the_same_menu_for_the_persons_roles_and_says_when_a_page
     page.click("#menu summary")
     expect(page.locator("#menu-links a").first).to_have_text("Home")
     page.context.close()
+
+
+def test_cancelling_the_rest_of_a_series_asks_first_and_can_be_undone(
+    served: str, browser: Browser
+) -> None:
+    monday = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=8)
+    monday = monday.replace(hour=16, minute=0, second=0, microsecond=0)
+    series = call(
+        served,
+        "staff",
+        "/api/bookings",
+        {
+            "room_id": "r-101",
+            "title": "季度例会",
+            "start": monday.isoformat(),
+            "end": (monday + timedelta(hours=1)).isoformat(),
+            "rrule": "FREQ=WEEKLY;COUNT=3",
+        },
+    )
+    first = series["bookings"][0]["id"]
+    page = sign_in_plainly(browser, served, "staff")
+    page.goto(f"{served}/rooms.html")
+    row = page.locator(f"#mine-{first}")
+    row.get_by_role("button", name="取消此后全部").click()
+    expect(row.locator(".confirm")).to_contain_text("确定取消此后的 3 场会议？")
+    row.get_by_role("button", name="不取消").click()  # changed their mind: nothing happens
+    expect(row.locator(".confirm")).to_have_count(0)
+    expect(row).to_contain_text("已确认")
+    row.get_by_role("button", name="取消此后全部").click()
+    row.get_by_role("button", name="确定取消").click()
+    expect(page.locator("#message")).to_contain_text("已取消 3 场会议")
+    page.click("#undo")
+    expect(page.locator("#message")).to_contain_text("已恢复 3 场会议")
+    expect(page.locator(f"#mine-{first}")).to_contain_text("已确认")
+    page.context.close()

@@ -106,3 +106,10 @@ class DoorPublic(Out):
     now: BookingPublic | None
     next: list[BookingPublic]  # up to three
     qr: str
+
+
+class Restored(Out):
+    """What an undo gave back, and what others took meanwhile (left cancelled)."""
+
+    restored: list[BookingPublic]
+    taken: list[BookingPublic]

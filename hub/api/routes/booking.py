@@ -16,6 +16,7 @@ from hub.api.public import (
     CalendarToken,
     CheckedIn,
     DoorPublic,
+    Restored,
     RoomDay,
     SeriesBooked,
     WaitlistPublic,
@@ -204,6 +205,15 @@ def cancel(
     """The organiser cancels one meeting, it and the following, or the whole series; the
     room goes to whoever waits for it."""
     return rooms_of(ctx).cancel(who, booking_id, scope)
+
+
+@router.post(
+    "/bookings/{booking_id}/restore", response_model=Restored, summary="Undo a cancellation"
+)
+def restore(ctx: Ctx, booking_id: RowId, who: Person) -> dict[str, Any]:
+    """The organiser undoes a cancellation within ten minutes: the meetings cancelled with
+    this one hold their rooms again, except those someone took meanwhile (named)."""
+    return rooms_of(ctx).restore(who, booking_id)
 
 
 @router.post(

@@ -22,15 +22,18 @@ from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.approvals import Request
-from hub.services.booking.ledger import MAX_MEETING, PAST_GRACE, RoomLedger, Slot, booking_dict
-from hub.site.model import Room
+from hub.services.booking.ledger import MAX_MEETING, PAST_GRACE, Slot, booking_dict
+from hub.services.booking.waitlist import Waitlist
 from hub.storage.audit import record
-from hub.storage.models import ROOM_HOLDING, Booking, BookingSeries, WaitlistEntry
+from hub.storage.models import ROOM_HOLDING, Booking, BookingSeries
 
 __all__ = ["MAX_MEETING", "PAST_GRACE", "RoomBookings", "Slot", "booking_dict"]
 
 
-class RoomBookings(RoomLedger):
+UNDO_MIN = 10  # minutes in which a cancellation can be undone
+
+
+class RoomBookings(Waitlist):
     """Bookings of the site's rooms in the relational database; every change audited."""
 
     # -- booking -----------------------------------------------------------------------------
@@ -111,31 +114,6 @@ class RoomBookings(RoomLedger):
         if series is None:
             return out[0]
         return {"series_id": series.id, "status": status, "bookings": out}
-
-    def _row(
-        self,
-        room: Room,
-        slot: Slot,
-        who: Principal | str,
-        title: str,
-        attendees: int,
-        status: str,
-        series: BookingSeries | None,
-        unit: str | None = None,
-    ) -> Booking:
-        name = who.name if isinstance(who, Principal) else who
-        return Booking(
-            series_id=series.id if series else None,
-            room_id=room.id,
-            organiser=name,
-            unit=who.work_unit if isinstance(who, Principal) else unit,
-            title=title,
-            start=slot.start,
-            end=slot.end,
-            busy_until=slot.end + timedelta(minutes=room.buffer_min),
-            status=status,
-            attendees=attendees,
-        )
 
     # -- changing and cancelling -----------------------------------------------------------
     def _mine(self, b: Booking, who: Principal) -> None:
@@ -327,6 +305,61 @@ class RoomBookings(RoomLedger):
             self.promote_waitlist(s, b.room_id)
         return out
 
+    def restore(self, who: Principal, booking_id: int) -> dict[str, Any]:
+        """Undo a cancellation made in the last UNDO_MIN minutes: the meetings cancelled
+        with this one (this, the following or the series) hold their rooms again where they
+        are still free; those taken meanwhile (the waitlist) are named, not forced."""
+        now = self.clock()
+        with self.write("the room") as s:
+            b = self._get(s, booking_id)
+            self._mine(b, who)
+            if b.status != "cancelled" or b.cancelled_at is None:
+                raise Conflict(
+                    f"booking {b.id} is {b.status}", key="booking.state", status_word=b.status
+                )
+            if b.cancelled_at < now - timedelta(minutes=UNDO_MIN):
+                raise Conflict(
+                    f"a cancellation is undone within {UNDO_MIN} minutes",
+                    key="booking.undo_late",
+                    min=UNDO_MIN,
+                )
+            q = select(Booking).where(
+                Booking.status == "cancelled", Booking.cancelled_at == b.cancelled_at
+            )
+            q = (
+                q.where(Booking.series_id == b.series_id)
+                if b.series_id
+                else q.where(Booking.id == b.id)
+            )
+            restored, taken = [], []
+            for t in s.scalars(q.order_by(Booking.start)):
+                room = self.rooms.get(t.room_id)
+                slot = Slot(t.start, t.end)
+                if room is None or slot.end <= now or self._clashes(s, room, [slot]):
+                    taken.append(t)
+                    continue
+                t.status = (
+                    "checked_in"
+                    if t.checked_in_at
+                    else "confirmed"
+                    if t.approved_by or self._status_for(room, t.unit) == "confirmed"
+                    else "pending"
+                )
+                t.cancelled_at = None
+                restored.append(t)
+            record(
+                s,
+                who.name,
+                "booking.restore",
+                b.room_id,
+                bookings=[t.id for t in restored],
+                taken=[t.id for t in taken],
+            )
+            return {
+                "restored": [booking_dict(t, self.rooms.get(t.room_id)) for t in restored],
+                "taken": [booking_dict(t, self.rooms.get(t.room_id)) for t in taken],
+            }
+
     def decide(self, who: Principal, booking_id: int, approve: bool) -> dict[str, Any]:
         """The owning unit's approver (or an administrator) approves or rejects a pending
         booking (and the rest of its series still pending): the room's approval chain."""
@@ -370,59 +403,3 @@ class RoomBookings(RoomLedger):
             )
         )
         return out
-
-    # -- waitlist ------------------------------------------------------------------------------
-    def wait(self, who: Principal, room_id: str, slot: Slot, title: str) -> dict[str, Any]:
-        """Wait for a taken room and time; booked for you if it frees up."""
-        room = self.room(room_id)
-        self.check_slot(room, slot, self.clock())
-        with self.write(room.name) as s:
-            if not self._clashes(s, room, [slot]):
-                raise Conflict(
-                    f"{room.name} is free then: book it", key="booking.free", room_id=room.id
-                )
-            entry = WaitlistEntry(
-                room_id=room.id,
-                start=slot.start,
-                end=slot.end,
-                username=who.name,
-                unit=who.work_unit,
-                title=title,
-            )
-            s.add(entry)
-            s.flush()
-            record(s, who.name, "booking.wait", room.id, entry=entry.id)
-            return {"id": entry.id, "room_id": room.id, "status": entry.status}
-
-    def promote_waitlist(self, s: Session, room_id: str) -> list[int]:
-        """Book the freed room for those waiting, first come first served (in the caller's
-        serialised transaction); returns the new bookings' ids."""
-        room = self.rooms[room_id]
-        now = self.clock()
-        q = select(WaitlistEntry).where(
-            WaitlistEntry.room_id == room_id, WaitlistEntry.status == "waiting"
-        )
-        booked = []
-        for entry in s.scalars(q.order_by(WaitlistEntry.id)):
-            slot = Slot(entry.start, entry.end)
-            if entry.end <= now:
-                entry.status = "expired"
-                continue
-            if self._clashes(s, room, [slot]):
-                continue
-            b = self._row(
-                room,
-                slot,
-                entry.username,
-                entry.title,
-                0,
-                self._status_for(room, entry.unit),
-                None,
-                unit=entry.unit,
-            )
-            s.add(b)
-            s.flush()
-            entry.status, entry.booking_id = "booked", b.id
-            record(s, "booking", "booking.from_waitlist", room_id, entry=entry.id, booking=b.id)
-            booked.append(b.id)
-        return booked

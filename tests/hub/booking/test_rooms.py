@@ -242,3 +242,34 @@ def test_check_in_with_the_rotating_code_and_no_shows_released_with_their_hvac(
         1,
         2,
     )
+
+
+def test_cancelling_the_rest_of_a_series_can_be_undone_except_what_others_took(
+    rooms: RoomBookings, clock: Clock
+) -> None:
+    series = rooms.book(
+        STAFF, "r-301", slot(23, 15, 0, 1), title="周会", rrule="FREQ=WEEKLY;COUNT=4"
+    )
+    first, second, *_ = series["bookings"]
+    gone = rooms.cancel(STAFF, second["id"], scope="following")
+    assert len(gone) == 3
+    # meanwhile another unit books the third week's slot
+    third_week = Slot(
+        datetime(2026, 12, 7, 15, 0, tzinfo=SH), datetime(2026, 12, 7, 16, 0, tzinfo=SH)
+    )
+    rooms.book(FIN, "r-301", third_week, title="财务会")
+    with pytest.raises(Forbidden):
+        rooms.restore(FIN, second["id"])  # only the organiser undoes
+    clock.now += timedelta(minutes=5)
+    back = rooms.restore(STAFF, second["id"])
+    assert [b["start"] for b in back["restored"]] == [gone[0]["start"], gone[2]["start"]]
+    assert [b["start"] for b in back["taken"]] == [gone[1]["start"]]
+    assert {b["status"] for b in back["restored"]} == {"confirmed"}
+    held = [b for b in rooms.find(room_id="r-301") if b["organiser"] == "staff"]
+    assert len(held) == 3  # the first week and the two restored
+    assert first["id"] in {b["id"] for b in held}
+    rooms.cancel(STAFF, first["id"])
+    clock.now += timedelta(minutes=11)
+    with pytest.raises(Conflict) as late:
+        rooms.restore(STAFF, first["id"])
+    assert late.value.key == "booking.undo_late"
