@@ -27,13 +27,16 @@ from typing import Any
 
 import orjson
 
-from hub.domain import Event, event_source_key
+from hub.domain import Event, Notice, event_source_key
 from hub.pipeline import Envelope
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+# Notices whose topic says a shared list changed (car requests, room bookings): the operators'
+# pages reload that list when they see the change (`{"type": "vehicles", "key": "changed"}`).
+CHANGED = {"vehicle": "vehicles", "booking": "rooms"}
 Message = dict[str, Any]
 # Where on the map an alarm's originator is ("device:ahu-b1", "checkpoint:cp-3"), if anywhere.
 Locator = Callable[[str], str | None]
@@ -151,8 +154,13 @@ class LiveHub:
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler."""
         for env in batch:
-            if env.event.kind not in ("command", "notice"):  # notices may name visitors
-                self.put(to_message(env.event))
+            event = env.event
+            if isinstance(event, Notice):
+                # a notice may name visitors: the screens learn only that a list changed
+                if (area := CHANGED.get(event.topic.split(".", 1)[0])) is not None:
+                    self.put({"type": area, "key": "changed", "ts": event.ts.isoformat()})
+            elif event.kind != "command":
+                self.put(to_message(event))
 
     def put(self, msg: Message) -> None:
         """Take one message ({"type", "key", ...}): events, and state the hub computes itself

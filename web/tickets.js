@@ -4,13 +4,15 @@
 
 Hub.translate({
   "zh-CN": { title: "维修工单", report: "报修", mine: "只看我的", assign: "派单", queue: "退回待派",
-    accept: "接单", start: "开始维修", hold: "暂停", resolve: "修复完成", reason: "原因", notes: "维修说明",
+    accept: "接单", start: "开始维修", hold: "暂停", resolve: "修复完成", reason: "原因", notes: "维修说明（完成或暂停时必填）",
+    need_notes: "请先写明维修说明或暂停原因",
     due_response: "响应截止", due_resolution: "修复截止", overdue: "已超时", empty: "无",
     status: { open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中",
       on_hold: "暂停（待料）", resolved: "已修复待确认" },
     priority: { urgent: "紧急", high: "较急", normal: "一般", low: "不急" } },
   en: { title: "Repair tickets", report: "Report", mine: "Only mine", assign: "Assign", queue: "Back to queue",
-    accept: "Accept", start: "Start", hold: "Hold", resolve: "Resolved", reason: "Reason", notes: "What was done",
+    accept: "Accept", start: "Start", hold: "Hold", resolve: "Resolved", reason: "Reason", notes: "What was done (or why on hold)",
+    need_notes: "Say first what was done, or why the work is on hold",
     due_response: "respond by", due_resolution: "fix by", overdue: "overdue", empty: "none",
     status: { open: "Waiting", assigned: "Assigned", accepted: "Accepted", in_progress: "In progress",
       on_hold: "On hold", resolved: "Resolved" },
@@ -49,9 +51,16 @@ function actions(t) {
   if (mineToDo && ["accepted", "on_hold"].includes(t.status)) box.append(button("start", () => act(`/api/tickets/${t.id}/start`)));
   if (mineToDo && t.status === "in_progress") {
     const text = el("input", { placeholder: Hub.t("notes"), name: "notes" });
+    text.setAttribute("aria-label", Hub.t("notes"));
+    const written = () => { // a button never does nothing: without words it says what is missing
+      if (text.value.trim()) return true;
+      $("#error").textContent = Hub.t("need_notes");
+      text.focus();
+      return false;
+    };
     box.append(text,
-      button("resolve", () => text.value.trim() && act(`/api/tickets/${t.id}/resolve`, { notes: text.value, parts: [] })),
-      button("hold", () => text.value.trim() && act(`/api/tickets/${t.id}/hold`, { reason: text.value }), true));
+      button("resolve", () => written() && act(`/api/tickets/${t.id}/resolve`, { notes: text.value, parts: [] })),
+      button("hold", () => written() && act(`/api/tickets/${t.id}/hold`, { reason: text.value }), true));
   }
   return box;
 }

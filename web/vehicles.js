@@ -8,7 +8,7 @@ Hub.translate({
     date: "日期", from: "出发", to: "返回", ask: "提交申请", to_dispatch: "待派车", settlement: "月度结算",
     requests: "用车申请", sent: "已提交", dispatch: "派车", approve: "同意", reject: "不同意", cancel: "撤销",
     depart: "出车", back: "回场", odometer: "里程表读数(km)", tolls: "路桥费", parking: "停车费",
-    none: "无空闲车辆或司机", km: "公里", cost: "费用", gps: "GPS",
+    none: "无空闲车辆或司机", km: "公里", cost: "费用", gps: "GPS", need_odometer: "请先填写里程表读数",
     status: { pending: "待审批", approved: "待派车", rejected: "未批准", dispatched: "已派车", departed: "已出车",
       returned: "已回场", settled: "已结算", cancelled: "已撤销" } },
   en: { title: "Official cars", rooms: "Meeting rooms", purpose: "Purpose", destination: "Destination",
@@ -16,6 +16,7 @@ Hub.translate({
     settlement: "Monthly settlement", requests: "Requests", sent: "Sent", dispatch: "Dispatch", approve: "Approve",
     reject: "Reject", cancel: "Cancel", depart: "Departs", back: "Returned", odometer: "Odometer (km)",
     tolls: "Tolls", parking: "Parking", none: "No free car or driver", km: "km", cost: "Cost", gps: "GPS",
+    need_odometer: "Give the odometer reading first",
     status: { pending: "waiting for approval", approved: "to dispatch", rejected: "rejected", dispatched: "dispatched",
       departed: "out", returned: "back", settled: "settled", cancelled: "cancelled" } },
 });
@@ -53,7 +54,7 @@ function requestCard(r) {
   const card = el("article", { className: "ticket", id: `request-${r.id}` },
     el("b", {}, `#${r.id} ${r.destination} · ${status[r.status] || r.status}`),
     el("div", { className: "meta" }, `${Hub.datetime(r.start)}–${Hub.time(r.end)} · ${r.purpose} · ${r.requester}`,
-      r.vehicle_id ? ` · ${r.vehicle_id}/${r.driver_id}` : ""),
+      r.vehicle_id ? ` · ${Hub.named(r.vehicle_id)} / ${Hub.named(r.driver_id)}` : ""),
     r.cost !== null ? el("div", { className: "meta" }, `${Hub.t("gps")} ${r.gps_km ?? "—"} ${Hub.t("km")} · ${Hub.t("cost")} ¥${r.cost}`) : null);
   const row = el("div", { className: "row-actions" });
   if (r.status === "pending" && r.requester !== me.name) {
@@ -64,14 +65,24 @@ function requestCard(r) {
     row.append(button("cancel", () => act(Hub.post(`/api/vehicle-requests/${r.id}/cancel`, {})), true));
   }
   if (r.status === "dispatched" || r.status === "departed") {
-    const odo = el("input", { type: "number", min: 0, step: "0.1", placeholder: Hub.t("odometer"), name: "odometer" });
+    const odo = el("input", { type: "number", min: 0, step: "0.1", placeholder: Hub.t("odometer"), name: "odometer", required: true });
+    odo.setAttribute("aria-label", Hub.t("odometer"));
+    // a button never does nothing: without a reading it says what is missing
+    const reading = () => {
+      if (odo.value && odo.checkValidity()) return true;
+      say(Hub.t("need_odometer"), false);
+      odo.focus();
+      return false;
+    };
     row.append(odo);
     if (r.status === "dispatched") {
-      row.append(button("depart", () => odo.value && act(Hub.post(`/api/vehicle-requests/${r.id}/depart`, { odometer_km: Number(odo.value) }))));
+      row.append(button("depart", () => reading() && act(Hub.post(`/api/vehicle-requests/${r.id}/depart`, { odometer_km: Number(odo.value) }))));
     } else {
       const tolls = el("input", { type: "number", min: 0, step: "0.01", placeholder: Hub.t("tolls"), name: "tolls" });
       const parking = el("input", { type: "number", min: 0, step: "0.01", placeholder: Hub.t("parking"), name: "parking" });
-      row.append(tolls, parking, button("back", () => odo.value && act(Hub.post(`/api/vehicle-requests/${r.id}/return`, {
+      tolls.setAttribute("aria-label", Hub.t("tolls"));
+      parking.setAttribute("aria-label", Hub.t("parking"));
+      row.append(tolls, parking, button("back", () => reading() && act(Hub.post(`/api/vehicle-requests/${r.id}/return`, {
         odometer_km: Number(odo.value), extras: { tolls: Number(tolls.value || 0), parking: Number(parking.value || 0) } }))));
     }
   }
@@ -110,10 +121,32 @@ $("#csv").addEventListener("click", () => download("csv"));
 $("#xlsx").addEventListener("click", () => download("xlsx"));
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 const now = new Date();
-$("#ask").elements.date.value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+const pad = (n) => String(n).padStart(2, "0");
+// The form starts at a time still ahead: the next half hour at least 30 minutes away, for
+// three hours; late in the evening, tomorrow morning.
+(() => {
+  let start = new Date(now.getTime() + 30 * 60000);
+  start.setMinutes(start.getMinutes() <= 30 ? 30 : 60, 0, 0);
+  if (start.getHours() >= 20 || start.getDate() !== now.getDate()) {
+    start = new Date(now);
+    start.setDate(start.getDate() + 1);
+    start.setHours(9, 0, 0, 0);
+  }
+  const end = new Date(Math.min(start.getTime() + 3 * 3600000, new Date(start).setHours(23, 30, 0, 0)));
+  const f = $("#ask").elements;
+  f.date.value = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
+  f.from.value = `${pad(start.getHours())}:${pad(start.getMinutes())}`;
+  f.to.value = `${pad(end.getHours())}:${pad(end.getMinutes())}`;
+})();
 $("#month").value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
+let timer = null;
+const soon = () => { clearTimeout(timer); timer = setTimeout(() => load().catch((err) => say(String(err.message || err), false)), 300); };
 Hub.me().then(async (who) => {
   me = who;
   $("#who").textContent = `${me.name} (${me.roles.join(", ")})`;
+  await Hub.catalogue();
   await load();
+  // live: a dispatcher's board follows every request; a person's list follows their inbox
+  Hub.live({ status: () => {}, snapshot: () => {},
+    changes: (changes) => { if (changes.some((c) => c.type === "vehicles" || c.type === "inbox")) soon(); } });
 }).catch((err) => say(String(err.message || err), false));

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from hub.identity import Role
 from hub.identity.roles import Principal
@@ -53,6 +53,7 @@ def served(
             ("teacher", "u-edu", [Role.STAFF]),
             ("door", "u-logistics", [Role.DISPLAY]),
             ("dispatcher", "u-logistics", [Role.DISPATCHER]),
+            ("driver1", "u-logistics", [Role.STAFF]),
         ):
             hub.ctx.identity.ensure_user(name, PASSWORD, roles, work_unit=unit)
         yield hub, url, clock
@@ -143,4 +144,33 @@ def test_a_dispatch_is_one_click_on_the_dispatchers_page(
     )
     assert done["status"] == "dispatched"
     assert (done["vehicle_id"], done["driver_id"]) == ("car-1", "d1")  # the smallest car that fits
+    expect(page.locator(f"#request-{request['id']}")).to_contain_text("周司机")  # by name
+
+    # a request approved while the page is open appears on the board by itself (no reload)
+    later = hub.ctx.vehicles.request(
+        teacher,
+        purpose="取件",
+        destination="区档案馆",
+        passengers=1,
+        start=start + timedelta(hours=4),
+        end=start + timedelta(hours=5),
+    )
+    expect(page.locator(f"#dispatch-{later['id']}")).to_be_visible(timeout=10_000)
     page.close()
+
+    # the driver's phone: departing without the odometer reading says what is missing
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    sign_in(phone, url, "driver1", PASSWORD, "/vehicles.html")
+    trip = phone.locator(f"#request-{request['id']}")
+    trip.get_by_role("button", name="出车").click()
+    expect(phone.locator("#message")).to_have_text("请先填写里程表读数")
+    trip.locator("input[name=odometer]").fill("12030")
+    trip.get_by_role("button", name="出车").click()
+    expect(phone.locator(f"#request-{request['id']}")).to_contain_text("已出车")
+    # the request form starts at a time still ahead
+    form_start = phone.evaluate(
+        "() => new Date(`${document.forms.ask.date.value}T${document.forms.ask.from.value}`)"
+        ".getTime() - Date.now()"
+    )
+    assert form_start > 0
+    phone.close()
