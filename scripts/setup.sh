@@ -79,5 +79,12 @@ if [ $want_test -eq 1 ]; then
     npm ci --prefix tests/support/oidc --no-audit --no-fund --loglevel=error >/dev/null
     touch "$ostamp"
   fi
+  # axe-core: the accessibility checks the browser tests run on every page
+  astamp="tests/support/axe/node_modules/.installed-$(sha256sum tests/support/axe/package-lock.json | cut -c1-16)"
+  if [ ! -f "$astamp" ]; then
+    log "installing axe-core for the accessibility tests (npm ci in tests/support/axe)"
+    npm ci --prefix tests/support/axe --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$astamp"
+  fi
 fi
 log "ready"

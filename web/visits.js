@@ -5,12 +5,13 @@
 Hub.translate({
   "zh-CN": { title: "访客预约", responsible: "谁预约谁负责：请如实登记来访人员。", purpose: "来访事由", date: "日期",
     from: "从", to: "至", name: "姓名", phone: "手机", id_number: "证件号（选填）", company: "单位",
-    plate: "车牌（选填）", invite: "登记", mine: "我的访客", done: "已登记", pass: "通行码链接", cancel: "取消来访",
+    plate: "车牌（选填）", invite: "登记", add_person: "＋ 再加一位来访人", remove: "移除", visitor_n: "来访人 {n}", mine: "我的访客", done: "已登记", pass: "通行码链接", cancel: "取消来访",
     approve: "批准", refuse: "不批准", status: { invited: "待审批", approved: "已批准", cancelled: "已取消" },
     vstatus: { invited: "未到", arrived: "已到", left: "已离开", no_show: "未到访", overstay: "超时未离" } },
   en: { title: "Visitors", responsible: "Whoever invites is responsible: register visitors truthfully.",
     purpose: "Purpose", date: "Date", from: "From", to: "To", name: "Name", phone: "Phone",
     id_number: "ID number (optional)", company: "Company", plate: "Car plate (optional)", invite: "Register",
+    add_person: "+ Add another visitor", remove: "Remove", visitor_n: "Visitor {n}",
     mine: "My visitors", done: "Registered", pass: "Pass link", cancel: "Cancel the visit", approve: "Approve",
     refuse: "Refuse", status: { invited: "waiting for approval", approved: "approved", cancelled: "cancelled" },
     vstatus: { invited: "not yet", arrived: "arrived", left: "left", no_show: "did not come", overstay: "overstaying" } },
@@ -62,21 +63,55 @@ async function load() {
   $("#visits").replaceChildren(...visits.map(card));
 }
 
+// One registration, several visitors (a delegation, a driver and passengers): a set of fields
+// per visitor, each labelled.
+const FIELDS = [["name", { required: true, maxLength: 120 }], ["phone", { maxLength: 32, inputMode: "tel" }],
+  ["id_number", { maxLength: 32, autocomplete: "off" }], ["company", { maxLength: 200 }], ["plate", { maxLength: 16 }]];
+function personRow() {
+  const row = el("fieldset", { className: "toolbar person" });
+  row.append(el("legend", {}));
+  for (const [name, props] of FIELDS) {
+    const span = el("span", {}, Hub.t(name));
+    span.dataset.i18n = name;
+    row.append(el("label", {}, span, el("input", { name, ...props })));
+  }
+  const remove = el("button", { type: "button", className: "quiet remove" }, Hub.t("remove"));
+  remove.onclick = () => { row.remove(); numberRows(); };
+  row.append(remove);
+  $("#people").append(row);
+  numberRows();
+  return row;
+}
+function numberRows() {
+  const rows = [...document.querySelectorAll("#people .person")];
+  rows.forEach((row, i) => {
+    row.querySelector("legend").textContent = Hub.t("visitor_n").replace("{n}", i + 1);
+    row.querySelector(".remove").hidden = rows.length === 1;
+  });
+}
+$("#add-person").addEventListener("click", () => personRow().querySelector("input").focus());
+
 $("#invite").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = ev.target.elements;
   const at = (hhmm) => new Date(`${f.date.value}T${hhmm}:00`).toISOString();
-  const visitor = { name: f.name.value, phone: f.phone.value, company: f.company.value };
-  if (f.id_number.value) visitor.id_number = f.id_number.value;
-  if (f.plate.value) visitor.plate = f.plate.value;
+  const visitors = [...document.querySelectorAll("#people .person")].map((row) => {
+    const value = (name) => row.querySelector(`input[name=${name}]`).value.trim();
+    const visitor = { name: value("name"), phone: value("phone"), company: value("company") };
+    if (value("id_number")) visitor.id_number = value("id_number");
+    if (value("plate")) visitor.plate = value("plate");
+    return visitor;
+  });
   try {
-    await Hub.post("/api/visits", { purpose: f.purpose.value, start: at(f.from.value), end: at(f.to.value), visitors: [visitor] });
+    await Hub.post("/api/visits", { purpose: f.purpose.value, start: at(f.from.value), end: at(f.to.value), visitors });
     say(Hub.t("done"), true);
-    f.name.value = f.phone.value = f.id_number.value = f.plate.value = "";
+    $("#people").replaceChildren();
+    personRow();
     await load();
   } catch (err) { say(String(err.message || err), false); }
 });
-$("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
+personRow();
+$("#lang").addEventListener("click", () => Hub.toggleLanguage(() => { numberRows(); return load(); }));
 const now = new Date();
 $("#invite").elements.date.value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 Hub.me().then((who) => { me = who; $("#who").textContent = `${me.name}`; return load(); })

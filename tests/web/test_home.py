@@ -4,6 +4,7 @@ where it can be acted on, signed in (no second sign-in)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.parse
 import urllib.request
@@ -167,4 +168,33 @@ def test_cancelling_the_rest_of_a_series_asks_first_and_can_be_undone(
     page.click("#undo")
     expect(page.locator("#message")).to_contain_text("已恢复 3 场会议")
     expect(page.locator(f"#mine-{first}")).to_contain_text("已确认")
+    page.context.close()
+
+
+def test_one_registration_brings_a_delegation_and_its_passes_scan_black_on_white(
+    served: str, browser: Browser
+) -> None:
+    page = sign_in_plainly(browser, served, "staff")
+    page.goto(f"{served}/visits.html")
+    page.fill("input[name=purpose]", "检查指导")
+    page.fill("input[name=from]", "00:01")
+    page.fill("input[name=to]", "23:59")
+    page.locator("#people input[name=name]").nth(0).fill("张三")
+    page.click("#add-person")
+    second = page.locator("#people .person").nth(1)
+    expect(second.locator("legend")).to_have_text("来访人 2")
+    second.locator("input[name=name]").fill("李四")
+    second.locator("input[name=plate]").fill("浙A12345")
+    page.click("#invite button[type=submit]")
+    expect(page.locator("#message")).to_have_text("已登记")
+    visit = page.locator("#visits article", has_text="检查指导").first
+    expect(visit).to_contain_text("张三")
+    expect(visit).to_contain_text("李四 浙A12345")
+    expect(page.locator("#people .person")).to_have_count(1)  # a fresh form
+    # the passes' QR codes are black on white with a quiet zone, on the dark page
+    qr = visit.locator("img.pass-qr").first
+    qr.wait_for()
+    src = qr.get_attribute("src") or ""
+    svg = base64.b64decode(src.split(",", 1)[1]).decode()
+    assert 'fill="#fff"' in svg or "#ffffff" in svg
     page.context.close()
