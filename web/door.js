@@ -3,8 +3,8 @@
 // A meeting room's door display (display role): the meeting now and next, and the check-in
 // QR code, which the hub changes every few seconds (a photo of it is useless later).
 Hub.translate({
-  "zh-CN": { scan: "扫码签到", free: "空闲", busy: "使用中", next: "接下来", left: "秒后更新", none: "今日无后续会议" },
-  en: { scan: "Scan to sign in", free: "Free", busy: "In use", next: "Next", left: "s until a new code", none: "No more meetings today" },
+  "zh-CN": { scan: "扫码签到", free: "空闲", busy: "使用中", soon: "即将开始（可签到）", next: "接下来", left: "秒后更新", none: "今日无后续会议" },
+  en: { scan: "Scan to sign in", free: "Free", busy: "In use", soon: "Starting soon (check-in open)", next: "Next", left: "s until a new code", none: "No more meetings today" },
 });
 const room = Hub.params.get("room");
 const { el } = Hub;
@@ -16,9 +16,10 @@ async function refresh() {
   try {
     const d = await Hub.api(`/api/rooms/${encodeURIComponent(room)}/door`);
     $("#room-name").textContent = d.room.name;
-    const now = d.now;
-    $("#now").className = now ? "busy" : "free";
-    $("#now").textContent = now ? `${Hub.t("busy")} · ${now.title} ${Hub.time(now.start)}–${Hub.time(now.end)}` : Hub.t("free");
+    const now = d.now || d.soon;
+    const state = d.now ? "busy" : d.soon ? "soon" : "free";
+    $("#now").className = state;
+    $("#now").textContent = now ? `${Hub.t(state)} · ${now.title} ${Hub.time(now.start)}–${Hub.time(now.end)}` : Hub.t("free");
     const items = d.next.map((b) => el("li", {}, `${Hub.time(b.start)}–${Hub.time(b.end)} ${b.title}`));
     $("#next").replaceChildren(...(items.length ? items : [el("li", {}, Hub.t("none"))]));
     $("#qr").src = d.qr;

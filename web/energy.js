@@ -6,14 +6,14 @@ Hub.translate({
   "zh-CN": { title: "能耗报告", kind: "周期", day: "日", week: "周", month: "月", year: "年", period: "统计期",
     show: "查看", quality: "数据质量", stored: "已生成的报告", loading: "计算中…", building: "建筑", total: "用量",
     previous: "上期", change: "环比", last_year: "去年同期", yoy: "同比", per_m2: "单位面积", per_person: "人均",
-    ooh: "非工作时间", peak: "最大需量 kW", compound: "全院", none: "数据完整，无异常",
+    ooh: "非工作时间", peak: "最大需量 kW", compound: "全院", none: "数据完整，无异常", no_data: "本期无数据",
     electricity: "电", water: "水", gas: "燃气",
     flag: { reset: "计数器复位", rollover: "计数器翻转", gap: "数据缺口", "reset+gap": "复位且缺数", "rollover+gap": "翻转且缺数" },
     estimated: "估算时段", missing: "无数据时段", offline: "离线", forbidden: "只有管理人员和后勤人员可以查看能耗报告", ongoing: "统计期尚未结束" },
   en: { title: "Energy reports", kind: "Period", day: "Day", week: "Week", month: "Month", year: "Year", period: "Period",
     show: "Show", quality: "Data quality", stored: "Stored reports", loading: "Computing…", building: "Building", total: "Use",
     previous: "Previous", change: "Change", last_year: "Last year", yoy: "YoY", per_m2: "Per m²", per_person: "Per person",
-    ooh: "Out of hours", peak: "Peak kW", compound: "Compound", none: "complete, nothing unusual",
+    ooh: "Out of hours", peak: "Peak kW", compound: "Compound", none: "complete, nothing unusual", no_data: "no data for this period",
     electricity: "Electricity", water: "Water", gas: "Gas",
     flag: { reset: "counter reset", rollover: "counter rollover", gap: "gap", "reset+gap": "reset and gap", "rollover+gap": "rollover and gap" },
     estimated: "estimated windows", missing: "windows without data", offline: "offline", forbidden: "Energy reports are for managers and facility staff", ongoing: "still under way" },
@@ -40,7 +40,8 @@ function summary(report) {
 }
 
 function row(label, m, id) {
-  return el("tr", { id: `row-${id}` }, el("td", {}, label), el("td", { className: "total" }, `${num(m.total)} ${m.unit}`),
+  return el("tr", { id: `row-${id}` }, el("td", {}, label),
+    el("td", { className: "total" }, m.no_data ? Hub.t("no_data") : `${num(m.total)} ${m.unit}`),
     el("td", {}, num(m.previous)), el("td", {}, pct(m.change_pct)), el("td", {}, num(m.last_year)), el("td", {}, pct(m.yoy_pct)),
     el("td", {}, num(m.per_m2, 3)), el("td", {}, num(m.per_person, 2)),
     el("td", {}, `${num(m.out_of_hours)} (${m.out_of_hours_pct ?? "–"}%)`), el("td", {}, num(m.peak_demand_kw)));

@@ -103,7 +103,8 @@ class DoorPublic(Out):
     code: str
     expires_in_s: int
     checkin_url: str
-    now: BookingPublic | None
+    now: BookingPublic | None  # started, not yet over: the room is in use
+    soon: BookingPublic | None = None  # starts within 15 minutes: check-in is open
     next: list[BookingPublic]  # up to three
     qr: str
 

@@ -56,14 +56,21 @@ class CheckIn:
         code = self.code(room_id, now)
         left = self.step_s - int(now.timestamp()) % self.step_s
         today = self.rooms.find(room_id=room_id, start=now, end=now + timedelta(days=1))
-        current = next((b for b in today if b["start"] <= (now + EARLY).isoformat()), None)
-        upcoming = [b for b in today if b is not current][:3]
+        # in use once the meeting has started; in the quarter hour before, it is "starting"
+        # (check-in is open, the room still free)
+        current = next((b for b in today if b["start"] <= now.isoformat()), None)
+        soon = next(
+            (b for b in today if b is not current and b["start"] <= (now + EARLY).isoformat()),
+            None,
+        )
+        upcoming = [b for b in today if b is not current and b is not soon][:3]
         return {
             "room": {"id": room.id, "name": room.name, "capacity": room.capacity},
             "code": code,
             "expires_in_s": left,
             "checkin_url": f"{url}/checkin.html?room={room_id}&code={code}",
             "now": current,
+            "soon": soon,
             "next": upcoming,
         }
 

@@ -117,13 +117,21 @@ PDF_COLUMNS = [
 
 
 def summary_rows(report: EnergyReport) -> list[dict[str, Any]]:
-    """One row per building and measure, then the compound's."""
+    """One row per building and measure, then the compound's; a total without one reading
+    behind it is blank, not 0."""
+
+    def figures(m: Any) -> dict[str, Any]:
+        out: dict[str, Any] = m.model_dump()
+        if out.pop("no_data", False):
+            out["total"] = None
+        return out
+
     rows = []
     for b in report.buildings:
         for measure, m in b.measures.items():
-            rows.append({"building": b.id, "measure": measure, **m.model_dump()})
+            rows.append({"building": b.id, "measure": measure, **figures(m)})
     for measure, m in report.compound.items():
-        rows.append({"building": "compound", "measure": measure, **m.model_dump()})
+        rows.append({"building": "compound", "measure": measure, **figures(m)})
     return rows
 
 

@@ -38,6 +38,7 @@ class Figures(_Part):
 
     unit: str
     total: float
+    no_data: bool = False  # not one reading in the period: the total is not a use of 0
     previous: float | None
     previous_coverage_pct: float
     change_pct: float | None

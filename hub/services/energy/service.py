@@ -238,6 +238,10 @@ class EnergyService:
         def figures(ms: list[Meter], area: float | None, people: int | None) -> dict[str, Any]:
             total = sum(t_now.get(m.id, 0.0) for m in ms)
             out: dict[str, Any] = {"unit": ms[0].measures.unit, "total": _r(total)}
+            # no reading at all in the period is not "0 kWh": the page says there is no data
+            out["no_data"] = not any(
+                m.id in now and (now[m.id].windows or now[m.id].estimated) for m in ms
+            )
             for key, pct, c, p in (
                 ("previous", "change_pct", before, before_p),
                 ("last_year", "yoy_pct", year, year_p),

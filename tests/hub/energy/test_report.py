@@ -181,3 +181,16 @@ async def test_an_evening_meeting_is_use_not_waste(
     assert b3["out_of_hours"] == (3 * 14 - 2) * 60 * 0.25
     b1 = next(b for b in report["buildings"] if b["id"] == "b1")["measures"]["electricity"]
     assert b1["out_of_hours"] == 3 * 14 * 60 * 1.0  # the meeting was in another building
+
+
+async def test_a_period_without_one_reading_says_so_instead_of_zero(
+    store: TelemetryStore, demo_site: Site
+) -> None:
+    energy = EnergyService(demo_site, store, clock=lambda: NOW)
+    empty = (await energy.report(period_at("day", date(2026, 9, 20), TZ))).as_json()
+    b1 = next(b for b in empty["buildings"] if b["id"] == "b1")["measures"]["electricity"]
+    assert (b1["total"], b1["no_data"]) == (0.0, True)
+    assert empty["compound"]["electricity"]["no_data"] is True
+    day = (await energy.report(period_at("day", date(2026, 10, 1), TZ))).as_json()
+    b1 = next(b for b in day["buildings"] if b["id"] == "b1")["measures"]["electricity"]
+    assert b1["no_data"] is False
