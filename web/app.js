@@ -99,6 +99,23 @@ const Hub = (() => {
   COMMON.en.not_for_you = "This page is for {roles}; your account may not use it.";
   COMMON["zh-CN"].go_home = "回到首页";
   COMMON.en.go_home = "Back to my home";
+  // Gate decisions' reasons as the hub records them (stable English), in words.
+  COMMON["zh-CN"].reasons = { "visitor pass": "访客通行证", "visitor leaving": "访客离开", "visitor car": "访客车辆",
+    "visitor car leaving": "访客车辆离开", "staff car": "本院车辆", "blocked plate": "黑名单车牌",
+    "unknown plate": "未登记车牌", "unknown pass": "未知通行证", "the pass is revoked": "通行证已撤销",
+    "the pass has expired": "通行证已过期", "the pass is not valid yet": "通行证尚未生效",
+    "forged pass (bad signature)": "伪造的通行证（签名不符）", "not a pass (too long)": "不是通行证",
+    "already inside: no exit since the last entry": "已在院内：上次进入后没有出门记录",
+    "no entries left on this pass": "通行证的进入次数已用完", "no entries left for this car": "该车的进入次数已用完",
+    "this visitor car is not expected now": "该访客车辆不在预约时段内", "the visit is cancelled": "来访已取消",
+    "near match: a guard should look": "近似车牌：请人工核对", "no entry recorded for this pass": "该通行证没有进入记录",
+    "no entry recorded for this car": "该车没有进入记录", override: "人工放行" };
+  COMMON["zh-CN"].reason_prefix = { "override: ": "人工放行：", "review: ": "待核验：", "unreadable plate (": "车牌无法识别（",
+    "the pass is not for ": "通行证不适用于 ", "not a valid pass (": "无效通行证（" };
+  COMMON.en.reasons = {};
+  COMMON.en.reason_prefix = {};
+  COMMON["zh-CN"].link = { live: "实时连接正常", connecting: "正在连接", offline: "连接中断，正在重连" };
+  COMMON.en.link = { live: "live", connecting: "connecting", offline: "connection lost, reconnecting" };
   let dict = COMMON;
   let socket = null; // the live websocket of the moment
 
@@ -256,6 +273,13 @@ const Hub = (() => {
   function live(handlers) {
     let delay = 1000;
     let seq = null;
+    const status = handlers.status;
+    // the link's state in words too (a dot's colour alone says nothing to many)
+    handlers = { ...handlers, status: (s) => {
+      status(s);
+      const dot = document.getElementById("link");
+      if (dot) { dot.setAttribute("role", "img"); dot.setAttribute("aria-label", t("link")[s] || s); dot.title = t("link")[s] || s; }
+    } };
     const connect = () => {
       handlers.status("connecting");
       const proto = location.protocol === "https:" ? "wss" : "ws";
@@ -312,6 +336,20 @@ const Hub = (() => {
     (document.getElementById("lang") || header.lastChild).before(link);
     fetch("/api/inbox/count", { headers: { Authorization: `Bearer ${token()}` } })
       .then((r) => (r.ok ? r.json() : null)).then((c) => { if (c) showUnread(c.unread); }).catch(() => {});
+  }
+
+  // A gate decision's reason in the page's language; a gate's id in it by the gate's name.
+  function gateReason(text) {
+    if (!text) return "";
+    const words = t("reasons");
+    if (words[text]) return words[text];
+    for (const [prefix, said] of Object.entries(t("reason_prefix"))) {
+      if (text.startsWith(prefix)) {
+        const rest = text.slice(prefix.length);
+        return said + (words[rest] || (prefix.startsWith("the pass") ? named(rest) : rest.replace(/\)$/, "）")));
+      }
+    }
+    return text;
   }
 
   const alarmType = (type) => (t("alarm_type") || {})[type] || type;
@@ -387,5 +425,5 @@ const Hub = (() => {
     return String(d.getFullYear() - 1);
   }
 
-  return { pages: pagesFor, me, mayUse, render, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  return { pages: pagesFor, me, mayUse, render, gateReason, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

@@ -53,7 +53,10 @@ function featureStyle(feature) {
 
 function pointLayer(feature, latlng) {
   const p = feature.properties;
-  if (p.layer === "device") return L.circleMarker(latlng, { radius: 8, className: `device d-${p.id}` });
+  // devices are squares, people and cars round: a guard is never mistaken for a sensor
+  if (p.layer === "device") {
+    return L.marker(latlng, { icon: L.divIcon({ className: `device-icon d-${p.id}`, iconSize: [14, 14] }), keyboard: false });
+  }
   if (p.layer === "checkpoint") return L.circleMarker(latlng, { radius: 6, className: `checkpoint c-${p.id}` });
   return L.circleMarker(latlng, { radius: 7, color: "#2ecc71", className: `gatept g-${p.id}` });
 }
@@ -74,7 +77,10 @@ async function loadSite() {
     onEachFeature: (feature, layer) => {
       state.features[feature.id] = layer;
       state.names[feature.id] = feature.properties.name;
-      if (["building", "checkpoint", "gate", "device"].includes(feature.properties.layer)) {
+      const kind = feature.properties.layer;
+      if (kind === "building" || kind === "zone") { // areas carry their names on the map
+        layer.bindTooltip(feature.properties.name, { permanent: true, className: `label area ${kind}-label`, direction: "center" });
+      } else if (["checkpoint", "gate", "device"].includes(kind)) {
         layer.bindTooltip(feature.properties.name, { className: "label", direction: "top" });
       }
     },
@@ -189,7 +195,7 @@ function renderGates() {
   const items = state.gates.slice(0, 10).map((g) => el("li", { className: g.allowed ? "" : "denied" },
     el("span", { className: "when" }, Hub.time(g.ts)),
     `${state.names[`gate:${g.gate_id}`] || g.gate_id} ${Hub.t(g.direction)} · ${g.subject || g.credential}`,
-    g.allowed ? "" : ` · ${Hub.t("denied")} ${g.reason}`));
+    g.allowed ? "" : ` · ${Hub.t("denied")} ${Hub.gateReason(g.reason)}`));
   document.getElementById("gates").replaceChildren(...(items.length ? items : [el("li", {}, Hub.t("no_gate"))]));
 }
 

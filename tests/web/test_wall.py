@@ -135,6 +135,10 @@ def test_the_wall_draws_the_compound_and_a_published_fix_moves_a_guard(
     assert layers >= {"boundary", "building", "zone", "geofence", "checkpoint", "gate"}
     assert {"building:b1", "building:b2", "building:b3", "checkpoint:cp-plant"} <= set(features)
     assert wall.locator("img.leaflet-image-layer").count() == 1  # b1's ground-floor plan
+    # the buildings carry their names; devices are squares, not the people's round markers
+    assert wall.locator(".leaflet-tooltip.building-label", has_text="1号办公楼").count() == 1
+    assert wall.locator(".leaflet-tooltip.zone-label").count() >= 1
+    assert "device-icon" in feature_classes(wall, "device:ahu-b2")
     publish_fix(port, "g3/phone", 30.2598, 120.1300, later_s=-60)
     wait_until(wall, lambda: marker_at(wall, "g3"), "g3's marker")
     assert marker_at(wall, "g3") == pytest.approx([30.2598, 120.1300])
