@@ -409,6 +409,27 @@ const Hub = (() => {
   }
 
 
+  // A form's default time: still ahead (the next half hour at least 15 minutes away), `minutes`
+  // long, over by `latest` o'clock — else tomorrow from 09:00. {date, from, to} as the inputs take them.
+  function aheadSlot(minutes, latest = "20:00") {
+    const pad = (n) => String(n).padStart(2, "0");
+    const now = new Date();
+    let start = new Date(now.getTime() + 15 * 60000);
+    start.setMinutes(start.getMinutes() <= 30 ? 30 : 60, 0, 0);
+    if (start.getDate() === now.getDate() && start.getHours() < 8) start.setHours(9, 0, 0, 0);
+    const [h, m] = latest.split(":").map(Number);
+    const cutoff = new Date(now);
+    cutoff.setHours(h, m, 0, 0);
+    if (start.getDate() !== now.getDate() || start.getTime() + minutes * 60000 > cutoff.getTime()) {
+      start = new Date(now);
+      start.setDate(start.getDate() + 1);
+      start.setHours(9, 0, 0, 0);
+    }
+    const end = new Date(start.getTime() + minutes * 60000);
+    const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    return { date: `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`, from: hhmm(start), to: hhmm(end) };
+  }
+
   // The last complete period of a kind, as the report pages ask for it: 2026-11-30, 2026-W48, 2026-11, 2026.
   function defaultPeriod(kind) {
     const pad = (n) => String(n).padStart(2, "0");
@@ -425,5 +446,5 @@ const Hub = (() => {
     return String(d.getFullYear() - 1);
   }
 
-  return { pages: pagesFor, me, mayUse, render, gateReason, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  return { pages: pagesFor, me, mayUse, render, gateReason, aheadSlot, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

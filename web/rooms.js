@@ -152,7 +152,8 @@ $("#day").addEventListener("change", load);
 const today = new Date();
 const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
 $("#day").value = iso;
-form.elements.date.value = iso;
+// the form starts at an hour still ahead (late in the day: tomorrow morning)
+Object.entries(Hub.aheadSlot(60, "22:00")).forEach(([k, value]) => { form.elements[k].value = value; });
 Hub.me().then((me) => { $("#who").textContent = `${me.name} (${me.roles.join(", ")})`; });
 load().catch((err) => say(String(err.message || err), false));
 // Other units book too: the day's view follows them (the form keeps what you typed).

@@ -121,23 +121,9 @@ $("#csv").addEventListener("click", () => download("csv"));
 $("#xlsx").addEventListener("click", () => download("xlsx"));
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(load));
 const now = new Date();
-const pad = (n) => String(n).padStart(2, "0");
-// The form starts at a time still ahead: the next half hour at least 30 minutes away, for
-// three hours; late in the evening, tomorrow morning.
-(() => {
-  let start = new Date(now.getTime() + 30 * 60000);
-  start.setMinutes(start.getMinutes() <= 30 ? 30 : 60, 0, 0);
-  if (start.getHours() >= 20 || start.getDate() !== now.getDate()) {
-    start = new Date(now);
-    start.setDate(start.getDate() + 1);
-    start.setHours(9, 0, 0, 0);
-  }
-  const end = new Date(Math.min(start.getTime() + 3 * 3600000, new Date(start).setHours(23, 30, 0, 0)));
-  const f = $("#ask").elements;
-  f.date.value = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
-  f.from.value = `${pad(start.getHours())}:${pad(start.getMinutes())}`;
-  f.to.value = `${pad(end.getHours())}:${pad(end.getMinutes())}`;
-})();
+
+// The form starts at a time still ahead (three hours from the next half hour; late: tomorrow).
+Object.entries(Hub.aheadSlot(180, "22:00")).forEach(([k, value]) => { $("#ask").elements[k].value = value; });
 $("#month").value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
 let timer = null;
 const soon = () => { clearTimeout(timer); timer = setTimeout(() => load().catch((err) => say(String(err.message || err), false)), 300); };

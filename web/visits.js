@@ -112,7 +112,7 @@ $("#invite").addEventListener("submit", async (ev) => {
 });
 personRow();
 $("#lang").addEventListener("click", () => Hub.toggleLanguage(() => { numberRows(); return load(); }));
-const now = new Date();
-$("#invite").elements.date.value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+// the visit starts at a time still ahead, for four hours (late in the day: tomorrow morning)
+Object.entries(Hub.aheadSlot(240, "23:30")).forEach(([k, value]) => { $("#invite").elements[k].value = value; });
 Hub.me().then((who) => { me = who; $("#who").textContent = `${me.name}`; return load(); })
   .catch((err) => say(String(err.message || err), false));
