@@ -32,8 +32,8 @@ async function act(path, body, row) {
 }
 
 function row(a) {
-  const note = el("input", { placeholder: Hub.t("note"), maxLength: 1000, name: "note" });
-  const who = el("input", { placeholder: Hub.t("assignee"), value: a.assignee || "", name: "assignee" });
+  const note = el("input", { placeholder: Hub.t("note"), ariaLabel: Hub.t("note"), maxLength: 1000, name: "note" });
+  const who = el("input", { placeholder: Hub.t("assignee"), ariaLabel: Hub.t("assignee"), value: a.assignee || "", name: "assignee" });
   const tr = el("tr", { className: `sev-${a.severity}`, id: `alarm-${a.id}` });
   const ack = el("button", { type: "button", className: "ack", disabled: Boolean(a.acked_at) }, Hub.t("ack"));
   ack.onclick = () => act(`/api/alarms/${a.id}/ack`, { comment: note.value }, tr);

@@ -18,7 +18,7 @@ let timer = null;
 function say(text, ok) { $("#message").textContent = text; $("#message").className = ok ? "good" : "bad"; }
 
 function reviewCard(d) {
-  const note = el("input", { name: "note", maxLength: 500 });
+  const note = el("input", { name: "note", maxLength: 500, ariaLabel: Hub.t("reason"), placeholder: Hub.t("reason") });
   const yes = el("button", { type: "button" }, Hub.t("allow"));
   yes.onclick = () => Hub.post(`/api/gate/reviews/${d.id}`, { allow: true, note: note.value }).then(load, (e) => say(e.message, false));
   const no = el("button", { type: "button", className: "quiet" }, Hub.t("deny"));

@@ -122,7 +122,7 @@ function rating(t) {
   const stars = el("select", { name: "rating" },
     ...[5, 4, 3, 2, 1].map((n) => el("option", { value: String(n) }, `${n} ${Hub.t("stars")}`)));
   stars.setAttribute("aria-label", Hub.t("rating"));
-  const comment = el("input", { name: "comment", maxLength: 2000, placeholder: Hub.t("comment") });
+  const comment = el("input", { name: "comment", maxLength: 2000, placeholder: Hub.t("comment"), ariaLabel: Hub.t("comment") });
   const send = el("button", { type: "button" }, Hub.t("rate"));
   send.onclick = () => act(`/api/tickets/${t.id}/rate`, { rating: Number(stars.value), comment: comment.value });
   return el("div", { className: "row-actions" }, stars, comment, send);

@@ -42,7 +42,7 @@ function actions(t) {
   const dispatcher = me.roles.includes("dispatcher") || me.roles.includes("admin");
   const mineToDo = me.person && t.assignee === me.person;
   if (dispatcher && ["open", "assigned", "accepted", "on_hold"].includes(t.status)) {
-    const pick = el("select", { name: "technician" }, el("option", { value: "" }, "—"),
+    const pick = el("select", { name: "technician", ariaLabel: Hub.t("assign") }, el("option", { value: "" }, "—"),
       ...technicians.map((x) => el("option", { value: x.id, selected: x.id === t.assignee },
         `${x.name} (${x.skills.join("/")}, ${x.open_tickets})${x.on_duty ? "" : " ·休"}`)));
     box.append(pick, button("assign", () => act(`/api/tickets/${t.id}/assign`, { technician: pick.value || null })));

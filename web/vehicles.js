@@ -8,7 +8,7 @@ Hub.translate({
     date: "日期", from: "出发", to: "返回", ask: "提交申请", to_dispatch: "待派车", settlement: "月度结算",
     requests: "用车申请", sent: "已提交", dispatch: "派车", approve: "同意", reject: "不同意", cancel: "撤销",
     depart: "出车", back: "回场", odometer: "里程表读数(km)", tolls: "路桥费", parking: "停车费",
-    none: "无空闲车辆或司机", km: "公里", cost: "费用", gps: "GPS", need_odometer: "请先填写里程表读数",
+    none: "无空闲车辆或司机", km: "公里", cost: "费用", gps: "GPS", need_odometer: "请先填写里程表读数", car_pick: "车辆", driver_pick: "司机",
     status: { pending: "待审批", approved: "待派车", rejected: "未批准", dispatched: "已派车", departed: "已出车",
       returned: "已回场", settled: "已结算", cancelled: "已撤销" } },
   en: { title: "Official cars", rooms: "Meeting rooms", purpose: "Purpose", destination: "Destination",
@@ -16,7 +16,7 @@ Hub.translate({
     settlement: "Monthly settlement", requests: "Requests", sent: "Sent", dispatch: "Dispatch", approve: "Approve",
     reject: "Reject", cancel: "Cancel", depart: "Departs", back: "Returned", odometer: "Odometer (km)",
     tolls: "Tolls", parking: "Parking", none: "No free car or driver", km: "km", cost: "Cost", gps: "GPS",
-    need_odometer: "Give the odometer reading first",
+    need_odometer: "Give the odometer reading first", car_pick: "Car", driver_pick: "Driver",
     status: { pending: "waiting for approval", approved: "to dispatch", rejected: "rejected", dispatched: "dispatched",
       departed: "out", returned: "back", settled: "settled", cancelled: "cancelled" } },
 });
@@ -38,8 +38,8 @@ const isDispatcher = () => me.roles.includes("dispatcher") || me.roles.includes(
 
 async function dispatchCard(r) {
   const opts = await Hub.api(`/api/vehicle-requests/${r.id}/options`);
-  const car = el("select", { name: "vehicle" }, ...opts.vehicles.map((v) => el("option", { value: v.id }, `${v.plate} ${v.name || ""} (${v.seats})`)));
-  const driver = el("select", { name: "driver" }, ...opts.drivers.map((d) => el("option", { value: d.id }, d.name)));
+  const car = el("select", { name: "vehicle", ariaLabel: Hub.t("car_pick") }, ...opts.vehicles.map((v) => el("option", { value: v.id }, `${v.plate} ${v.name || ""} (${v.seats})`)));
+  const driver = el("select", { name: "driver", ariaLabel: Hub.t("driver_pick") }, ...opts.drivers.map((d) => el("option", { value: d.id }, d.name)));
   const card = el("article", { className: "ticket", id: `dispatch-${r.id}` },
     el("b", {}, `#${r.id} ${r.destination}`),
     el("div", { className: "meta" }, `${Hub.datetime(r.start)}–${Hub.time(r.end)} · ${r.passengers} · ${r.purpose} · ${r.requester}`));

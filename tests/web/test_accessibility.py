@@ -34,6 +34,8 @@ PAGES = [
     ("/report.html", "staff", "#my-list li"),
     ("/inbox.html", "staff", "#messages li"),
     ("/tickets.html", "tech-elec", "#board section"),
+    ("/tickets.html", "dispatcher", "#board article select"),
+    ("/vehicles.html", "dispatcher", "#to-dispatch article select"),
     ("/console.html", "security", "#link.live"),
     ("/gate.html", "security", "#link.live"),
     ("/guard.html", "guard1", "main"),
@@ -63,6 +65,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
             ("guard1", "u-security", [Role.SECURITY]),
             ("manager", "u-office", [Role.MANAGER]),
             ("admin", "u-office", [Role.ADMIN]),
+            ("dispatcher", "u-logistics", [Role.DISPATCHER]),
         ):
             ids.ensure_user(name, PASSWORD, roles, work_unit=unit)
         content(hub)
@@ -89,6 +92,15 @@ def content(hub: Hub) -> None:
         start=start,
         end=start + timedelta(hours=2),
         visitors=[VisitorIn(name="王小明", phone="13800000000", plate="浙A12345")],
+    )
+    teacher = Principal("teacher", frozenset({Role.STAFF}), "u-edu")  # no approvers: to dispatch
+    hub.ctx.vehicles.request(
+        teacher,
+        purpose="送考",
+        destination="市教育考试院",
+        passengers=3,
+        start=start,
+        end=start + timedelta(hours=2),
     )
     hub.ctx.tickets.report(
         staff, description="三楼走廊灯不亮", category="electrical", location="1号楼三层"
@@ -120,7 +132,7 @@ def violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize(("path", "user", "ready"), PAGES, ids=[p[0] for p in PAGES])
+@pytest.mark.parametrize(("path", "user", "ready"), PAGES, ids=[f"{p[0]} {p[1]}" for p in PAGES])
 def test_the_page_passes_the_accessibility_checks_in_both_languages(
     served: str, browser: Browser, path: str, user: str, ready: str
 ) -> None:
