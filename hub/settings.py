@@ -69,12 +69,37 @@ class EmailSettings(BaseModel):
     actions: list[str] = ["raised", "reminded", "escalated"]
 
 
+class WorkAppSettings(BaseModel):
+    """A WeCom (企业微信) or DingTalk (钉钉) internal app through which each person gets their
+    own messages (what reaches their inbox), sent to their user id in that system: the site
+    file's `people[].wecom` / `people[].dingtalk`, else their hub username."""
+
+    kind: Literal["wecom", "dingtalk"]
+    corp_id: str = ""  # WeCom: the corpid
+    app_key: str = ""  # DingTalk: the app's AppKey
+    secret: SecretStr  # WeCom: the app's Secret; DingTalk: its AppSecret
+    agent_id: int = Field(ge=1)
+    base_url: str = ""  # "": https://qyapi.weixin.qq.com, https://oapi.dingtalk.com
+    name: str = ""  # shown in health
+
+    @model_validator(mode="after")
+    def _identified(self) -> WorkAppSettings:
+        if self.kind == "wecom" and not self.corp_id:
+            raise ValueError("a WeCom app needs its corp_id")
+        if self.kind == "dingtalk" and not self.app_key:
+            raise ValueError("a DingTalk app needs its app_key")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must be http(s)")
+        return self
+
+
 class NotifySettings(BaseModel):
     """Where alarm changes go besides the websocket. Delivery retries with backoff and never
     holds up the rules engine."""
 
     webhooks: list[WebhookSettings] = []
     email: EmailSettings | None = None
+    apps: list[WorkAppSettings] = []  # each person's messages to WeCom / DingTalk
     # Alarm changes as JSON on "<topic>/<alarm type>" of the hub's broker (QoS 1); "" turns
     # it off.
     mqtt_topic: str = "hub/alarms"

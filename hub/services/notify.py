@@ -22,9 +22,10 @@ from hub.domain import AlarmEvent, Notice, TicketEvent
 from hub.i18n import site_names
 from hub.pipeline import Envelope
 from hub.services.assembly import Consumer, Part, Shared
+from hub.services.notify_apps import WorkApp
 from hub.services.notify_delivery import DeliveryError, _Target, post, send_mail
 from hub.services.notify_messages import _mail, _notice_mail, _ticket_mail, render
-from hub.settings import EmailSettings, NotifySettings, WebhookSettings
+from hub.settings import EmailSettings, NotifySettings, WebhookSettings, WorkAppSettings
 from hub.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class Directory(Protocol):
         """The addresses of `user:NAME` and `role:ROLE` targets."""
         ...
 
+    def usernames_for(self, targets: Iterable[str]) -> list[str]:
+        """The active usernames of `user:NAME` (or bare) and `role:ROLE` targets."""
+        ...
+
 
 class Notifier:
     """Sends alarm changes to the configured webhooks and the MQTT topic (a pipeline consumer
@@ -73,6 +78,9 @@ class Notifier:
         recipients: Callable[[str], list[str]] = lambda _rule: [],
         people: Callable[[Sequence[str]], list[str]] = lambda _names: [],
         names: dict[str, str] | None = None,
+        usernames: Callable[[Sequence[str]], list[str]] = lambda _names: [],
+        app_ids: dict[str, dict[str, str]] | None = None,
+        public_url: str = "",
     ) -> None:
         self._settings = settings
         self._site = site
@@ -87,6 +95,8 @@ class Notifier:
         if settings.email is not None:
             self._targets.append(self._email(settings.email))
             self._targets.append(self._ticket_email(settings.email))
+        for app in settings.apps:  # each person's messages to their WeCom / DingTalk
+            self._targets.append(self._work_app(app, usernames, app_ids or {}, public_url))
         seen: Counter[str] = Counter()
         for t in self._targets:  # two robots on one host and path differ only by their key
             seen[t.label] += 1
@@ -132,6 +142,29 @@ class Notifier:
 
         label = f"email tickets {cfg.host}:{cfg.port}"
         return _Target(label, [], "warning", send, 1000, tickets=True)
+
+    def _work_app(
+        self,
+        cfg: WorkAppSettings,
+        usernames: Callable[[Sequence[str]], list[str]],
+        app_ids: dict[str, dict[str, str]],
+        public_url: str,
+    ) -> _Target:
+        app = WorkApp(
+            cfg,
+            usernames=usernames,
+            app_ids=app_ids.get(cfg.kind, {}),
+            public_url=public_url,
+            timeout=self._settings.timeout_s,
+        )
+        target: _Target
+
+        def send(event: TicketEvent | Notice) -> None:
+            if not app.send(event):
+                target.counts["no_recipients"] += 1
+
+        target = _Target(app.label, [], "warning", send, self._settings.queue, tickets=True)
+        return target
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         """Pipeline handler: queue each alarm change for the webhooks that want it, and each
@@ -231,6 +264,14 @@ def assemble(
             [n if n.startswith("role:") else f"user:{n}" for n in names]
         ),
         names=site_names(shared.site)[shared.site.site.locale],
+        usernames=people.usernames_for,
+        app_ids={
+            "wecom": {p.username: p.wecom for p in shared.site.people if p.username and p.wecom},
+            "dingtalk": {
+                p.username: p.dingtalk for p in shared.site.people if p.username and p.dingtalk
+            },
+        },
+        public_url=shared.settings.public_url or "",
     )
     consumer = Consumer("notify", notifier, kinds=("alarm", "ticket", "notice"), lossless=False)
     return Part(notifier, consumers=[consumer], components=[notifier])

@@ -156,6 +156,9 @@ class Person(Item):
     phones: list[Annotated[str, Field(min_length=3, max_length=128)]] = []  # OwnTracks user/device
     skills: list[Id] = []
     username: str | None = None  # the account the person signs in with (technicians)
+    # their user ids in WeCom / DingTalk, where these differ from the username (notify.apps)
+    wecom: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    dingtalk: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     # daily hours on duty, "08:00-20:00" (None: always)
     on_duty: Annotated[str | None, AfterValidator(check_hours)] = None
 

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,22 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.identity import Role
+from hub.identity.roles import Principal
 from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
+from hub.site.model import Person
 from tests.conftest import DEMO_SITE
+from tests.support.workapps import (
+    CORP_ID,
+    DING_AGENT,
+    DING_KEY,
+    DING_SECRET,
+    WECOM_AGENT,
+    WECOM_SECRET,
+    work_apps,
+)
 
 WECOM = "/wecom?key=s3cret"
 
@@ -240,3 +252,86 @@ def test_alarm_emails_go_to_the_people_each_rule_names(tmp_path: Path, demo_site
     assert sorted(recipients) == ["li@x.gov.cn", "w@x.gov.cn"]
     assert message["Subject"] == "【新告警】设备故障 · 重要 · ahu-b2"
     assert "送风机故障" in message.get_content()
+
+
+def test_each_persons_messages_reach_their_wecom_and_dingtalk(
+    tmp_path: Path, quiet_site: Site
+) -> None:
+    # leader's DingTalk id differs from the username (the site file names it)
+    people = [
+        *quiet_site.people,
+        Person(id="p-leader", name="李主任", role="staff", username="leader", dingtalk="ding-0042"),
+    ]
+    site = quiet_site.model_copy(update={"people": people})
+    with work_apps({"staff", "leader"}) as apps:
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key="k" * 48,
+            site_file=DEMO_SITE,
+            public_url="https://hub.example.gov.cn",
+            notify={
+                "apps": [
+                    {
+                        "kind": "wecom",
+                        "corp_id": CORP_ID,
+                        "secret": WECOM_SECRET,
+                        "agent_id": WECOM_AGENT,
+                        "base_url": apps.url,
+                    },
+                    {
+                        "kind": "dingtalk",
+                        "app_key": DING_KEY,
+                        "secret": DING_SECRET,
+                        "agent_id": DING_AGENT,
+                        "base_url": apps.url,
+                        "name": "钉钉",
+                    },
+                ],
+                "backoff_s": 0.05,
+            },
+        )
+        hub = Hub(settings, site, factories=())
+        with TestClient(hub.app()):
+            for name in ("staff", "leader"):
+                hub.ctx.identity.ensure_user(
+                    name, "a work app password", [Role.STAFF], work_unit="u-office"
+                )
+            staff = Principal("staff", frozenset({Role.STAFF}), "u-office")
+            start = datetime.now(UTC) + timedelta(days=1)
+            assert hub.ctx.vehicles is not None
+            asked = hub.ctx.vehicles.request(
+                staff,
+                purpose="调研",
+                destination="区政务中心",
+                passengers=2,
+                start=start,
+                end=start + timedelta(hours=2),
+            )
+            wait = time.monotonic() + 20
+            while len(apps.wecom) < 1 or len(apps.dingtalk) < 1:
+                assert time.monotonic() < wait, (apps.wecom, apps.dingtalk)
+                time.sleep(0.05)
+            # two hours on: the tokens expire; the next message fetches a new one
+            apps.expire_tokens()
+            leader = Principal("leader", frozenset({Role.STAFF}), "u-office")
+            hub.ctx.vehicles.decide(leader, asked["id"], True)
+            while len(apps.wecom) < 2 or len(apps.dingtalk) < 2:
+                assert time.monotonic() < wait, (apps.wecom, apps.dingtalk)
+                time.sleep(0.05)
+            health = hub.ctx.components["notifications"]()["webhooks"]
+    # the approver is told a request waits, by WeCom under their username, by DingTalk under
+    # the id the site file gives; then the requester hears the decision
+    waiting, decided = apps.wecom
+    assert (waiting["touser"], waiting["msgtype"]) == ("leader", "textcard")
+    assert "区政务中心" in waiting["textcard"]["title"]
+    assert waiting["textcard"]["url"] == "https://hub.example.gov.cn/vehicles.html"
+    assert decided["touser"] == "staff"
+    ding_waiting, ding_decided = apps.dingtalk
+    assert ding_waiting["userid_list"] == "ding-0042"
+    card = ding_waiting["msg"]["action_card"]
+    assert card["single_url"] == "https://hub.example.gov.cn/vehicles.html"
+    assert ding_decided["userid_list"] == "staff"
+    assert apps.token_calls == 4  # one per app, and one each after the expiry
+    assert health[f"wecom app {WECOM_AGENT}"]["sent"] == 2
+    assert health["钉钉"]["sent"] == 2
+    assert WECOM_SECRET not in json.dumps(health)
