@@ -96,6 +96,7 @@ def run(site_file: Path | None, host: str | None, port: int | None) -> None:
 def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     """Run the demo compound on embedded defaults: SQLite, an in-process MQTT broker."""
     from adapters.embedded_broker.broker import free_port
+    from hub.demo.content import seed_day
     from hub.demo.gate import DemoGate
     from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
     from hub.runtime import Hub, adapter_components
@@ -136,6 +137,8 @@ def demo(port: int, host: str, data_dir: Path | None, mqtt_port: int) -> None:
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
 
     def ready() -> None:
+        if seed_day(hub.ctx):  # the first start: each account's home has its day
+            click.echo("made the demo's day: meetings, car requests, visitors, repairs")
         names = ", ".join([settings.admin_username] + [u[0] for u in DEMO_USERS])
         click.echo(
             "\n"

@@ -169,6 +169,26 @@ def test_demo_starts_prints_credentials_serves_and_stops_cleanly(tmp_path: Path)
             time.sleep(0.5)
             seen = {p["key"] for p in _get(f"http://127.0.0.1:{port}/api/positions", token)[1]}
         assert _get(f"http://127.0.0.1:{port}/api/users")[0] == 401
+        assert "made the demo's day" in output
+        # every demo account's home has what its role sees on a working day
+        homes = {}
+        for user in ("staff", "leader", "dispatcher", "driver1", "tech-elec", "security"):
+            form = f"username={user}&password={password}".encode()
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/auth/token", form, timeout=5
+            ) as r:
+                who = json.loads(r.read())["access_token"]
+            homes[user] = _get(f"http://127.0.0.1:{port}/api/home", who)[1]
+        kinds = {u: {i["kind"] for i in h["items"]} for u, h in homes.items()}
+        assert {"meeting", "car", "visit", "repair"} <= kinds["staff"]
+        assert any(i["action"] == "rate" for i in homes["staff"]["items"])
+        waiting = {i["id"].split(":")[0] for i in homes["leader"]["waiting"]}
+        assert {"room", "car"} <= waiting
+        assert homes["dispatcher"]["queues"]["cars_to_dispatch"] >= 1
+        assert "tickets_unassigned" in homes["dispatcher"]["queues"]  # the site assigns by skill
+        assert "trip" in kinds["driver1"]
+        assert homes["tech-elec"]["queues"]["my_tickets"] >= 1
+        assert "gate_reviews" in homes["security"]["queues"]
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
