@@ -88,7 +88,7 @@ async function loadSite() {
   const boundary = site.layers.features.find((f) => f.properties.layer === "boundary");
   map.fitBounds(L.geoJSON(boundary).getBounds(), { padding: [20, 20] });
   L.geoJSON(boundary, { style: () => ({ color: "#8fb3d9", weight: 2, fillOpacity: .1 }) }).addTo(wide);
-  wide.fitBounds(L.geoJSON(boundary).getBounds().pad(4));
+  if (document.getElementById("wide").clientWidth) wide.fitBounds(L.geoJSON(boundary).getBounds().pad(4));
   await addPlans(site.plans);
   layers.bringToFront();
   document.title = `${site.name} · ${Hub.t("title")}`;
@@ -229,6 +229,7 @@ function renderSummary() {
 }
 
 function fitWide() {
+  if (!document.getElementById("wide").clientWidth) return; // hidden (a phone): nothing to fit
   const points = Object.values(state.wideMarkers).map((m) => m.getLatLng());
   const boundary = state.site && state.site.layers.features.find((f) => f.properties.layer === "boundary");
   if (!boundary) return;
