@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as paho
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from hub.demo.runner import demo_simulators, free_udp_port, with_free_ports
 from hub.identity import Role
@@ -214,9 +214,13 @@ def test_the_technician_accepts_the_repair_on_the_ticket_board_on_a_phone(
     card = phone.locator(f"#col-assigned #ticket-{ticket['id']}")
     card.wait_for()
     card.locator("button", has_text="接单").click()
-    phone.locator(f"#col-accepted #ticket-{ticket['id']}").wait_for()
+    accepted = phone.locator(f"#col-accepted #ticket-{ticket['id']}")
+    accepted.locator("button", has_text="开始维修").click()
+    working = phone.locator(f"#col-in_progress #ticket-{ticket['id']}")
+    working.locator("button", has_text="修复完成").click()  # no note yet: it says so
+    expect(phone.locator("#error")).to_have_text("请先写明维修说明或暂停原因")
     phone.close()
-    assert next(t for t in _tickets(hub) if t["id"] == ticket["id"])["status"] == "accepted"
+    assert next(t for t in _tickets(hub) if t["id"] == ticket["id"])["status"] == "in_progress"
 
 
 def _tickets(hub: Hub) -> list[dict[str, Any]]:
