@@ -17,6 +17,7 @@ from hub.pipeline import Pipeline
 from hub.services.alarms import AlarmService
 from hub.services.booking import CheckIn, RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
+from hub.services.canteen import Canteen
 from hub.services.commands import CommandService
 from hub.services.energy.service import EnergyService
 from hub.services.gate.service import GateService
@@ -95,6 +96,7 @@ class HubContext:
     patrol: PatrolService
     inbox: InboxService
     home: Home
+    canteen: Canteen
     patrol_reports: StoredReports
     oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)

@@ -165,6 +165,14 @@ class BookingSettings(BaseModel):
     vehicle_buffer_min: int = Field(15, ge=0, le=240)  # kept free around a dispatched trip
 
 
+class CanteenSettings(BaseModel):
+    """The canteen (docs/canteen.md)."""
+
+    grace_min: int = Field(30, ge=0, le=240)  # the counter serves this long around a meal
+    sweep_s: float = Field(300.0, ge=5, le=3600)  # no-shows counted this often
+    keep_months: int = Field(13, ge=1, le=120)  # orders (and their people) kept this long
+
+
 class GateSettings(BaseModel):
     """Visitors and the gate (docs/gate.md)."""
 
@@ -291,6 +299,7 @@ class Settings(BaseSettings):
     tickets: TicketSettings = TicketSettings()
     live: LiveSettings = LiveSettings()
     booking: BookingSettings = BookingSettings()
+    canteen: CanteenSettings = CanteenSettings()
     gate: GateSettings = GateSettings()
     energy: EnergySettings = EnergySettings()
     patrol: PatrolSettings = PatrolSettings()

@@ -15,18 +15,28 @@ class Role(enum.StrEnum):
     TECHNICIAN = "technician"
     STAFF = "staff"  # any member of a work unit
     MANAGER = "manager"  # reads reports (energy, use of rooms and cars)
+    CANTEEN = "canteen"  # the canteen's staff: menus, the counter, the kitchen's reports
     DISPLAY = "display"  # the wall display, read-only
     GATE_TERMINAL = "gate_terminal"
     DEVICE = "device"  # trackers and other machines that push data
 
 
 # Roles a machine credential may carry; a person's roles need a password and a name.
-MACHINE_ROLES = frozenset({Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.ADMIN})
+# (a canteen key: the counter's scanner terminal)
+MACHINE_ROLES = frozenset({Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.ADMIN, Role.CANTEEN})
 
 # Groups used by routes.
 EVERYONE = frozenset(Role)
 PEOPLE = frozenset(
-    {Role.ADMIN, Role.SECURITY, Role.DISPATCHER, Role.TECHNICIAN, Role.STAFF, Role.MANAGER}
+    {
+        Role.ADMIN,
+        Role.SECURITY,
+        Role.DISPATCHER,
+        Role.TECHNICIAN,
+        Role.STAFF,
+        Role.MANAGER,
+        Role.CANTEEN,
+    }
 )
 # Who reads energy reports: managers and the facility staff who save energy.
 ENERGY_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.TECHNICIAN})

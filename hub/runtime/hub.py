@@ -49,6 +49,7 @@ from hub.runtime.adapters import (
 from hub.runtime.stores import make_telemetry, retention
 from hub.services import alarms as alarms_
 from hub.services import booking as booking_
+from hub.services import canteen as canteen_
 from hub.services import energy as energy_
 from hub.services import gate as gate_
 from hub.services import inbox as inbox_
@@ -137,6 +138,7 @@ class Hub:
         )
         patrol = self._plug(patrol_.assemble(shared, self.rules.patrols))
         inbox = self._plug(inbox_.assemble(shared, live))
+        canteen = self._plug(canteen_.assemble(shared))
         home = Home(
             site,
             rooms=booking.rooms,
@@ -190,6 +192,7 @@ class Hub:
             patrol=patrol.service,
             inbox=inbox,
             home=home,
+            canteen=canteen,
             oidc=OidcSignIn(
                 settings.oidc,
                 db,

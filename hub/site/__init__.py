@@ -1,5 +1,6 @@
 """The site model: the compound's buildings, zones, people, devices and services, from YAML."""
 
+from hub.site import canteen as _canteen  # noqa: F401  (registers its section)
 from hub.site import energy as _energy  # noqa: F401  (registers its section)
 from hub.site import maintenance as _maintenance  # noqa: F401  (registers its sections)
 from hub.site import rules as _rules  # noqa: F401  (registers the rules section)

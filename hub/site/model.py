@@ -359,6 +359,7 @@ class Site(Strict):
     repair_categories: list[Item] = []  # hub/site/maintenance.py registers these two
     assets: list[Item] = []
     meters: list[Item] = []  # hub/site/energy.py registers this one
+    canteens: list[Item] = []  # hub/site/canteen.py registers this one
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 

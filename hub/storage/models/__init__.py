@@ -13,6 +13,7 @@ from hub.storage.models.booking import (
     VehicleRequest,
     WaitlistEntry,
 )
+from hub.storage.models.canteen import MealOrder, MenuItem, OrderLine
 from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
 from hub.storage.models.inbox import InboxMessage
 from hub.storage.models.outbox import OutboxRow
@@ -37,6 +38,9 @@ __all__ = [
     "GateDecision",
     "InboxMessage",
     "JournalEntry",
+    "MealOrder",
+    "MenuItem",
+    "OrderLine",
     "OutboxRow",
     "PatrolScan",
     "PatrolTour",
