@@ -5,18 +5,19 @@
 
 Hub.translate({
   "zh-CN": { title: "我的大院", waiting: "待我审批", queues: "我的待办", mine: "我的事项", none: "暂无事项",
-    kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批" },
-    action: { check_in: "去签到", rate: "去评价", approve: "去审批" },
+    kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批", meal: "订餐" },
+    action: { check_in: "去签到", rate: "去评价", approve: "去审批", show_code: "取餐码" },
     state: { pending: "待审批", confirmed: "已预约", approved: "已批准", dispatched: "已派车", departed: "已出车",
       open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中", on_hold: "暂停", resolved: "已修复",
-      closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达" },
+      closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达",
+      ordered: "已订", served: "已取餐", no_show: "未取餐" },
     queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核" } },
   en: { title: "My compound", waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
-    kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval" },
-    action: { check_in: "check in", rate: "rate it", approve: "decide" },
+    kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval", meal: "meal" },
+    action: { check_in: "check in", rate: "rate it", approve: "decide", show_code: "pickup code" },
     state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
       open: "waiting", assigned: "assigned", accepted: "accepted", in_progress: "in progress", on_hold: "on hold", resolved: "resolved",
-      closed: "done", invited: "invited", arrived: "arrived" },
+      closed: "done", invited: "invited", arrived: "arrived", ordered: "ordered", served: "collected", no_show: "not collected" },
     queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews" } },
 });
 

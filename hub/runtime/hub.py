@@ -147,6 +147,7 @@ class Hub:
             gate=gate,
             tickets=tickets,
             inbox=inbox,
+            canteen=canteen.orders,
         )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from hub.identity.roles import Principal, Role
 from hub.services.approvals import Request
 from hub.services.booking.rooms import RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
+from hub.services.canteen import CanteenOrders
 from hub.services.gate.desk import GateDesk
 from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
@@ -33,7 +34,7 @@ class Item:
     """One thing on the home: what (`kind`), which, its title, when, its state, where to act
     on it."""
 
-    kind: str  # meeting, car, trip, visit, repair, approval
+    kind: str  # meeting, car, trip, visit, repair, approval, meal
     id: str
     title: str
     when: str | None
@@ -59,10 +60,12 @@ class Home:
         gate: GateDesk,
         tickets: TicketService,
         inbox: InboxService,
+        canteen: CanteenOrders | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.rooms, self.vehicles, self.visits = rooms, vehicles, visits
         self.gate, self.tickets, self.inbox = gate, tickets, inbox
+        self.canteen = canteen
         self.clock = clock
         self.tz = ZoneInfo(site.site.timezone)
         self._people = {p.username: p for p in site.people if p.username}
@@ -185,6 +188,24 @@ class Home:
             q["gate_reviews"] = len(self.gate.reviews())
         return q
 
+    def _meals(self, who: Principal, now: datetime) -> list[Item]:
+        if self.canteen is None:
+            return []
+        today = now.astimezone(self.tz).date()
+        out = []
+        for o in self.canteen.mine(who, today):
+            canteen = self.canteen.canteens.get(o["canteen"])
+            meal = canteen.meal(o["meal"]) if canteen else None
+            serves = meal.window(date.fromisoformat(o["day"]), self.tz)[0] if meal else None
+            dishes = "、".join(f"{ln['name']}×{ln['portions']}" for ln in o["lines"])
+            title = f"{meal.name if meal else o['meal']} · {dishes}"
+            due = o["status"] == "ordered" and o["day"] == today.isoformat()
+            when = serves.isoformat() if serves else o["day"]
+            action = "show_code" if due else ""
+            link = "/canteen.html"
+            out.append(Item("meal", str(o["id"]), title, when, o["status"], link, action))
+        return out
+
     def for_person(self, who: Principal) -> dict[str, Any]:
         """The person's home."""
         now = self.clock()
@@ -193,6 +214,7 @@ class Home:
             *self._cars(who, now),
             *self._visits(who, now),
             *self._repairs(who),
+            *self._meals(who, now),
         ]
         return {
             "user": who.name,

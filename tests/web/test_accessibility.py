@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page
 from hub.identity import Role
 from hub.identity.roles import Principal
 from hub.runtime import Hub
+from hub.services.canteen import ItemIn
 from hub.services.gate.visits import VisitorIn
 from hub.settings import Settings
 from hub.site import Site
@@ -43,6 +44,9 @@ PAGES = [
     ("/energy.html", "manager", "main"),
     ("/devices.html", "admin", "#link.live"),
     ("/admin.html", "admin", "main"),
+    ("/canteen.html", "staff", "#meal-lunch"),
+    ("/kitchen.html", "cook", "body[data-ready='1']"),
+    ("/counter.html", "cook", "body[data-ready='1']"),
     ("/login.html", "", "#login"),
 ]
 
@@ -66,6 +70,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
             ("manager", "u-office", [Role.MANAGER]),
             ("admin", "u-office", [Role.ADMIN]),
             ("dispatcher", "u-logistics", [Role.DISPATCHER]),
+            ("cook", "u-logistics", [Role.CANTEEN]),
         ):
             ids.ensure_user(name, PASSWORD, roles, work_unit=unit)
         content(hub)
@@ -101,6 +106,16 @@ def content(hub: Hub) -> None:
         passengers=3,
         start=start,
         end=start + timedelta(hours=2),
+    )
+    monday = datetime.now(UTC).date() + timedelta(days=7 - datetime.now(UTC).weekday())
+    cook = Principal("cook", frozenset({Role.CANTEEN}), "u-logistics")
+    hub.ctx.canteen.menu.publish(  # next week's lunch: the staff page opens on it
+        cook,
+        "main",
+        [
+            ItemIn(day=monday, meal="lunch", name="红烧肉", price_cents=1500, portions=30),
+            ItemIn(day=monday, meal="lunch", name="米饭", category="staple", price_cents=100),
+        ],
     )
     hub.ctx.tickets.report(
         staff, description="三楼走廊灯不亮", category="electrical", location="1号楼三层"

@@ -31,6 +31,9 @@ PAGES = [
     "/patrol.html",
     "/report.html",
     "/admin.html",
+    "/canteen.html",
+    "/kitchen.html",
+    "/counter.html",
 ]
 
 

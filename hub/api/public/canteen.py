@@ -23,6 +23,7 @@ class CanteenPublic(Out):
     id: str
     name: str
     name_en: str | None
+    building: str | None
     meals: list[MealPublic]
 
 

@@ -366,8 +366,11 @@ def statement(
 ) -> Any:
     """Orders, portions, and the amounts served and not collected, per person or work unit
     (for the compound's payment system)."""
-    period = parse_period(month, ctx.canteen.kitchen.tz)
-    if period.kind != "month":
+    try:
+        period = parse_period(month, ctx.canteen.kitchen.tz)
+    except ValueError:
+        period = None
+    if period is None or period.kind != "month":
         raise Invalid("a month is YYYY-MM", field="month")
     rows = ctx.canteen.kitchen.statement(period.first, by)
     columns = [by, "orders", "portions", "served", "no_show", "total"]
