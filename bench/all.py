@@ -28,6 +28,7 @@ BENCHES = [
     "rules",
     "ws",
     "gate",
+    "canteen",
     "report",
     "scale_out",
     "soak",

@@ -11,11 +11,12 @@ rules:
 
 from __future__ import annotations
 
+import bisect
 import enum
 import itertools
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ class Severity(enum.StrEnum):
 ROLE_NAMES = frozenset(
     {
         "admin",
+        "canteen",
         "security",
         "dispatcher",
         "technician",
@@ -236,6 +238,9 @@ class VehicleUseRule(_Rule):
             yield f"vehicles[{i}]", "vehicles", v
 
 
+KEPT = timedelta(days=8)  # how far back a schedule remembers its starts
+
+
 class Schedule:
     """When tours start: an iCalendar RRULE ("FREQ=DAILY;BYHOUR=8,20") or a cron line
     ("0 8,20 * * *"), in the site's time zone."""
@@ -247,12 +252,15 @@ class Schedule:
         self._rrule: rrule.rrule | None = None
         # dateutil's between() walks every occurrence since the start (2020): an hourly tour
         # is some 60,000 steps, 160 ms of a blocked event loop on every tick. Ticks move
-        # forward, so one generator is kept and advanced instead (restarted only when asked
-        # about an earlier time, as a dry run over the past does).
+        # forward, so one generator is kept and advanced, and the starts of the last
+        # KEPT days are remembered: the rules' ticks and the wall's progress (which asks
+        # about the tour before) both answer from them. Only a question about an earlier
+        # time (a dry run over the past) walks from the start again.
         self._lock = threading.Lock()
         self._gen: Iterator[datetime] | None = None
-        self._ahead: list[datetime] = []  # generated, not yet older than the last `after`
-        self._floor: datetime | None = None
+        self._kept: list[datetime] = []  # every start from `_kept_from` on, generated so far
+        self._kept_from = datetime.min.replace(tzinfo=UTC)
+        self._newest: datetime | None = None  # the latest `after` asked about
         if self.cron:
             if not croniter.is_valid(self.text):
                 raise ValueError(f"invalid cron line {text!r}")
@@ -278,17 +286,22 @@ class Schedule:
         return out
 
     def _advance(self, rule: rrule.rrule, after: datetime, until: datetime) -> list[datetime]:
-        if self._gen is None or self._floor is None or after < self._floor:
-            self._gen, self._ahead = iter(rule), []
-        self._floor = after
-        self._ahead = [t for t in self._ahead if t >= after]
-        while not self._ahead or self._ahead[-1] <= until:
+        if self._gen is None or after < self._kept_from:
+            self._gen, self._kept, self._kept_from = iter(rule), [], after - KEPT
+            self._newest = after
+        while not self._kept or self._kept[-1] <= until:
             t = next(self._gen, None)
             if t is None:
                 break  # a finite rule (COUNT or UNTIL) has run out
-            if t >= after:
-                self._ahead.append(t)
-        return [t for t in self._ahead if t <= until]
+            if t >= self._kept_from:
+                self._kept.append(t)
+        self._newest = after if self._newest is None else max(self._newest, after)
+        edge = self._newest - KEPT
+        if edge > self._kept_from:  # forget the starts older than KEPT before the newest
+            self._kept = self._kept[bisect.bisect_left(self._kept, edge) :]
+            self._kept_from = edge
+        lo = bisect.bisect_left(self._kept, after)
+        return [t for t in self._kept[lo:] if t <= until]
 
     def first(self, n: int) -> list[datetime]:
         """The first `n` starts from 2020 (to check the spacing)."""

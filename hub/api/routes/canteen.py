@@ -237,8 +237,7 @@ def order(
     lines: dict[int, int] = {}
     for line in body.lines:
         lines[line.item_id] = lines.get(line.item_id, 0) + line.portions
-    out = ctx.canteen.orders.order(who, canteen_id, day, meal, lines)
-    return _with_qr(out)
+    return ctx.canteen.orders.order(who, canteen_id, day, meal, lines)  # the QR: from `mine`
 
 
 def _with_qr(o: dict[str, Any]) -> dict[str, Any]:

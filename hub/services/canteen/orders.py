@@ -158,7 +158,9 @@ class CanteenOrders(CanteenBase):
                 lines={str(k): v for k, v in wanted.items()},
             )
             s.flush()
-            return self._order_dict(s, order)
+            order_id = order.id
+        with self._db.session() as s:  # read back outside the serialised write
+            return self._order_dict(s, s.get_one(MealOrder, order_id))
 
     def _take(self, s: Session, item: MenuItem, n: int) -> None:
         """Hold n more portions of the item, or 409: it is not on, or not that many are left."""
