@@ -11,14 +11,14 @@ Hub.translate({
       open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中", on_hold: "暂停", resolved: "已修复",
       closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达",
       ordered: "已订", served: "已取餐", no_show: "未取餐" },
-    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核" } },
+    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核", meals_waiting: "今日待取餐" } },
   en: { title: "My compound", waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
     kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval", meal: "meal" },
     action: { check_in: "check in", rate: "rate it", approve: "decide", show_code: "pickup code" },
     state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
       open: "waiting", assigned: "assigned", accepted: "accepted", in_progress: "in progress", on_hold: "on hold", resolved: "resolved",
       closed: "done", invited: "invited", arrived: "arrived", ordered: "ordered", served: "collected", no_show: "not collected" },
-    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews" } },
+    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews", meals_waiting: "meals to collect today" } },
 });
 
 const { el } = Hub;

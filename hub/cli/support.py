@@ -31,6 +31,7 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("guard1", "王保安 Guard (west round)", [Role.SECURITY], "u-security"),
     ("wall", "监控大屏 Wall display", [Role.DISPLAY], "u-security"),
     ("manager", "后勤处长 Facilities manager (reports)", [Role.MANAGER], "u-logistics"),
+    ("cook", "食堂管理员 Canteen (menus, counter)", [Role.CANTEEN], "u-logistics"),
 ]
 
 

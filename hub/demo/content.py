@@ -7,13 +7,14 @@ first time the demo starts on an empty database."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.context import HubContext
 from hub.errors import HubError
 from hub.identity.roles import Principal, Role
 from hub.services.booking import Slot
+from hub.services.canteen import ItemIn
 from hub.services.gate.visits import VisitorIn
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,19 @@ FINANCE = Principal("fin-wang", frozenset({Role.STAFF}), "u-finance")
 TEACHER = Principal("edu-zhao", frozenset({Role.STAFF}), "u-edu")
 DISPATCHER = Principal("dispatcher", frozenset({Role.DISPATCHER}), "u-logistics")
 ELECTRICIAN = Principal("tech-elec", frozenset({Role.TECHNICIAN}), "u-logistics")
+COOK = Principal("cook", frozenset({Role.CANTEEN}), "u-logistics")
+
+# (meal, name, category, price in cents, portions or None, allergens)
+DISHES = [
+    ("breakfast", "豆浆", "drink", 150, None, ["大豆"]),
+    ("breakfast", "肉包", "pastry", 200, 200, ["小麦"]),
+    ("lunch", "红烧肉", "dish", 1500, 80, []),
+    ("lunch", "清炒时蔬", "dish", 600, None, []),
+    ("lunch", "番茄蛋汤", "soup", 300, None, ["鸡蛋"]),
+    ("lunch", "米饭", "staple", 100, None, []),
+    ("dinner", "牛肉面", "noodles", 1200, 60, ["小麦"]),
+    ("takeaway", "葱油饼", "takeaway", 500, 40, ["小麦"]),
+]
 
 
 def seed_day(ctx: HubContext) -> bool:
@@ -91,6 +105,35 @@ def seed_day(ctx: HubContext) -> bool:
         tickets.report(
             LEADER, description="二楼走廊灯不亮", category="electrical", location="1号楼二层"
         )
+        _canteen_week(ctx, tomorrow)
     except HubError as err:  # the site file changed under the demo: its day is partly made
         log.warning("the demo's day was not made whole: %s", err)
     return True
+
+
+def _canteen_week(ctx: HubContext, first: date) -> None:
+    """The canteen's menu from `first` for a week (working days), and the staff member's
+    lunch tomorrow."""
+    menu = ctx.canteen.menu
+    days = [first + timedelta(days=n) for n in range(7)]
+    items = [
+        ItemIn(
+            day=d,
+            meal=meal,
+            name=name,
+            category=kind,
+            price_cents=cents,
+            portions=limit,
+            allergens=allergens,
+        )
+        for d in days
+        if d.weekday() < 5
+        for meal, name, kind, cents, limit, allergens in DISHES
+    ]
+    if not items:
+        return
+    published = menu.publish(COOK, "main", items)
+    lunch = [i for i in published if i["day"] == items[0].day.isoformat() and i["meal"] == "lunch"]
+    if lunch:
+        picks = {lunch[0]["id"]: 1, lunch[-1]["id"]: 1}
+        ctx.canteen.orders.order(STAFF, "main", items[0].day, "lunch", picks)

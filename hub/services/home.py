@@ -186,6 +186,8 @@ class Home:
             )
         if who.roles & {Role.SECURITY, Role.ADMIN}:
             q["gate_reviews"] = len(self.gate.reviews())
+        if who.roles & {Role.CANTEEN} and self.canteen is not None:
+            q["meals_waiting"] = self.canteen.waiting(self.canteen.today())
         return q
 
     def _meals(self, who: Principal, now: datetime) -> list[Item]:

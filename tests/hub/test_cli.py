@@ -172,7 +172,7 @@ def test_demo_starts_prints_credentials_serves_and_stops_cleanly(tmp_path: Path)
         assert "made the demo's day" in output
         # every demo account's home has what its role sees on a working day
         homes = {}
-        for user in ("staff", "leader", "dispatcher", "driver1", "tech-elec", "security"):
+        for user in ("staff", "leader", "dispatcher", "driver1", "tech-elec", "security", "cook"):
             form = f"username={user}&password={password}".encode()
             with urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/api/auth/token", form, timeout=5
@@ -189,6 +189,8 @@ def test_demo_starts_prints_credentials_serves_and_stops_cleanly(tmp_path: Path)
         assert "trip" in kinds["driver1"]
         assert homes["tech-elec"]["queues"]["my_tickets"] >= 1
         assert "gate_reviews" in homes["security"]["queues"]
+        assert "meal" in kinds["staff"]  # tomorrow's lunch, ordered
+        assert "meals_waiting" in homes["cook"]["queues"]
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Invalid, NotFound
@@ -236,6 +236,14 @@ class CanteenOrders(CanteenBase):
             ],
             "total": yuan(sum(ln.portions * ln.price_cents for ln, _ in rows)),
         }
+
+    def waiting(self, day: date) -> int:
+        """How many orders of the day wait to be collected (every canteen)."""
+        with self._db.session() as s:
+            n = s.scalar(
+                select(func.count()).where(MealOrder.day == day, MealOrder.status == "ordered")
+            )
+            return int(n or 0)
 
     def mine(self, who: Principal, since: date | None = None) -> list[dict[str, Any]]:
         """The person's orders from `since` (default: today) on, soonest first."""
