@@ -68,23 +68,24 @@ def prepared(data: Path) -> tuple[Any, list[str], list[int]]:
     hub.migrate()
     cook = Principal("cook", frozenset({Role.CANTEEN}), "u-logistics")
     day = tomorrow()
-    items = hub.ctx.canteen.menu.publish(
+    items = hub.ctx.canteen.menu.publish(  # lunch for the rush, dinner for the paced minute
         cook,
         "main",
         [
             ItemIn(
                 day=day,
-                meal="lunch",
+                meal=meal,
                 name=f"菜品{n}",
                 price_cents=800 + 100 * n,
                 portions=LIMITED if n < 4 else None,
             )
+            for meal in ("lunch", "dinner")
             for n in range(DISHES)
         ],
     )
     units = [u.id for u in site.work_units]
     with hub.ctx.db.session() as s:
-        for i in range(PEOPLE):
+        for i in range(2 * PEOPLE):
             user = User(
                 username=f"staff{i:04d}", password_hash="-", work_unit=units[i % len(units)]
             )
@@ -92,9 +93,10 @@ def prepared(data: Path) -> tuple[Any, list[str], list[int]]:
             s.add(user)
     secret = settings.resolve_secret()
     minted = [
-        tokens.issue_token(secret, f"staff{i:04d}", 0, timedelta(hours=2)) for i in range(PEOPLE)
+        tokens.issue_token(secret, f"staff{i:04d}", 0, timedelta(hours=2))
+        for i in range(2 * PEOPLE)
     ]
-    return hub, minted, [i["id"] for i in items]
+    return hub, minted, [i["id"] for i in items]  # lunch's dishes, then dinner's
 
 
 def hub_server(port_q: Any) -> None:
@@ -175,11 +177,17 @@ async def put(
 
 
 def phones(port: int, minted: list[str], items: list[int], spread_s: float, out: Any) -> None:
-    """100 phones share the 1,000 people; each person orders a main dish and rice once.
-    `spread_s`: the orders spread evenly over that many seconds (0: as fast as they come)."""
+    """100 phones share 1,000 people; each person orders a main dish and rice once. `spread_s`:
+    the orders spread evenly over that many seconds (0: as fast as they come, for lunch, by
+    the first thousand people; else for dinner, by the next thousand)."""
     import orjson
 
-    path = f"/api/canteens/main/orders/{tomorrow().isoformat()}/lunch"
+    meal = "dinner" if spread_s else "lunch"
+    if spread_s:
+        minted, items = minted[PEOPLE:], items[DISHES:]
+    else:
+        minted, items = minted[:PEOPLE], items[:DISHES]
+    path = f"/api/canteens/main/orders/{tomorrow().isoformat()}/{meal}"
     rng = random.Random(7)
     baskets = [
         orjson.dumps(
@@ -223,23 +231,23 @@ def phones(port: int, minted: list[str], items: list[int], spread_s: float, out:
 def measure(server: Any, spread_s: float) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     figures: dict[str, Any] = {}
-    for spread in (0.0, spread_s):  # a fresh server (an empty menu's counts) for each
-        port_q = ctx.Queue()
-        proc = ctx.Process(target=server, args=(port_q,), daemon=True)
-        proc.start()
-        port, minted, items = port_q.get(timeout=180)
+    port_q = ctx.Queue()
+    proc = ctx.Process(target=server, args=(port_q,), daemon=True)
+    proc.start()
+    port, minted, items = port_q.get(timeout=180)
+    for spread in (0.0, spread_s):  # lunch's rush, then dinner's minute (their own dishes)
         out = ctx.Queue()
         client = ctx.Process(target=phones, args=(port, minted, items, spread, out), daemon=True)
         client.start()
         rate, latencies, statuses = out.get(timeout=spread + 300)
         client.join(30)
-        proc.terminate()
-        proc.join(30)
         q = statistics.quantiles(latencies, n=100)
         if spread:
             figures.update(p50_ms=q[49] * 1000, p99_ms=q[98] * 1000, paced_statuses=statuses)
         else:
             figures.update(per_s=rate, loaded_p99_ms=q[98] * 1000, statuses=statuses)
+    proc.terminate()
+    proc.join(30)
     return figures
 
 
