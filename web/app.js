@@ -413,6 +413,37 @@ const Hub = (() => {
   }
 
 
+  // A photo as a phone takes it (often 4-5 MB) made small in the page before it is sent: its
+  // long side to `longSide` px, JPEG; a data URL, or an Error saying what is wrong with it.
+  async function shrinkPhoto(file, { longSide = 1600, maxBytes = 4 * 1024 * 1024, bad = "not a photo", big = "too large" } = {}) {
+    if (!file) return null;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch (_) {
+      throw new Error(bad);
+    }
+    const scale = Math.min(1, longSide / Math.max(bitmap.width, bitmap.height));
+    const canvas = Object.assign(document.createElement("canvas"), {
+      width: Math.round(bitmap.width * scale), height: Math.round(bitmap.height * scale) });
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
+    if (!blob || blob.size > maxBytes) throw new Error(big);
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(r.result);
+      r.onerror = reject;
+      r.readAsDataURL(blob);
+    });
+  }
+
+  // An image the API serves to the signed-in (a dish's photo) as an object URL for an <img>.
+  async function imageUrl(path) {
+    const res = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return URL.createObjectURL(await res.blob());
+  }
+
   // A form's default time: still ahead (the next half hour at least 15 minutes away), `minutes`
   // long, over by `latest` o'clock — else tomorrow from 09:00. {date, from, to} as the inputs take them.
   function aheadSlot(minutes, latest = "20:00") {
@@ -450,5 +481,5 @@ const Hub = (() => {
     return String(d.getFullYear() - 1);
   }
 
-  return { pages: pagesFor, me, mayUse, render, gateReason, aheadSlot, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
+  return { pages: pagesFor, me, mayUse, render, gateReason, aheadSlot, shrinkPhoto, imageUrl, fragment, defaultPeriod, say, named, catalogue: loadCatalogue, get socket() { return socket; }, sameOrigin, alarmType, severity, params, get lang() { return lang; }, t, token, translate, toggleLanguage, api, post, download, live, time, datetime, clock, setZone, el, signIn };
 })();

@@ -86,6 +86,11 @@ function dish(item, count, open) {
     el("span", { className: "meta" }, `${Hub.t("category")[item.category] || item.category} · ¥${item.price.toFixed(2)} · `,
       off ? el("strong", {}, Hub.t("sold_out")) : left,
       item.allergens.length ? ` · ${Hub.t("allergens")} ${item.allergens.join("、")}` : ""));
+  if (item.photo) {
+    const img = el("img", { className: "dish-photo", alt: local(item), width: 56, height: 56 });
+    li.prepend(img);
+    Hub.imageUrl(`/api/canteen/items/${item.id}/photo`).then((url) => { img.src = url; }).catch(() => img.remove());
+  }
   if (open && (!off || count)) li.append(stepper(item, count));
   return li;
 }

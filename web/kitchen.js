@@ -10,7 +10,8 @@ Hub.translate({
     state: "状态", production: "生产单", popularity: "受欢迎程度", from: "从", to: "至", show: "查看",
     offered: "供应次数", no_show: "未取", no_show_rate: "未取率", waste_rate: "浪费率", statement: "月度结算",
     month: "月份", by_person: "按人（Excel）", by_unit: "按单位（Excel）", sold_out: "售罄", withdraw: "撤下",
-    back_on: "恢复供应", published: "已发布", copied: "已复制 {n} 道菜", orders: "单", make: "制作",
+    back_on: "恢复供应", published: "已发布", photo: "上传照片", photo_again: "更换照片", photo_saved: "照片已保存",
+    photo_bad: "这不是一张照片", photo_big: "照片太大", copied: "已复制 {n} 道菜", orders: "单", make: "制作",
     status: { on: "供应中", sold_out: "已售罄", withdrawn: "已撤下" },
     categories: { staple: "主食", dish: "菜品", soup: "汤", noodles: "面食", pastry: "面点", fruit: "水果",
       drink: "饮品", takeaway: "外卖", other: "其他" } },
@@ -21,7 +22,8 @@ Hub.translate({
     production: "Production sheet", popularity: "Popularity", from: "From", to: "To", show: "Show",
     offered: "Offered", no_show: "Not collected", no_show_rate: "No-show rate", waste_rate: "Waste rate",
     statement: "Monthly statement", month: "Month", by_person: "Per person (Excel)", by_unit: "Per unit (Excel)",
-    sold_out: "Sold out", withdraw: "Withdraw", back_on: "Back on", published: "Published", copied: "{n} dishes copied",
+    sold_out: "Sold out", withdraw: "Withdraw", back_on: "Back on", published: "Published", photo: "Add a photo",
+    photo_again: "New photo", photo_saved: "Photo saved", photo_bad: "Not a photo", photo_big: "The photo is too large", copied: "{n} dishes copied",
     orders: "orders", make: "make", status: { on: "on", sold_out: "sold out", withdrawn: "withdrawn" },
     categories: { staple: "staple", dish: "dish", soup: "soup", noodles: "noodles", pastry: "pastry", fruit: "fruit",
       drink: "drink", takeaway: "take-away", other: "other" } },
@@ -58,6 +60,14 @@ function row(i) {
     b.onclick = () => act(Hub.post(`/api/canteen/items/${i.id}/status`, { status }));
     actions.append(b);
   };
+  const file = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp", className: "sr-only", id: `photo-${i.id}` });
+  file.onchange = async () => {
+    try {
+      const photo = await Hub.shrinkPhoto(file.files[0], { bad: Hub.t("photo_bad"), big: Hub.t("photo_big") });
+      await act(Hub.api(`/api/canteen/items/${i.id}/photo`, { method: "PUT", body: JSON.stringify({ photo }) }), Hub.t("photo_saved"));
+    } catch (err) { say(String(err.message || err), false); }
+  };
+  actions.append(el("label", { className: "button-like quiet", htmlFor: `photo-${i.id}` }, Hub.t(i.photo ? "photo_again" : "photo")), file);
   if (i.status === "on") { to("sold_out", "sold_out", true); to("withdrawn", "withdraw", true); }
   else if (i.status === "sold_out") { to("on", "back_on", true); to("withdrawn", "withdraw", true); }
   return el("tr", { id: `row-${i.id}` }, el("td", {}, i.day.slice(5)), el("td", {}, local(meal)), el("td", {}, local(i)),

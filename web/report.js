@@ -63,27 +63,7 @@ async function ready() {
 }
 
 // A phone's photo (often 4-12 MB) made small here: its long side to LONG_SIDE px, as JPEG.
-async function shrink(file) {
-  if (!file) return null;
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch (_) {
-    throw new Error(Hub.t("photo_bad"));
-  }
-  const scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = Object.assign(document.createElement("canvas"), {
-    width: Math.round(bitmap.width * scale), height: Math.round(bitmap.height * scale) });
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
-  if (!blob || blob.size > MAX_PHOTO) throw new Error(Hub.t("photo_big"));
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(r.result);
-    r.onerror = reject;
-    r.readAsDataURL(blob);
-  });
-}
+const shrink = (file) => Hub.shrinkPhoto(file, { longSide: LONG_SIDE, maxBytes: MAX_PHOTO, bad: Hub.t("photo_bad"), big: Hub.t("photo_big") });
 
 async function submit(ev) {
   ev.preventDefault();

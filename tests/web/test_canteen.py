@@ -6,6 +6,7 @@ and when), the uncollected order is a no-show, and the popularity report shows t
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import segno
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from hub.identity import Role
@@ -112,9 +114,25 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
         form.get_by_role("button", name="发布").click()
         expect(kitchen.locator("#message")).to_have_text("已发布")
 
+    # next week on the kitchen's page: the braised pork gets its photo
+    year, week, _ = monday.isocalendar()
+    kitchen.fill("#week", f"{year}-W{week:02d}")
+    kitchen.dispatch_event("#week", "change")
+    pork_row = kitchen.locator("#menu tbody tr", has_text="红烧肉")
+    photo = io.BytesIO()
+    Image.new("RGB", (1200, 900), (180, 60, 30)).save(photo, "JPEG")
+    pork_row.locator("input[type=file]").set_input_files(
+        files=[{"name": "pork.jpg", "mimeType": "image/jpeg", "buffer": photo.getvalue()}]
+    )
+    expect(kitchen.locator("#message")).to_have_text("照片已保存")
+    expect(pork_row).to_contain_text("更换照片")
+
     # staff order on their phones; li changes her mind
     staff = phone(browser, url, "staff", "/canteen.html")
     order(staff, monday, {"红烧肉": 1, "米饭": 1})
+    expect(
+        staff.locator("#meal-lunch li", has_text="红烧肉").locator("img.dish-photo")
+    ).to_have_attribute("src", re.compile(r"^blob:"))
     mine = staff.locator("#mine li").first
     expect(mine).to_contain_text("红烧肉 ×1")
     expect(mine.locator("img.pass-qr")).to_be_visible()
