@@ -29,6 +29,7 @@ BENCHES = [
     "ws",
     "gate",
     "canteen",
+    "home",
     "report",
     "scale_out",
     "soak",

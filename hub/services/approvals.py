@@ -98,6 +98,14 @@ class Approvals:
             return ([chain[step]] if step < len(chain) else []), Role.ADMIN
         return chain, Role.ADMIN
 
+    def approves_anything(self, who: Principal) -> bool:
+        """Whether `who` may decide some request at all: a unit's approver, a holder of a
+        fall-back role, an administrator (most staff: no, and their home skips the search)."""
+        if any(who.name in names for names in self.approvers.values()):
+            return True
+        fallbacks = {p.fallback for p in POLICIES.values()} | {Role.ADMIN}
+        return bool(who.roles & fallbacks)
+
     def may_decide(self, who: Principal, r: Request, step: int) -> bool:
         """Whether `who` may take the step (never on their own request)."""
         if who.name == r.requester:
