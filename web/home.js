@@ -4,7 +4,8 @@
 "use strict";
 
 Hub.translate({
-  "zh-CN": { title: "我的大院", waiting: "待我审批", queues: "我的待办", mine: "我的事项", none: "暂无事项",
+  "zh-CN": { title: "我的大院", order_meal: "去订餐", until: "截止", left: "剩", unlimited: "不限量", sold_out: "已售罄",
+    waiting: "待我审批", queues: "我的待办", mine: "我的事项", none: "暂无事项",
     kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批", meal: "订餐" },
     action: { check_in: "去签到", rate: "去评价", approve: "去审批", show_code: "取餐码" },
     state: { pending: "待审批", confirmed: "已预约", approved: "已批准", dispatched: "已派车", departed: "已出车",
@@ -12,7 +13,8 @@ Hub.translate({
       closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达",
       ordered: "已订", served: "已取餐", no_show: "未取餐" },
     queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核", meals_waiting: "今日待取餐" } },
-  en: { title: "My compound", waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
+  en: { title: "My compound", order_meal: "Order", until: "order by", left: "left", unlimited: "no limit", sold_out: "sold out",
+    waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
     kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval", meal: "meal" },
     action: { check_in: "check in", rate: "rate it", approve: "decide", show_code: "pickup code" },
     state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
@@ -42,6 +44,15 @@ function render(home) {
     .filter(([key]) => key !== "home")
     .map(([key, href]) => el("a", { href, className: "tile", id: `tile-${key}` }, Hub.t("svc")[key],
       key === "inbox" && home.unread ? el("b", { className: "badge" }, String(home.unread)) : "")));
+  const menu = home.menu;
+  $("#menu-box").hidden = !menu;
+  if (menu) { // the canteen's next meal open for ordering, with what is left of each dish
+    const local = (x) => (Hub.lang === "en" && x.name_en) || x.name;
+    $("#menu-title").textContent = `${local(menu)} ${menu.day.slice(5)} · ${Hub.t("until")} ${Hub.datetime(menu.cutoff)}`;
+    $("#menu-items").replaceChildren(...menu.items.map((i) => el("li", { id: `menu-${i.id}` }, el("b", {}, local(i)), " ",
+      el("span", { className: "meta" }, `¥${i.price.toFixed(2)} · `, i.status === "sold_out" ? Hub.t("sold_out")
+        : i.portions === null ? Hub.t("unlimited") : `${Hub.t("left")} ${i.left}/${i.portions}`))));
+  }
   $("#waiting-box").hidden = !home.waiting.length;
   $("#waiting").replaceChildren(...home.waiting.map(line));
   const queues = Object.entries(home.queues);

@@ -227,4 +227,5 @@ class Home:
             "waiting": [asdict(i) for i in self._waiting(who, now)],
             "queues": self._queues(who),
             "unread": self.inbox.unread(who.name),
+            "menu": self.canteen.next_open() if self.canteen is not None else None,
         }

@@ -127,6 +127,13 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
     expect(kitchen.locator("#message")).to_have_text("照片已保存")
     expect(pork_row).to_contain_text("更换照片")
 
+    # the home shows the next meal open for ordering, with what is left of each dish
+    home = phone(browser, url, "staff", "/")
+    card = home.locator("#menu-box")
+    expect(card).to_contain_text("午餐")
+    expect(card.locator("li", has_text="红烧肉")).to_contain_text("剩 30/30")
+    home.context.close()
+
     # staff order on their phones; li changes her mind
     staff = phone(browser, url, "staff", "/canteen.html")
     order(staff, monday, {"红烧肉": 1, "米饭": 1})

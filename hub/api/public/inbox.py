@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.api.public.base import Out, Timestamp
+from hub.api.public.canteen import MenuItemPublic
 
 
 class InboxMessagePublic(Out):
@@ -37,6 +38,18 @@ class HomeItem(Out):
     action: str
 
 
+class NextMeal(Out):
+    """The canteen's next meal still open for ordering, each dish with what is left."""
+
+    canteen: str
+    day: str
+    meal: str
+    name: str
+    name_en: str | None
+    cutoff: str
+    items: list[MenuItemPublic]
+
+
 class HomePublic(Out):
     """A person's home."""
 
@@ -46,3 +59,4 @@ class HomePublic(Out):
     waiting: list[HomeItem]
     queues: dict[str, int]
     unread: int
+    menu: NextMeal | None = None  # the next meal still open for ordering, with its dishes

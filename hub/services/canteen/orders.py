@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, Invalid, NotFound
 from hub.identity.roles import Principal
-from hub.services.canteen.base import CanteenBase, yuan
+from hub.services.canteen.base import CanteenBase, item_dict, yuan
 from hub.storage.audit import record
 from hub.storage.models import MealOrder, MenuItem, OrderLine
 
@@ -236,6 +236,41 @@ class CanteenOrders(CanteenBase):
             ],
             "total": yuan(sum(ln.portions * ln.price_cents for ln, _ in rows)),
         }
+
+    def next_open(self) -> dict[str, Any] | None:
+        """The next meal still open for ordering in the coming week (of the first canteen
+        with a menu), with its dishes and what is left of each: the home's canteen card."""
+        now = self.clock()
+        today = self.today()
+        with self._db.session() as s:
+            rows = list(
+                s.scalars(
+                    select(MenuItem)
+                    .where(
+                        MenuItem.day >= today,
+                        MenuItem.day <= today + timedelta(days=7),  # next week's same day too
+                        MenuItem.status != "withdrawn",
+                    )
+                    .order_by(MenuItem.day, MenuItem.id)
+                )
+            )
+        for canteen in self.canteens.values():
+            for day in sorted({r.day for r in rows if r.canteen == canteen.id}):
+                for meal in canteen.meals:
+                    cutoff = meal.cutoff(day, self.tz)
+                    at = (canteen.id, day, meal.id)
+                    dishes = [r for r in rows if (r.canteen, r.day, r.meal) == at]
+                    if dishes and now < cutoff:
+                        return {
+                            "canteen": canteen.id,
+                            "day": day.isoformat(),
+                            "meal": meal.id,
+                            "name": meal.name,
+                            "name_en": meal.name_en,
+                            "cutoff": cutoff.isoformat(),
+                            "items": [item_dict(r) for r in dishes],
+                        }
+        return None
 
     def waiting(self, day: date) -> int:
         """How many orders of the day wait to be collected (every canteen)."""
