@@ -11,7 +11,7 @@ Hub.translate({
     offered: "供应次数", no_show: "未取", no_show_rate: "未取率", waste_rate: "浪费率", statement: "月度结算",
     month: "月份", by_person: "按人（Excel）", by_unit: "按单位（Excel）", sold_out: "售罄", withdraw: "撤下",
     back_on: "恢复供应", published: "已发布", photo: "上传照片", photo_again: "更换照片", photo_saved: "照片已保存",
-    photo_bad: "这不是一张照片", photo_big: "照片太大", copied: "已复制 {n} 道菜", orders: "单", make: "制作",
+    photo_bad: "这不是一张照片", photo_big: "照片太大", made: "实际制作", made_saved: "已记录制作份数", copied: "已复制 {n} 道菜", orders: "单", make: "制作",
     status: { on: "供应中", sold_out: "已售罄", withdrawn: "已撤下" },
     categories: { staple: "主食", dish: "菜品", soup: "汤", noodles: "面食", pastry: "面点", fruit: "水果",
       drink: "饮品", takeaway: "外卖", other: "其他" } },
@@ -23,7 +23,8 @@ Hub.translate({
     offered: "Offered", no_show: "Not collected", no_show_rate: "No-show rate", waste_rate: "Waste rate",
     statement: "Monthly statement", month: "Month", by_person: "Per person (Excel)", by_unit: "Per unit (Excel)",
     sold_out: "Sold out", withdraw: "Withdraw", back_on: "Back on", published: "Published", photo: "Add a photo",
-    photo_again: "New photo", photo_saved: "Photo saved", photo_bad: "Not a photo", photo_big: "The photo is too large", copied: "{n} dishes copied",
+    photo_again: "New photo", photo_saved: "Photo saved", photo_bad: "Not a photo", photo_big: "The photo is too large",
+    made: "Cooked", made_saved: "Portions cooked recorded", copied: "{n} dishes copied",
     orders: "orders", make: "make", status: { on: "on", sold_out: "sold out", withdrawn: "withdrawn" },
     categories: { staple: "staple", dish: "dish", soup: "soup", noodles: "noodles", pastry: "pastry", fruit: "fruit",
       drink: "drink", takeaway: "take-away", other: "other" } },
@@ -70,14 +71,17 @@ function row(i) {
   actions.append(el("label", { className: "button-like quiet", htmlFor: `photo-${i.id}` }, Hub.t(i.photo ? "photo_again" : "photo")), file);
   if (i.status === "on") { to("sold_out", "sold_out", true); to("withdrawn", "withdraw", true); }
   else if (i.status === "sold_out") { to("on", "back_on", true); to("withdrawn", "withdraw", true); }
+  // what was cooked, said after the meal: the waste rate is what of it was not collected
+  const made = el("input", { type: "number", min: 0, step: 1, name: "made", value: i.made ?? "", ariaLabel: `${local(i)} ${Hub.t("made")}`, className: "made" });
+  made.onchange = () => made.value !== "" && act(Hub.api(`/api/canteen/items/${i.id}`, { method: "PATCH", body: JSON.stringify({ made: Number(made.value) }) }), Hub.t("made_saved"));
   return el("tr", { id: `row-${i.id}` }, el("td", {}, i.day.slice(5)), el("td", {}, local(meal)), el("td", {}, local(i)),
-    el("td", {}, `¥${i.price.toFixed(2)}`), el("td", {}, i.ordered), el("td", {}, i.served),
+    el("td", {}, `¥${i.price.toFixed(2)}`), el("td", {}, i.ordered), el("td", {}, i.served), el("td", {}, made),
     el("td", {}, i.portions === null ? "∞" : i.left), el("td", {}, Hub.t("status")[i.status] || i.status), actions);
 }
 
 async function loadMenu() {
   const items = await Hub.api(`/api/canteens/${canteen().id}/menu?week=${$("#week").value}`);
-  $("#menu tbody").replaceChildren(...items.map(row));
+  $("#week-menu tbody").replaceChildren(...items.map(row));
   await loadProduction();
   document.body.dataset.ready = "1";
 }

@@ -100,6 +100,7 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
     ).new_page()
     sign_in(kitchen, url, "cook", PASSWORD, "/kitchen.html")
     kitchen.wait_for_selector("body[data-ready='1']")
+    expect(kitchen.locator("#menu summary")).to_be_visible()  # the app's menu, here too
     form = kitchen.locator("#publish")
     for name, category, price, portions in (
         ("红烧肉", "dish", "15", "30"),
@@ -118,7 +119,7 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
     year, week, _ = monday.isocalendar()
     kitchen.fill("#week", f"{year}-W{week:02d}")
     kitchen.dispatch_event("#week", "change")
-    pork_row = kitchen.locator("#menu tbody tr", has_text="红烧肉")
+    pork_row = kitchen.locator("#week-menu tbody tr", has_text="红烧肉")
     photo = io.BytesIO()
     Image.new("RGB", (1200, 900), (180, 60, 30)).save(photo, "JPEG")
     pork_row.locator("input[type=file]").set_input_files(
@@ -204,6 +205,13 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
     kitchen.click("#pop-show")
     pork = kitchen.locator("#popularity tbody tr", has_text="红烧肉")
     expect(pork).to_contain_text("67%")  # no-shows: 2 of 3
+    kitchen.locator("#week-menu tbody tr", has_text="红烧肉").locator("input[name=made]").fill("4")
+    kitchen.locator("#week-menu tbody tr", has_text="红烧肉").locator(
+        "input[name=made]"
+    ).dispatch_event("change")
+    expect(kitchen.locator("#message")).to_have_text("已记录制作份数")
+    kitchen.click("#pop-show")
+    expect(pork.locator("td").nth(6)).to_have_text("75%")  # cooked 4, collected 1
     cells = pork.locator("td")
     expect(cells.nth(2)).to_have_text("3")  # ordered
     expect(cells.nth(3)).to_have_text("1")  # collected

@@ -43,6 +43,7 @@ class MenuItemPublic(Out):
     ordered: int
     served: int
     no_show: int
+    made: int | None  # portions cooked, as the kitchen recorded (None: not said)
     left: int | None
     allergens: list[str]
     photo: bool

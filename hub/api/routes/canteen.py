@@ -81,6 +81,7 @@ class ItemChange(In):
     price: float | None = Field(None, ge=-1_000_000, le=100_000)
     portions: int | None = Field(None, ge=0, le=100_000)
     unlimited: bool = False
+    made: int | None = Field(None, ge=0, le=100_000)  # portions cooked (for the waste rate)
 
 
 class StatusBody(In):
@@ -192,6 +193,7 @@ def change_item(ctx: Ctx, item_id: RowId, body: ItemChange, who: Cook) -> dict[s
         price_cents=_cents(body.price) if body.price is not None else None,
         portions=body.portions,
         unlimited=body.unlimited,
+        made=body.made,
     )
 
 

@@ -44,6 +44,7 @@ def item_dict(i: MenuItem) -> dict[str, Any]:
         "ordered": i.ordered,
         "served": i.served,
         "no_show": i.no_show,
+        "made": i.made,
         "left": None if i.portions is None else max(0, i.portions - i.ordered),
         "allergens": list(i.allergens or []),
         "photo": bool(i.photo),

@@ -76,8 +76,8 @@ class Kitchen(CanteenBase):
 
     def popularity(self, canteen_id: str, first: date, last: date) -> list[dict[str, Any]]:
         """Each dish (by name) over the days first..last: times on the menu, portions made
-        (planned), ordered, served, no-shows, the no-show rate and the waste rate (portions
-        made or ordered and not eaten), most ordered first."""
+        (as the kitchen recorded them; else what was ordered), ordered, served, no-shows, the
+        no-show rate and the waste rate (made and not collected), most ordered first."""
         canteen = self.canteen(canteen_id)
         with self._db.session() as s:
             rows = list(
@@ -96,7 +96,7 @@ class Kitchen(CanteenBase):
         for i in rows:
             d = by[i.name]
             d["offered"] += 1
-            d["made"] += i.portions if i.portions is not None else i.ordered
+            d["made"] += i.made if i.made is not None else i.ordered  # cooked, or what was ordered
             d["ordered"] += i.ordered
             d["served"] += i.served
             d["no_show"] += i.no_show

@@ -122,9 +122,10 @@ class CanteenMenu(CanteenBase):
         price_cents: int | None = None,
         portions: int | None = None,
         unlimited: bool = False,
+        made: int | None = None,
     ) -> dict[str, Any]:
-        """Rename, reprice (for orders from now on) or resize an item: never below what is
-        ordered already."""
+        """Rename, reprice (for orders from now on) or resize an item (never below what is
+        ordered already); record how many portions were cooked."""
         with self._db.session() as s:
             i = s.get(MenuItem, item_id)
             if i is None:
@@ -143,6 +144,8 @@ class CanteenMenu(CanteenBase):
                 i.price_cents = price_cents
             if portions is not None or unlimited:
                 i.portions = None if unlimited else portions
+            if made is not None:  # what the kitchen cooked: the waste is what was not eaten
+                i.made = made
             record(
                 s,
                 who.name,
@@ -151,6 +154,7 @@ class CanteenMenu(CanteenBase):
                 name=name,
                 price_cents=price_cents,
                 portions=portions,
+                made=made,
             )
             s.flush()
             return item_dict(i)

@@ -39,6 +39,7 @@ class MenuItem(Base):
     ordered: Mapped[int] = mapped_column(Integer, default=0)
     served: Mapped[int] = mapped_column(Integer, default=0)
     no_show: Mapped[int] = mapped_column(Integer, default=0)  # portions not collected
+    made: Mapped[int | None] = mapped_column(Integer, default=None)  # cooked, as the kitchen says
     allergens: Mapped[list[str]] = mapped_column(JSON, default=list)
     photo: Mapped[str | None] = mapped_column(String(80), default=None)
     status: Mapped[str] = mapped_column(String(16), default="on")  # on, sold_out, withdrawn

@@ -139,7 +139,7 @@ def test_bad_menus_and_orders_are_refused_whole(
 def test_the_counter_serves_once_and_the_rest_are_no_shows(
     parts: tuple[CanteenMenu, CanteenCounter, Kitchen], clock: Clock
 ) -> None:
-    menu, orders, kitchen = parts
+    menu, orders, kitchen = parts  # and what the kitchen cooked tells the waste
     (noodles,) = lunch(menu, ("牛肉面", 20))
     eats = orders.order(STAFF, "main", MONDAY, "lunch", {noodles: 1})
     other = Principal("li", frozenset({Role.STAFF}), "u-finance")
@@ -162,7 +162,10 @@ def test_the_counter_serves_once_and_the_rest_are_no_shows(
     assert (item["ordered"], item["served"], item["no_show"]) == (3, 1, 2)
     assert orders.mine(other)[0]["status"] == "no_show"
     (row,) = kitchen.popularity("main", MONDAY, MONDAY)
-    assert (row["name"], row["no_show_rate"], row["waste_rate"]) == ("牛肉面", 0.667, 0.95)
+    assert (row["name"], row["no_show_rate"], row["waste_rate"]) == ("牛肉面", 0.667, 0.667)
+    menu.change(COOK, noodles, made=5)  # the kitchen cooked five: four were not eaten
+    (row,) = kitchen.popularity("main", MONDAY, MONDAY)
+    assert (row["made"], row["waste_rate"]) == (5, 0.8)
     people = {r["person"]: r for r in kitchen.statement(MONDAY, "person")}
     assert (people["staff"]["served"], people["li"]["no_show"]) == (12.0, 24.0)
     units = {r["unit"]: r["portions"] for r in kitchen.statement(MONDAY, "unit")}

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("ordered", sa.Integer(), nullable=False),
         sa.Column("served", sa.Integer(), nullable=False),
         sa.Column("no_show", sa.Integer(), nullable=False),
+        sa.Column("made", sa.Integer(), nullable=True),
         sa.Column("allergens", sa.JSON(), nullable=False),
         sa.Column("photo", sa.String(80), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
