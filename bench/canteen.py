@@ -166,7 +166,10 @@ async def put(
         ).encode()
         + body
     )
-    status = int((await reader.readline()).split()[1])
+    line = await reader.readline()
+    if not line:  # the server closed an idle connection (keep-alive timeout)
+        raise ConnectionResetError
+    status = int(line.split()[1])
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
@@ -214,7 +217,11 @@ def phones(port: int, minted: list[str], items: list[int], spread_s: float, out:
                         max(0.0, start + spread_s * person / PEOPLE - time.perf_counter())
                     )
                 t0 = time.perf_counter()
-                status = await put(reader, writer, path, minted[person], baskets[person])
+                try:
+                    status = await put(reader, writer, path, minted[person], baskets[person])
+                except ConnectionResetError:  # a phone idle past keep-alive connects again
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    status = await put(reader, writer, path, minted[person], baskets[person])
                 latencies.append(time.perf_counter() - t0)
                 statuses[status] = statuses.get(status, 0) + 1
                 if status not in (200, 409):
