@@ -3,7 +3,7 @@ identity service)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,16 +20,11 @@ from hub.storage.models import ApiKey
 class ApiKeys:
     """Create, list, revoke and check API keys (IdentityService builds on it)."""
 
+    # what IdentityService provides: its store, the work units it knows, its credential cache
     _db: Database
-
-    def _check_unit(self, unit: str | None) -> None:
-        raise NotImplementedError
-
-    def forget_credentials(self) -> None:
-        raise NotImplementedError
-
-    def _remember(self, credential: str, principal: Principal, expires: datetime | None) -> None:
-        raise NotImplementedError
+    _check_unit: Callable[[str | None], None]
+    forget_credentials: Callable[[], None]
+    _remember: Callable[[str, Principal, datetime | None], None]
 
     def create_api_key(
         self,

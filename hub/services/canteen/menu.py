@@ -4,7 +4,6 @@ withdrawn item leaves their orders — and a week copied from another."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -309,11 +308,3 @@ class CanteenMenu(CanteenBase):
             if i is None or not i.photo:
                 raise NotFound("no photo", key="not_found", what=f"#{item_id}")
             return self.photos / i.photo
-
-
-def by_day(items: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Items grouped by day, then meal."""
-    out: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for i in items:
-        out[i["day"]][i["meal"]].append(i)
-    return out
