@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -38,3 +40,20 @@ def result(
             ensure_ascii=False,
         )
     )
+
+
+def serve(app: Any, port_q: Any, *payload: Any) -> None:
+    """Serve `app` under uvicorn on a free loopback port (in a benchmark's server process);
+    put `(port, *payload)` on `port_q` once it listens."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+
+    async def main() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        port_q.put((server.servers[0].sockets[0].getsockname()[1], *payload))
+        await task
+
+    asyncio.run(main())

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _common import ROOT, parse, result
+from _common import ROOT, parse, result, serve
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
@@ -138,21 +138,6 @@ def bare_server(port_q: Any) -> None:
             return {"id": o.id, "status": "ordered"}
 
     serve(app, port_q, minted, items)
-
-
-def serve(app: Any, port_q: Any, minted: list[str], items: list[int]) -> None:
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-
-    async def main() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port_q.put((server.servers[0].sockets[0].getsockname()[1], minted, items))
-        await task
-
-    asyncio.run(main())
 
 
 async def put(

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from _common import ROOT, parse, result
+from _common import ROOT, parse, result, serve
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
@@ -122,21 +122,6 @@ def authenticated_bare_server(port_q: Any) -> None:
     guard = Depends(RoleGuard({Role.GATE_TERMINAL, Role.ADMIN}))
     app.post("/api/gate/decide", dependencies=[guard])(bare_decide)
     serve(app, port_q, key)
-
-
-def serve(app: Any, port_q: Any, key: str) -> None:
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-
-    async def main() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port_q.put((server.servers[0].sockets[0].getsockname()[1], key))
-        await task
-
-    asyncio.run(main())
 
 
 class Connection:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from _common import ROOT, parse, result
+from _common import ROOT, parse, result, serve
 
 STAFF = 1600
 PHONES = 100
@@ -119,21 +119,8 @@ def prepared(data: Path) -> tuple[Any, list[str]]:
 
 def hub_server(port_q: Any) -> None:
     """The hub's API."""
-    import uvicorn
-
     hub, minted = prepared(Path(tempfile.mkdtemp(prefix="bench-home-")))
-    server = uvicorn.Server(
-        uvicorn.Config(hub.app(), host="127.0.0.1", port=0, log_level="warning")
-    )
-
-    async def main() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port_q.put((server.servers[0].sockets[0].getsockname()[1], minted))
-        await task
-
-    asyncio.run(main())
+    serve(hub.app(), port_q, minted)
 
 
 def bare(seconds: float) -> float:
