@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -69,6 +70,33 @@ def chromium(camera: Path | None = None) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+# A phone's browser: the screen the staff pages are made for.
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def on_phone(
+    browser: Browser, url: str, user: str, password: str, path: str = "/", **context: Any
+) -> Page:
+    """A phone signed in as `user`, on `path` once the page is ready (`context`: more of the
+    browser context's options, e.g. its time zone). The home is reached as a person reaches
+    it: the login page, no `next`."""
+    page = browser.new_context(**{**PHONE, **context}).new_page()
+    if path == "/":
+        page.goto(f"{url}/login.html")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", password)
+        page.click("#login button[type=submit]")
+        page.wait_for_url(f"{url}/")
+    else:
+        sign_in(page, url, user, password, path)
+    page.wait_for_selector("body[data-ready='1']")
+    return page
 
 
 def sign_in(

@@ -24,16 +24,20 @@ from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
 from tests.support.clock import Clock
-from tests.support.web import ARGS, ARTIFACTS, CHROMIUM, chromium, filmed, serve, sign_in
+from tests.support.web import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    PHONE,
+    chromium,
+    filmed,
+    on_phone,
+    serve,
+    sign_in,
+)
 
 PASSWORD = "canteen test password"
 SH = ZoneInfo("Asia/Shanghai")
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "timezone_id": "Asia/Shanghai",
-}
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +74,7 @@ def next_monday() -> date:
 
 
 def phone(browser: Browser, url: str, user: str, path: str) -> Page:
-    page = browser.new_context(**PHONE).new_page()
-    sign_in(page, url, user, PASSWORD, path)
-    page.wait_for_selector("body[data-ready='1']")
-    return page
+    return on_phone(browser, url, user, PASSWORD, path, timezone_id="Asia/Shanghai")
 
 
 def order(page: Page, monday: date, portions: dict[str, int]) -> None:
@@ -182,7 +183,7 @@ def test_a_week_of_the_canteen_from_menu_to_popularity(
         ],
     )
     try:
-        context = counter_browser.new_context(**PHONE)
+        context = counter_browser.new_context(**PHONE, timezone_id="Asia/Shanghai")
         context.grant_permissions(["camera"], origin=url)
         counter = context.new_page()
         sign_in(counter, url, "cook", PASSWORD, "/counter.html")

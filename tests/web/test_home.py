@@ -21,10 +21,9 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve
+from tests.support.web import ARTIFACTS, chromium, on_phone, serve
 
 PASSWORD = "home page password"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +62,7 @@ def browser() -> Iterator[Browser]:
 
 def sign_in_plainly(browser: Browser, url: str, user: str) -> Any:
     """Sign in as a person would: the login page, no `next`."""
-    page = browser.new_context(**PHONE).new_page()
-    page.goto(f"{url}/login.html")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_url(f"{url}/")
-    page.wait_for_selector("body[data-ready='1']")
-    return page
+    return on_phone(browser, url, user, PASSWORD)
 
 
 def test_staff_land_on_their_home_and_approvers_see_what_waits(

@@ -27,16 +27,9 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve
+from tests.support.web import ARTIFACTS, chromium, on_phone, serve
 
 PASSWORD = "tasks password"
-# a phone in the compound: its clock in the site's zone
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "timezone_id": "Asia/Shanghai",
-}
 RESULTS: dict[str, dict[str, Any]] = {}
 
 
@@ -104,14 +97,7 @@ def browser() -> Iterator[Browser]:
 
 def home(browser: Browser, url: str, user: str) -> Page:
     """Signed in once, on the home page (the phone keeps the session)."""
-    page = browser.new_context(**PHONE).new_page()
-    page.goto(f"{url}/login.html")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_url(f"{url}/")
-    page.wait_for_selector("body[data-ready='1']")
-    return page
+    return on_phone(browser, url, user, PASSWORD, timezone_id="Asia/Shanghai")
 
 
 def phone_photo() -> bytes:
