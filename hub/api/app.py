@@ -6,16 +6,14 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, routing
-from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub import __version__
 from hub.api import errors
-from hub.api.deps import RoleGuard, WsGuard
 from hub.api.metrics import make_registry
+from hub.api.openapi import api_routes, check_routes, document_security
 from hub.api.routes import (
     alarms,
     auth,
@@ -40,51 +38,6 @@ from hub.api.shield import MiB, Shield, content_security_policy
 from hub.context import HubContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-
-
-def api_routes(app: FastAPI) -> list[tuple[str, APIRoute | APIWebSocketRoute]]:
-    """Every HTTP and websocket route of the app with its full path, included routers too.
-
-    FastAPI 0.165 keeps included routers as lazy wrappers; `iter_route_contexts` is how its
-    own OpenAPI generator walks them.
-    """
-    out: list[tuple[str, APIRoute | APIWebSocketRoute]] = []
-    iterate = getattr(routing, "iter_route_contexts", None)
-    if iterate is None:  # older FastAPI: routes are flat
-        return [(r.path, r) for r in app.routes if isinstance(r, APIRoute | APIWebSocketRoute)]
-    for context in iterate(app.routes):
-        original = context.original_route
-        if isinstance(original, APIRoute | APIWebSocketRoute):
-            out.append((str(context.path or original.path), original))
-    return out
-
-
-def route_guards(route: Any) -> list[Any]:
-    """The RoleGuard / WsGuard objects among a route's dependencies (searched recursively)."""
-    found: list[Any] = []
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        if isinstance(dep.call, RoleGuard | WsGuard):
-            found.append(dep.call)
-        stack.extend(dep.dependencies)
-    return found
-
-
-def is_public(route: APIRoute) -> bool:
-    """Whether a route is marked as needing no authentication."""
-    return bool((route.openapi_extra or {}).get("x-public"))
-
-
-def check_routes(app: FastAPI) -> None:
-    """Refuse an app with a route that declares neither roles nor being public."""
-    unguarded = [
-        path
-        for path, r in api_routes(app)
-        if not route_guards(r) and not (isinstance(r, APIRoute) and is_public(r))
-    ]
-    if unguarded:
-        raise RuntimeError(f"routes without a role guard or PUBLIC mark: {unguarded}")
 
 
 _VENDOR = re.compile(r'(?:src|href)="/(vendor/node_modules/[^"]+)"')
@@ -116,9 +69,10 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     errors.install(app)
+    app.include_router(gate.terminals)  # routes match in order: the terminals' call first
     for module in (
         health,
-        gate,  # first after health: terminals call it most, and routes match in order
+        gate,
         canteen,  # then the lunchtime rush (1,000 orders in the minute before the cut-off)
         auth,
         users,
@@ -148,6 +102,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         max_upload=ctx.settings.max_upload_mib * MiB,
     )
     check_routes(app)
+    document_security(app)
     if not api_routes(app):
         raise RuntimeError("no API routes found: is this FastAPI version supported?")
     if ctx.settings.web_dir.is_dir():

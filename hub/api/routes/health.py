@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,10 +14,9 @@ from hub.api.deps import (
     PUBLIC,
     Ctx,
     allow,
-    api_key_header,
     client_of,
+    credentials,
     guarded_authenticate,
-    oauth2,
 )
 from hub.context import HubContext
 from hub.errors import HubError
@@ -31,12 +30,7 @@ _CRITICAL = {"database", "pipeline"}
 
 
 @router.get("/api/health", openapi_extra=PUBLIC, summary="Health: up, degraded or down")
-def health(
-    ctx: Ctx,
-    request: Request,
-    bearer: Annotated[str | None, Depends(oauth2)],
-    api_key: Annotated[str | None, Depends(api_key_header)],
-) -> JSONResponse:
+def health(ctx: Ctx, request: Request) -> JSONResponse:
     """`{"status": "ok" | "degraded" | "down"}` for anyone (503 when a critical component is
     down: load balancers and compose's health check read this); an administrator (or the
     metrics scraper's admin key) also gets each component's state, counts and version."""
@@ -61,7 +55,7 @@ def health(
         elif _RANK.get(state, 2) > _RANK[overall]:
             overall = "degraded"
     code = 503 if overall == "down" else 200
-    if not _is_admin(ctx, request, bearer, api_key):
+    if not _is_admin(ctx, request):
         return JSONResponse({"status": overall}, status_code=code)
     body = {
         "status": overall,
@@ -72,9 +66,10 @@ def health(
     return JSONResponse(body, status_code=code)
 
 
-def _is_admin(ctx: HubContext, request: Request, bearer: str | None, api_key: str | None) -> bool:
+def _is_admin(ctx: HubContext, request: Request) -> bool:
     """Whether the (optional) credential is an administrator's; a wrong one is not an error
     here, it just gets the short answer (and counts as a guess like anywhere else)."""
+    bearer, api_key = credentials(request)
     credential = api_key or bearer
     if not credential:
         return False

@@ -94,7 +94,14 @@ class GateService(GateDesk):
         now = self.clock()
         try:
             with self.write("the visitor") as s:
-                done = [(i, *self._decide_in(s, batch[i], now)) for i in valid]
+                with s.no_autoflush:  # one flush for the batch, the rows in one statement
+                    self._prefetch(s, [batch[i] for i in valid], now)
+                    rows = [(i, *self._decide_in(s, batch[i], now)) for i in valid]
+                s.flush()
+                done = [
+                    (i, decision_dict(row), host, arrived, self._denials(s, row, now))
+                    for i, row, host, arrived in rows
+                ]
         except Exception as err:
             if len(valid) == 1:
                 results[valid[0]] = err
@@ -117,9 +124,10 @@ class GateService(GateDesk):
 
     def _decide_in(
         self, s: Session, p: Presented, now: datetime
-    ) -> tuple[dict[str, Any], str | None, bool, int]:
-        """One decision inside the transaction: the decision, the host to tell, whether the
-        visitor just arrived, and the refusals of this credential in the alarm window."""
+    ) -> tuple[GateDecision, str | None, bool]:
+        """One decision inside the transaction, its row added (not yet flushed): the row, the
+        host to tell, and whether the visitor just arrived. The visitors it changes are the
+        session's objects, so the next decision of the batch sees them."""
         evidence: dict[str, Any] = {}
         if p.terminal_ts is not None:
             skew = (p.terminal_ts - now).total_seconds()
@@ -151,10 +159,8 @@ class GateService(GateDesk):
             evidence=evidence,
         )
         s.add(row)
-        s.flush()
-        host = self._host(s, visitor)
-        denials = self._recent_denials(s, presented, now) if outcome == "deny" else 0
-        return decision_dict(row), host, bool(evidence.get("arrived")), denials
+        visit = self._visit(s, visitor.visit_id) if visitor else None
+        return row, visit.host if visit else None, bool(evidence.get("arrived"))
 
     def _by_pass(
         self,
@@ -173,10 +179,10 @@ class GateService(GateDesk):
         presented = claims.pass_id
         if claims.gates and gate_id not in claims.gates:
             return "deny", f"the pass is not for {gate_id}", claims.label, None, presented
-        v = s.scalar(select(Visitor).where(Visitor.id == claims.visitor).with_for_update())
+        v = self._visitor(s, claims.visitor)
         if v is None or v.pass_id != claims.pass_id:
             return "deny", "unknown pass", claims.label, None, presented
-        visit = s.get(Visit, v.visit_id)
+        visit = self._visit(s, v.visit_id)
         if v.pass_revoked or visit is None or visit.status != "approved":
             return "deny", "the pass is revoked", claims.label, v, presented
         label = mask(v.name)
@@ -214,8 +220,8 @@ class GateService(GateDesk):
             vid, opens, closes = idx.cars[m.exact]
             if not opens <= now <= closes:
                 return "deny", "this visitor car is not expected now", m.exact, None, presented
-            v = s.scalar(select(Visitor).where(Visitor.id == vid).with_for_update())
-            visit = s.get(Visit, v.visit_id) if v else None
+            v = self._visitor(s, vid)
+            visit = self._visit(s, v.visit_id) if v else None
             if v is None or visit is None or v.pass_revoked or visit.status != "approved":
                 return "deny", "the visit is cancelled", m.exact, v, presented
             return self._car(v, m.exact, direction, now, evidence, presented)
@@ -259,16 +265,45 @@ class GateService(GateDesk):
             v.status, v.left_at = "left", now
         return "allow", "visitor car leaving", label, v, presented
 
-    def _host(self, s: Session, visitor: Visitor | None) -> str | None:
-        if visitor is None:
-            return None
-        visit = s.get(Visit, visitor.visit_id)
-        return visit.host if visit else None
+    def _prefetch(self, s: Session, batch: list[Presented], now: datetime) -> None:
+        """Lock and load in one query the visitors whose cars the batch's plates are (each
+        decision then finds its visitor in the transaction; a pass's visitor is known only
+        once its signature is checked, and is loaded then)."""
+        idx = self.index.get(s, now)
+        ids = set()
+        for p in batch:
+            if p.plate is not None and (exact := idx.registry.match(p.plate).exact) in idx.cars:
+                ids.add(idx.cars[exact][0])
+        if ids:
+            held: dict[int, Visitor | None] = s.info.setdefault("visitors", {})
+            q = select(Visitor).where(Visitor.id.in_(ids)).with_for_update()
+            held.update({v.id: v for v in s.scalars(q)})
 
-    def _recent_denials(self, s: Session, presented: str, now: datetime) -> int:
+    @staticmethod
+    def _visitor(s: Session, visitor_id: int) -> Visitor | None:
+        """A visitor, locked for the rest of the transaction (once per transaction)."""
+        held: dict[int, Visitor | None] = s.info.setdefault("visitors", {})
+        if visitor_id not in held:
+            q = select(Visitor).where(Visitor.id == visitor_id).with_for_update()
+            held[visitor_id] = s.scalar(q)
+        return held[visitor_id]
+
+    @staticmethod
+    def _visit(s: Session, visit_id: int) -> Visit | None:
+        """A visit, loaded once per transaction (a group's cars share it; the session's
+        identity map alone would let it go between decisions)."""
+        held: dict[int, Visit | None] = s.info.setdefault("visits", {})
+        if visit_id not in held:
+            held[visit_id] = s.get(Visit, visit_id)
+        return held[visit_id]
+
+    def _denials(self, s: Session, row: GateDecision, now: datetime) -> int:
+        """The refusals of a refused credential in the alarm window, this one included."""
+        if row.outcome != "deny":
+            return 0
         since = now - timedelta(minutes=self.settings.denied_window_min)
         q = select(func.count()).where(
-            GateDecision.presented == presented,
+            GateDecision.presented == row.presented,
             GateDecision.outcome == "deny",
             GateDecision.ts >= since,
         )

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
-from hub.api.app import api_routes, check_routes, is_public, route_guards
+from hub.api.openapi import api_routes, check_routes, is_public, route_guards
 from hub.identity import Role
 from tests.hub.api.conftest import auth
 
@@ -120,3 +120,34 @@ def test_api_keys_authenticate_machines_with_their_one_role(
         assert ws.receive_json()["user"] == "key:wall-1"
     client.delete(f"/api/api-keys/{r.json()['id']}", headers=auth(tokens[Role.ADMIN]))
     assert client.get("/api/site", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_the_api_document_says_how_to_authenticate_and_who_may_call_each_route(
+    client: TestClient, tokens: dict[Role, str]
+) -> None:
+    """Swagger UI's "Authorize" and client generators read this; the credentials themselves
+    are read from the headers, not by FastAPI security dependencies."""
+    doc = client.get("/api/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": schemes["APIKeyHeader"]["description"],
+    }
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/auth/token"
+    decide = doc["paths"]["/api/gate/decide"]["post"]
+    assert decide["x-roles"] == ["admin", "gate_terminal"]
+    assert {name for s in decide["security"] for name in s} == set(schemes)
+    assert "security" not in doc["paths"]["/api/auth/token"]["post"]  # signing in needs none
+    for path, r in api_routes(client.app):  # type: ignore[arg-type]
+        if isinstance(r, APIRoute) and r.include_in_schema and not is_public(r):
+            for method in r.methods:
+                assert doc["paths"][path][method.lower()]["x-roles"], (method, path)
+    # a key in the header and a bearer token in any letter case both authenticate
+    assert (
+        client.get(
+            "/api/site", headers={"authorization": f"bearer {tokens[Role.STAFF]}"}
+        ).status_code
+        == 200
+    )
