@@ -27,6 +27,7 @@ from hub.api.tables import Format, table_response
 from hub.errors import Invalid
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.canteen import ItemIn, openmensa
+from hub.services.canteen.orders import Basket
 from hub.services.canteen.render import production_pdf, production_rows
 from hub.services.periods import parse_period
 
@@ -230,7 +231,7 @@ def get_photo(ctx: Ctx, item_id: RowId, _: Person) -> FileResponse:
     response_model=OrderPublic,
     summary="Order for a meal",
 )
-def order(
+async def order(
     ctx: Ctx, canteen_id: str, day: date, meal: str, body: OrderBody, who: Person
 ) -> dict[str, Any]:
     """Make your order for this meal exactly these dishes (no lines: cancel it), until the
@@ -239,7 +240,8 @@ def order(
     lines: dict[int, int] = {}
     for line in body.lines:
         lines[line.item_id] = lines.get(line.item_id, 0) + line.portions
-    return ctx.canteen.orders.order(who, canteen_id, day, meal, lines)  # the QR: from `mine`
+    basket = Basket(who, canteen_id, day, meal, lines)
+    return await ctx.canteen.orders.queue.submit(basket)  # the QR: from `mine`
 
 
 def _with_qr(o: dict[str, Any]) -> dict[str, Any]:

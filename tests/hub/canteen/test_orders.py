@@ -4,6 +4,7 @@ telling those who ordered it, and what the kitchen learns."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.domain import Notice
-from hub.errors import Conflict, Invalid, NotFound
+from hub.errors import Conflict, HubError, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.canteen import CanteenCounter, CanteenMenu, ItemIn, Kitchen, openmensa
+from hub.services.canteen.orders import Basket
 from hub.settings import CanteenSettings
 from hub.site import Site
 from hub.site.canteen import canteens
@@ -76,6 +78,39 @@ def test_a_hundred_people_for_the_last_ten_portions_give_exactly_ten_orders(
     assert set(refused) <= {"canteen.sold_out", "taken_meanwhile"}
     (item,) = kitchen.counts("main", MONDAY, "lunch")
     assert (item["ordered"], item["left"]) == (10, 0)
+
+
+def test_a_rush_ordered_together_commits_the_good_baskets_and_refuses_each_bad_one_alone(
+    parts: tuple[CanteenMenu, CanteenCounter, Kitchen],
+) -> None:
+    """The API's path: baskets arriving at once are ordered in shared transactions (group
+    commit), each in its own savepoint — a sold-out, over-quota or foreign dish undoes only its
+    own basket, and a person ordering twice in one batch changes their one order."""
+    menu, orders, kitchen = parts
+    pork, rice = lunch(menu, ("红烧肉", 10), ("米饭", None))
+    people = [Principal(f"user{n}", frozenset({Role.STAFF}), "u-edu") for n in range(100)]
+    baskets = [Basket(p, "main", MONDAY, "lunch", {pork: 1, rice: 1}) for p in people]
+    baskets.insert(50, Basket(people[0], "main", MONDAY, "lunch", {rice: 1}))  # changes her mind
+    baskets.insert(20, Basket(STAFF, "main", MONDAY, "lunch", {rice: 9}))  # over the quota
+    baskets.insert(30, Basket(STAFF, "main", MONDAY, "lunch", {999: 1}))  # no such dish
+
+    async def together() -> list[dict[str, object] | BaseException]:
+        asks = [orders.queue.submit(b) for b in baskets]
+        return await asyncio.gather(*asks, return_exceptions=True)
+
+    answers = asyncio.run(together())
+    assert orders.queue.batches < len(baskets)  # they shared transactions
+    refused = [a.key for a in answers if isinstance(a, HubError)]
+    assert sorted(refused) == sorted(
+        ["canteen.quota", "canteen.not_on_menu"] + ["canteen.sold_out"] * 89
+    )
+    pork_count, rice_count = kitchen.counts("main", MONDAY, "lunch")
+    # ten baskets held the ten portions; the first person then kept rice only, and the next
+    # in the queue had her portion: 11 people ordered, the limit held
+    assert (pork_count["ordered"], pork_count["left"]) == (10, 0)
+    assert rice_count["ordered"] == 11
+    first = [a for a in answers if isinstance(a, dict) and a["username"] == "user0"]
+    assert [[ln["name"] for ln in a["lines"]] for a in first] == [["红烧肉", "米饭"], ["米饭"]]  # type: ignore[union-attr]
 
 
 def test_orders_change_and_cancel_until_the_cut_off_within_the_quota(
