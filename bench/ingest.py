@@ -263,12 +263,10 @@ def main() -> None:
         "msg/s",
         bare,
         0.6,
-        latency_ms={
-            "p50": round(p50, 1),
-            "p99": round(p99, 1),
-            "goal_p99": 50,
-            "at_msg_s": round(hub_rate * 0.5),
-        },
+        p50_ms=round(p50, 1),
+        p99_ms=round(p99, 1),
+        p99_goal_ms=50,
+        latency_at_msg_s=round(hub_rate * 0.5),
     )
 
 

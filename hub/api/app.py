@@ -69,11 +69,14 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     errors.install(app)
-    app.include_router(gate.terminals)  # routes match in order: the terminals' call first
+    # routes match in order, each a regular expression tried in turn: the calls made most come
+    # first — the terminals' decisions, everyone's home, the lunchtime rush
+    app.include_router(gate.terminals)
     for module in (
         health,
-        gate,
-        canteen,  # then the lunchtime rush (1,000 orders in the minute before the cut-off)
+        home,
+        canteen,
+        gate,  # then the lunchtime rush (1,000 orders in the minute before the cut-off)
         auth,
         users,
         site,
@@ -88,7 +91,6 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         energy,
         patrol,
         inbox,
-        home,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

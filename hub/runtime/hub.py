@@ -141,6 +141,7 @@ class Hub:
         canteen = self._plug(canteen_.assemble(shared))
         home = Home(
             site,
+            db=db,
             rooms=booking.rooms,
             vehicles=booking.vehicles,
             visits=gate.visits,

@@ -25,6 +25,7 @@ from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
 from hub.services.tickets.service import TicketService
 from hub.site import Site
+from hub.storage import Database
 
 AHEAD = timedelta(days=7)  # how far ahead the home shows meetings and trips
 
@@ -54,6 +55,7 @@ class Home:
         self,
         site: Site,
         *,
+        db: Database,
         rooms: RoomBookings,
         vehicles: VehicleBookings,
         visits: VisitService,
@@ -63,6 +65,7 @@ class Home:
         canteen: CanteenOrders | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        self.db = db
         self.rooms, self.vehicles, self.visits = rooms, vehicles, visits
         self.gate, self.tickets, self.inbox = gate, tickets, inbox
         self.canteen = canteen
@@ -211,7 +214,11 @@ class Home:
         return out
 
     def for_person(self, who: Principal) -> dict[str, Any]:
-        """The person's home."""
+        """The person's home, read in one session."""
+        with self.db.reading():
+            return self._for_person(who)
+
+    def _for_person(self, who: Principal) -> dict[str, Any]:
         now = self.clock()
         items = [
             *self._meetings(who, now),

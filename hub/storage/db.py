@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -59,6 +60,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._shared: ContextVar[Session | None] = ContextVar(f"db-{id(self)}", default=None)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -67,9 +69,30 @@ class Database:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
+        """A session committed on success and rolled back on error (inside `reading()`,
+        that one's shared session)."""
+        shared = self._shared.get()
+        if shared is not None:
+            yield shared
+            return
         with self.sessions() as s, s.begin():
             yield s
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """The sessions opened inside (in this thread or task) are one: one connection and
+        one snapshot for a page made of many services' reads, like a person's home (fourteen
+        sessions before, each checking out a connection and beginning and ending its own
+        transaction). For reads: a write inside would commit only at the end."""
+        if self._shared.get() is not None:
+            yield
+            return
+        with self.sessions() as s, s.begin():
+            token = self._shared.set(s)
+            try:
+                yield
+            finally:
+                self._shared.reset(token)
 
     @property
     def dialect(self) -> str:

@@ -24,7 +24,6 @@ be right-closed. SQL: GROUP BY on the (sid, ts) key, the last value joined back 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,7 +35,6 @@ from hub.telemetry.schema import Measurement
 
 US = 1_000_000
 USUAL = 0.8  # a window with fewer readings than this share of the point's most is checked
-RAW_AT_ONCE = 8  # raw fetches in flight
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +111,10 @@ def influxql_windows(
 Windows = Callable[
     [Sequence[str], datetime, datetime, timedelta, timedelta], Awaitable[list[CounterWindow]]
 ]
-Raw = Callable[[str, datetime, datetime], Awaitable[list[tuple[datetime, float]]]]
+# several points' good readings, each (point, lo, hi) in (lo, hi], oldest first
+Raw = Callable[
+    [Sequence[tuple[str, datetime, datetime]]], Awaitable[list[list[tuple[datetime, float]]]]
+]
 
 
 async def profile(
@@ -130,8 +131,9 @@ async def profile(
 ) -> tuple[list[AggRow], list[Step]]:
     """Each point's increase per window of (start, end] and its steps (see the module).
 
-    `windows(points, lo, hi, every, offset)` aggregates (lo, hi]; `raw(point, lo, hi)` gives
-    a point's good readings in (lo, hi], oldest first."""
+    `windows(points, lo, hi, every, offset)` aggregates (lo, hi]; `raw([(point, lo, hi),
+    ...])` gives each range's good readings in (lo, hi], oldest first (all in one call: the
+    store asks for them in as few round trips as it can)."""
     rows = await windows(point_ids, start - lookback, end, every, offset)
     by_point: dict[str, list[CounterWindow]] = defaultdict(list)
     for r in rows:
@@ -164,22 +166,17 @@ async def profile(
                         todo.append((point, lo, w.start + every, {w.start}))
             prev = w
     steps: list[Step] = []
-    limit = asyncio.Semaphore(RAW_AT_ONCE)
-
-    async def exact(point: str, lo: datetime, hi: datetime, which: set[datetime]) -> None:
-        async with limit:
-            readings = await raw(point, lo, hi)
+    fetched = await raw([(point, lo, hi) for point, lo, hi, _ in todo]) if todo else []
+    for (point, _, _, which), readings in zip(todo, fetched, strict=True):
         sums: dict[datetime, float] = defaultdict(float)
         for (t1, v1), (t2, v2) in itertools.pairwise(readings):
-            w = start + -((start - t2) // every) * every - every  # window of t2
-            if w not in which:
+            at = start + -((start - t2) // every) * every - every  # window of t2
+            if at not in which:
                 continue
-            sums[w] += max(0.0, v2 - v1)
+            sums[at] += max(0.0, v2 - v1)
             if v2 < v1 or t2 - t1 > gap:
                 steps.append(Step(point, t1, t2, v1, v2))
-        deltas.extend(AggRow(point, w, v) for w, v in sorted(sums.items()))
-
-    await asyncio.gather(*(exact(*t) for t in todo))
+        deltas.extend(AggRow(point, at, v) for at, v in sorted(sums.items()))
     deltas.sort(key=lambda r: (r.group, r.start))
     steps.sort(key=lambda s: (s.point, s.at))
     return deltas, steps

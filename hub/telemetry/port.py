@@ -59,6 +59,13 @@ class TelemetryStore(Protocol):
         """A point's values in [start, end), oldest first."""
         ...
 
+    async def histories(
+        self, ranges: Sequence[tuple[str, datetime, datetime]], *, limit: int = 10_000
+    ) -> list[list[Sample]]:
+        """Several points' values, each (point, start, end) like `history`, in as few round
+        trips as the store allows (the energy report's exact hours: one per meter at worst)."""
+        ...
+
     async def track(
         self, subject_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[PositionFix]:

@@ -260,6 +260,12 @@ class SQLiteTelemetryStore:
         )
         return [Sample(from_us(r[0]), r[1], CODE_QUALITY[r[2]]) for r in rows]
 
+    async def histories(
+        self, ranges: Sequence[tuple[str, datetime, datetime]], *, limit: int = 10_000
+    ) -> list[list[Sample]]:
+        # each a short range scan of the (sid, ts) key, over the reader threads
+        return list(await asyncio.gather(*(self.history(*r, limit=limit) for r in ranges)))
+
     async def track(
         self, subject_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[PositionFix]:

@@ -148,11 +148,14 @@ class EnergyService:
             for p, m in by_point.items()
         }
 
-    async def _raw(self, point: str, lo: datetime, hi: datetime) -> list[tuple[datetime, float]]:
-        """A point's good readings in (lo, hi], oldest first."""
+    async def _raw(
+        self, ranges: Sequence[tuple[str, datetime, datetime]]
+    ) -> list[list[tuple[datetime, float]]]:
+        """Each (point, lo, hi)'s good readings in (lo, hi], oldest first."""
         tick = timedelta(microseconds=1)
-        samples = await self.telemetry.history(point, lo + tick, hi + tick, limit=RAW_LIMIT)
-        return [(x.ts, x.value) for x in samples if x.quality is not Quality.BAD]
+        asked = [(point, lo + tick, hi + tick) for point, lo, hi in ranges]
+        found = await self.telemetry.histories(asked, limit=RAW_LIMIT)
+        return [[(x.ts, x.value) for x in s if x.quality is not Quality.BAD] for s in found]
 
     async def _demand(
         self, meters: Sequence[Meter], period: Period

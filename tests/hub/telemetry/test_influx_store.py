@@ -78,6 +78,32 @@ async def test_values_with_awkward_names_round_trip(store: InfluxTelemetryStore)
     assert set(everything) == {awkward, "meter-b1.power"}
 
 
+async def test_many_ranges_are_read_in_few_requests_each_as_history_reads_it(
+    store: InfluxTelemetryStore,
+) -> None:
+    """The energy report's exact hours: 120 ranges (more than one request's statements), an
+    awkward name, a range with nothing in it — each answer what `history` gives for it."""
+    names = [f"电表 {i}, 区=东.energy" for i in range(60)]
+    await store.write(
+        [
+            Reading(n, 100.0 * i + m, "kWh", T0 + timedelta(minutes=m))
+            for i, n in enumerate(names)
+            for m in range(6)
+        ]
+    )
+    assert await store.flush()
+    ranges = [
+        (n, T0 + timedelta(minutes=k), T0 + timedelta(minutes=k + 3)) for n in names for k in (0, 4)
+    ]
+    ranges.append(("nothing.here", T0, T0 + timedelta(hours=1)))
+    got = await store.histories(ranges)
+    assert len(got) == len(ranges) == 121
+    for r, samples in zip(ranges, got, strict=True):
+        assert samples == await store.history(*r)
+    assert [s.value for s in got[2]] == [100.0, 101.0, 102.0]  # 电表 1, minutes 0-2
+    assert got[-1] == []
+
+
 async def test_tracks_statuses_and_sightings(
     store: InfluxTelemetryStore, influx: InfluxServer
 ) -> None:
