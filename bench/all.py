@@ -68,7 +68,8 @@ def latency_goal(r: dict[str, object]) -> bool:
 
 def met(r: dict[str, object]) -> bool:
     """The ratio at its goal, and the p99 under its goal where there is one."""
-    ok = float(r["ratio"]) >= float(r["goal"])  # type: ignore[arg-type]
+    ratio, goal = float(r["ratio"]), float(r["goal"])  # type: ignore[arg-type]
+    ok = ratio <= goal if r.get("better") == "lower" else ratio >= goal
     if latency_goal(r):
         ok = ok and float(r["p99_ms"]) < float(r["p99_goal_ms"])  # type: ignore[arg-type]
     return ok
@@ -90,10 +91,11 @@ def table(rows: list[tuple[str, dict[str, object] | None, float, str]], quick: b
             out.append(f"| {name} | failed: `{last[:80]}` | | | | | | ✗ | {took:.0f} s |")
             continue
         ratio, goal = float(r["ratio"]), float(r["goal"])  # type: ignore[arg-type]
-        p99 = f"{fmt(r['p99_ms'])} ms (< {r['p99_goal_ms']})" if latency_goal(r) else ""
+        p99 = f"{float(r['p99_ms']):.1f} ms (< {r['p99_goal_ms']})" if latency_goal(r) else ""
         out.append(
             f"| {name} | {fmt(r['figure'])} | {r['unit']} | {fmt(r['baseline'])} | "
-            f"**{ratio:.2f}** | ≥ {fmt(goal)} | {p99} | {'✓' if met(r) else '✗'} | {took:.0f} s |"
+            f"**{ratio:.2f}** | {'≤' if r.get('better') == 'lower' else '≥'} {fmt(goal)} | {p99} | "
+            f"{'✓' if met(r) else '✗'} | {took:.0f} s |"
         )
     return "\n".join(out)
 
@@ -116,7 +118,10 @@ def main() -> None:
         doc = DOC.read_text(encoding="utf-8")
         if START in doc and END in doc:
             head, rest = doc.split(START, 1)
-            doc = head + START + "\n" + text + "\n" + END + rest.split(END, 1)[1]
+            tail = rest.split(END, 1)[1]
+            while tail.lstrip().startswith(END):  # a stray marker of an older run's write
+                tail = tail.lstrip()[len(END) :]
+            doc = head + START + "\n" + text + "\n" + END + tail
         else:
             doc = doc.rstrip() + f"\n\n## All benchmarks\n\n{START}\n{text}\n{END}\n"
         DOC.write_text(doc, encoding="utf-8")
