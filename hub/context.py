@@ -24,6 +24,7 @@ from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
 from hub.services.home import Home
 from hub.services.inbox import InboxService
+from hub.services.notices import Notices
 from hub.services.patrol import PatrolService
 from hub.services.reports import StoredReports
 from hub.services.tickets import TicketService
@@ -97,6 +98,7 @@ class HubContext:
     inbox: InboxService
     home: Home
     canteen: Canteen
+    notices: Notices
     patrol_reports: StoredReports
     oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)

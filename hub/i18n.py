@@ -147,6 +147,7 @@ def site_names(site: Any) -> dict[str, dict[str, str]]:
         "gates",
         "rooms",
         "vehicles",
+        "work_units",
     ):
         for item in getattr(site, section, ()):
             name = getattr(item, "name", None) or getattr(item, "plate", None)

@@ -26,6 +26,7 @@ from hub.api.routes import (
     inbox,
     ingest,
     live,
+    notices,
     patrol,
     positions,
     site,
@@ -91,6 +92,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         energy,
         patrol,
         inbox,
+        notices,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

@@ -16,6 +16,7 @@ from hub.identity.roles import Principal, Role
 from hub.services.booking import Slot
 from hub.services.canteen import ItemIn
 from hub.services.gate.visits import VisitorIn
+from hub.services.notices import Audience
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ TEACHER = Principal("edu-zhao", frozenset({Role.STAFF}), "u-edu")
 DISPATCHER = Principal("dispatcher", frozenset({Role.DISPATCHER}), "u-logistics")
 ELECTRICIAN = Principal("tech-elec", frozenset({Role.TECHNICIAN}), "u-logistics")
 COOK = Principal("cook", frozenset({Role.CANTEEN}), "u-logistics")
+MANAGER = Principal("manager", frozenset({Role.MANAGER}), "u-logistics")
 
 # (meal, name, category, price in cents, portions or None, allergens)
 DISHES = [
@@ -106,6 +108,17 @@ def seed_day(ctx: HubContext) -> bool:
             LEADER, description="二楼走廊灯不亮", category="electrical", location="1号楼二层"
         )
         _canteen_week(ctx, tomorrow)
+        ctx.notices.publish(
+            MANAGER,
+            title="关于开展消防安全演练的通知",
+            body=(
+                "<p>各单位：为提高应急处置能力，定于本周五 15:00 在大院广场开展消防安全演练，"
+                "请各单位组织在岗人员参加。</p><p>机关事务管理中心</p>"
+            ),
+            audience=Audience(everyone=True),
+            pinned=True,
+            must_ack=True,
+        )
     except HubError as err:  # the site file changed under the demo: its day is partly made
         log.warning("the demo's day was not made whole: %s", err)
     return True

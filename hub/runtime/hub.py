@@ -54,6 +54,7 @@ from hub.services import energy as energy_
 from hub.services import gate as gate_
 from hub.services import inbox as inbox_
 from hub.services import journal as journal_
+from hub.services import notices as notices_
 from hub.services import notify as notify_
 from hub.services import patrol as patrol_
 from hub.services import tickets as tickets_
@@ -139,6 +140,7 @@ class Hub:
         patrol = self._plug(patrol_.assemble(shared, self.rules.patrols))
         inbox = self._plug(inbox_.assemble(shared, live))
         canteen = self._plug(canteen_.assemble(shared))
+        notices = self._plug(notices_.assemble(shared))
         home = Home(
             site,
             db=db,
@@ -149,6 +151,7 @@ class Hub:
             tickets=tickets,
             inbox=inbox,
             canteen=canteen.orders,
+            notices=notices,
         )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
@@ -195,6 +198,7 @@ class Hub:
             inbox=inbox,
             home=home,
             canteen=canteen,
+            notices=notices,
             oidc=OidcSignIn(
                 settings.oidc,
                 db,

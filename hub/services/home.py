@@ -23,6 +23,7 @@ from hub.services.canteen import CanteenOrders
 from hub.services.gate.desk import GateDesk
 from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
+from hub.services.notices import Notices
 from hub.services.tickets.service import TicketService
 from hub.site import Site
 from hub.storage import Database
@@ -63,12 +64,14 @@ class Home:
         tickets: TicketService,
         inbox: InboxService,
         canteen: CanteenOrders | None = None,
+        notices: Notices | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.db = db
         self.rooms, self.vehicles, self.visits = rooms, vehicles, visits
         self.gate, self.tickets, self.inbox = gate, tickets, inbox
         self.canteen = canteen
+        self.notices = notices
         self.clock = clock
         self.tz = ZoneInfo(site.site.timezone)
         self._people = {p.username: p for p in site.people if p.username}
@@ -136,6 +139,23 @@ class Home:
                 )
             )
         return out
+
+    def _notices(self, who: Principal) -> list[Item]:
+        """Notices the person has still to acknowledge."""
+        if self.notices is None:
+            return []
+        return [
+            Item(
+                "notice",
+                str(n["id"]),
+                n["title"],
+                n["publish_at"],
+                "to_acknowledge",
+                f"/notices.html#notice={n['id']}",
+                "acknowledge",
+            )
+            for n in self.notices.waiting_for(who.name)
+        ]
 
     def _waiting(self, who: Principal, now: datetime) -> list[Item]:
         out: list[Item] = []
@@ -226,6 +246,7 @@ class Home:
             *self._visits(who, now),
             *self._repairs(who),
             *self._meals(who, now),
+            *self._notices(who),
         ]
         return {
             "user": who.name,

@@ -18,6 +18,7 @@ from hub.identity.roles import Principal
 from hub.runtime import Hub
 from hub.services.canteen import ItemIn
 from hub.services.gate.visits import VisitorIn
+from hub.services.notices import Audience
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
@@ -34,6 +35,8 @@ PAGES = [
     ("/visits.html", "staff", "#visits article"),
     ("/report.html", "staff", "#my-list li"),
     ("/inbox.html", "staff", "#messages li"),
+    ("/notices.html", "staff", "#notices li"),
+    ("/notices.html", "manager", "#f-units input"),
     ("/tickets.html", "tech-elec", "#board section"),
     ("/tickets.html", "dispatcher", "#board article select"),
     ("/vehicles.html", "dispatcher", "#to-dispatch article select"),
@@ -119,6 +122,14 @@ def content(hub: Hub) -> None:
     )
     hub.ctx.tickets.report(
         staff, description="三楼走廊灯不亮", category="electrical", location="1号楼三层"
+    )
+    manager = Principal("manager", frozenset({Role.MANAGER}), "u-office")
+    hub.ctx.notices.publish(
+        manager,
+        title="关于消防演练的通知",
+        body="<p>周五 15:00 到广场集合。</p>",
+        audience=Audience(everyone=True),
+        must_ack=True,
     )
 
 

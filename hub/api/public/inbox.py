@@ -25,9 +25,9 @@ class InboxCount(Out):
 
 
 class HomeItem(Out):
-    """One thing on the home: `kind` (meeting, car, trip, visit, repair, approval), its title,
-    when, state, where to act on it, and what the person may do now (`check_in`, `rate`,
-    `approve`)."""
+    """One thing on the home: `kind` (meeting, car, trip, visit, repair, meal, notice,
+    approval), its title, when, state, where to act on it, and what the person may do now
+    (`check_in`, `rate`, `approve`, `acknowledge`)."""
 
     kind: str
     id: str

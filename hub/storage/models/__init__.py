@@ -16,6 +16,7 @@ from hub.storage.models.booking import (
 from hub.storage.models.canteen import MealOrder, MenuItem, OrderLine
 from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
 from hub.storage.models.inbox import InboxMessage
+from hub.storage.models.notices import Announcement, AnnouncementReceipt
 from hub.storage.models.outbox import OutboxRow
 from hub.storage.models.patrol import PatrolScan, PatrolTour
 from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
@@ -28,6 +29,8 @@ __all__ = [
     "VEHICLE_HOLDING",
     "Alarm",
     "AlarmLogEntry",
+    "Announcement",
+    "AnnouncementReceipt",
     "ApiKey",
     "ApprovalStep",
     "Attendance",

@@ -1,0 +1,102 @@
+"""Notices (通知公告): everyone reads the notices meant for them and acknowledges those that
+ask for it; administrators and managers publish them, see who has not read them and remind
+those once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from hub.api.deps import Ctx, RowId, When, allow
+from hub.api.public.notices import NoticePublic, NoticeReceipts
+from hub.api.schemas import In
+from hub.identity.roles import PEOPLE, Principal
+from hub.services.notices import PUBLISHERS, Audience
+
+router = APIRouter(prefix="/api/notices", tags=["notices"])
+
+Person = Annotated[Principal, allow(PEOPLE)]
+Publisher = Annotated[Principal, allow(PUBLISHERS)]
+
+
+class NoticeBody(In):
+    """A notice: its title, its text (HTML: paragraphs, emphasis, lists and links are kept,
+    anything else is dropped), who it is for (everyone, or work units and roles), when it
+    shows and until when, pinned, to be acknowledged."""
+
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=200_000)
+    everyone: bool = False
+    units: list[str] = Field(default_factory=list, max_length=100)
+    roles: list[str] = Field(default_factory=list, max_length=20)
+    publish_at: When | None = None
+    expires_at: When | None = None
+    pinned: bool = False
+    must_ack: bool = False
+
+
+@router.get("", response_model=list[NoticePublic], summary="Notices for me")
+def mine(ctx: Ctx, who: Person) -> list[dict[str, Any]]:
+    """The notices showing for the signed-in person: pinned first, then newest."""
+    return ctx.notices.mine(who)
+
+
+@router.post("", response_model=NoticePublic, status_code=201, summary="Publish a notice")
+def publish(ctx: Ctx, body: NoticeBody, who: Publisher) -> dict[str, Any]:
+    """Published now, or at `publish_at`; its recipients hear of it in their inbox."""
+    audience = Audience(body.everyone, tuple(body.units), tuple(body.roles))
+    return ctx.notices.publish(
+        who,
+        title=body.title,
+        body=body.body,
+        audience=audience,
+        publish_at=body.publish_at,
+        expires_at=body.expires_at,
+        pinned=body.pinned,
+        must_ack=body.must_ack,
+    )
+
+
+@router.get("/audiences", summary="Whom a notice can be for")
+def audiences(ctx: Ctx, _: Publisher) -> dict[str, list[str]]:
+    """The site's work units and the people's roles (names: `/api/i18n`)."""
+    return {"units": list(ctx.notices.units), "roles": sorted(r.value for r in PEOPLE)}
+
+
+@router.get("/authored", response_model=list[NoticePublic], summary="Notices I published")
+def authored(ctx: Ctx, who: Publisher) -> list[dict[str, Any]]:
+    """With how many have read and acknowledged each (an administrator: everyone's)."""
+    return ctx.notices.authored(who)
+
+
+@router.get("/{notice_id}", response_model=NoticePublic, summary="Read a notice")
+def read(ctx: Ctx, notice_id: RowId, who: Person) -> dict[str, Any]:
+    """The whole text; the notice counts as read."""
+    return ctx.notices.read(who, notice_id)
+
+
+@router.post("/{notice_id}/acknowledge", response_model=NoticePublic, summary="Acknowledge")
+def acknowledge(ctx: Ctx, notice_id: RowId, who: Person) -> dict[str, Any]:
+    """Confirm having read a notice that asks for it."""
+    return ctx.notices.acknowledge(who, notice_id)
+
+
+@router.get("/{notice_id}/receipts", response_model=NoticeReceipts, summary="Who has read it")
+def receipts(ctx: Ctx, notice_id: RowId, who: Publisher) -> dict[str, Any]:
+    """The author's (or an administrator's) view: counts, and who has still to read or
+    acknowledge it."""
+    return ctx.notices.receipts(who, notice_id)
+
+
+@router.post("/{notice_id}/remind", response_model=NoticePublic, summary="Remind, once")
+def remind(ctx: Ctx, notice_id: RowId, who: Publisher) -> dict[str, Any]:
+    """Tell those who have not read (or acknowledged) it again: once per notice (409 after)."""
+    return ctx.notices.remind(who, notice_id)
+
+
+@router.post("/{notice_id}/withdraw", response_model=NoticePublic, summary="Withdraw")
+def withdraw(ctx: Ctx, notice_id: RowId, who: Publisher) -> dict[str, Any]:
+    """It shows no more."""
+    return ctx.notices.withdraw(who, notice_id)

@@ -1,0 +1,386 @@
+"""Notices (通知公告): the back office publishes a notice to everyone, or to some work units
+and roles, now or at a set time, until an expiry; pinned ones come first; a notice may ask its
+readers to acknowledge it. Its recipients are fixed when it is published — one receipt each,
+read and acknowledged — so the author sees exactly who has not read or acknowledged it and
+can remind them, once. Recipients hear of it through the inbox (a `Notice` event naming them:
+WeCom / DingTalk follow where configured). The text is HTML, sanitised on the way in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import nh3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.domain import Notice
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.identity.roles import Principal, Role
+from hub.site import Site
+from hub.storage import Database
+from hub.storage.audit import record
+from hub.storage.models import Announcement, AnnouncementReceipt, User, UserRole
+
+Announce = Callable[[Notice], None]
+PUBLISHERS = frozenset({Role.ADMIN, Role.MANAGER})
+# what a notice's text may hold: structure, emphasis, lists, links (nothing that runs or loads)
+TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "h3", "h4", "blockquote", "a"}
+ATTRIBUTES = {"a": {"href"}}
+MAX_BODY = 100_000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sanitise(html: str) -> str:
+    """The notice's HTML with only the allowed tags and links kept (scripts, handlers, styles,
+    images and other schemes dropped)."""
+    return nh3.clean(
+        html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"}
+    ).strip()
+
+
+def plain(html: str, limit: int = 200) -> str:
+    """The text of the HTML, shortened (for the inbox and the lists)."""
+    text = " ".join(nh3.clean(html.replace("<", " <"), tags=set()).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a notice is for: everyone, or the people of these work units and of these roles."""
+
+    everyone: bool = False
+    units: tuple[str, ...] = field(default_factory=tuple)
+    roles: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_json(self) -> dict[str, Any]:
+        """As stored."""
+        return {"all": self.everyone, "units": list(self.units), "roles": list(self.roles)}
+
+
+class Notices:
+    """Publishing, reading and acknowledging notices; receipts and reminders."""
+
+    def __init__(self, db: Database, site: Site, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._db = db
+        self.units = {u.id: u for u in site.work_units}
+        self.clock = clock
+        self.announce: Announce = lambda _n: None
+
+    # -- the author's side ----------------------------------------------------------------------
+    def publish(
+        self,
+        who: Principal,
+        *,
+        title: str,
+        body: str,
+        audience: Audience,
+        publish_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        pinned: bool = False,
+        must_ack: bool = False,
+    ) -> dict[str, Any]:
+        """A new notice, published now or at `publish_at` (then it waits, `release_due`)."""
+        if not who.roles & PUBLISHERS:
+            raise Forbidden("administrators and managers publish notices", key="forbidden")
+        now = self.clock()
+        title = " ".join(title.split())
+        clean = sanitise(body)
+        if not title or not plain(clean):
+            raise Invalid("a notice needs a title and some text", field="body", key="notice.empty")
+        if len(clean) > MAX_BODY:
+            raise Invalid("the text is too long", field="body", key="notice.too_long")
+        unknown = [u for u in audience.units if u not in self.units]
+        if unknown:
+            raise Invalid(f"no work unit {unknown[0]!r}", field="units", key="notice.unit")
+        roles = {r.value for r in Role}
+        if any(r not in roles for r in audience.roles):
+            raise Invalid("no such role", field="roles", key="notice.role")
+        if not (audience.everyone or audience.units or audience.roles):
+            raise Invalid("say who the notice is for", field="audience", key="notice.audience")
+        at = max(publish_at or now, now)
+        if expires_at is not None and expires_at <= at:
+            raise Invalid(
+                "it would expire before it shows", field="expires_at", key="notice.expiry"
+            )
+        with self._db.session() as s:
+            n = Announcement(
+                title=title[:200],
+                body=clean,
+                author=who.name,
+                audience=audience.as_json(),
+                publish_at=at,
+                expires_at=expires_at,
+                pinned=pinned,
+                must_ack=must_ack,
+                status="scheduled",
+                created_at=now,
+            )
+            s.add(n)
+            s.flush()
+            record(s, who.name, "notice.create", str(n.id), title=n.title, audience=n.audience)
+            told = self._release(s, n) if at <= now else []
+            out = self._dict(n)
+        if told:
+            self._tell(out, told)
+        return out
+
+    def release_due(self) -> int:
+        """Publish the scheduled notices whose time has come; how many."""
+        now = self.clock()
+        done: list[tuple[dict[str, Any], list[str]]] = []
+        with self._db.session() as s:
+            q = select(Announcement).where(
+                Announcement.status == "scheduled", Announcement.publish_at <= now
+            )
+            for n in s.scalars(q):
+                done.append((self._dict(n), self._release(s, n)))
+        for out, told in done:
+            self._tell(out, told)
+        return len(done)
+
+    def _release(self, s: Session, n: Announcement) -> list[str]:
+        """Fix the recipients (a receipt each) and mark the notice published; their names."""
+        people = self._audience(s, n.audience)
+        for username, unit in people:
+            s.add(AnnouncementReceipt(announcement_id=n.id, username=username, unit=unit))
+        n.status, n.recipients = "published", len(people)
+        record(s, "hub", "notice.publish", str(n.id), recipients=len(people))
+        return [u for u, _ in people]
+
+    def _audience(self, s: Session, audience: dict[str, Any]) -> list[tuple[str, str | None]]:
+        q = select(User.username, User.work_unit).where(User.active.is_(True))
+        if not audience.get("all"):
+            units, roles = audience.get("units", []), audience.get("roles", [])
+            holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
+            q = q.where(User.work_unit.in_(units) | User.id.in_(holders))
+        return [(u, unit) for u, unit in s.execute(q.order_by(User.username))]
+
+    def _tell(self, n: dict[str, Any], people: Sequence[str]) -> None:
+        if not people:
+            return
+        self.announce(
+            Notice(
+                topic="notice.published",
+                subject=f"【{'请确认' if n['must_ack'] else '通知'}】{n['title']}",
+                body=n["summary"],
+                ts=self.clock(),
+                notify=tuple(people),
+                key=f"notice:{n['id']}",
+                link=f"/notices.html#notice={n['id']}",
+            )
+        )
+
+    def withdraw(self, who: Principal, notice_id: int) -> dict[str, Any]:
+        """The author (or an administrator) takes a notice back: it shows no more."""
+        with self._db.session() as s:
+            n = self._own(s, who, notice_id)
+            n.status = "withdrawn"
+            record(s, who.name, "notice.withdraw", str(n.id))
+            return self._dict(n)
+
+    def receipts(self, who: Principal, notice_id: int) -> dict[str, Any]:
+        """Who has read and acknowledged the notice, by work unit, and who has not."""
+        with self._db.session() as s:
+            n = self._own(s, who, notice_id)
+            rows = list(
+                s.scalars(
+                    select(AnnouncementReceipt)
+                    .where(AnnouncementReceipt.announcement_id == n.id)
+                    .order_by(AnnouncementReceipt.unit, AnnouncementReceipt.username)
+                )
+            )
+            waiting = [r for r in rows if r.read_at is None or (n.must_ack and r.acked_at is None)]
+            return {
+                **self._dict(n),
+                "read": sum(1 for r in rows if r.read_at is not None),
+                "acknowledged": sum(1 for r in rows if r.acked_at is not None),
+                "stragglers": [
+                    {
+                        "username": r.username,
+                        "unit": r.unit,
+                        "unit_name": self.units[r.unit].name if r.unit in self.units else None,
+                        "read": r.read_at is not None,
+                        "acknowledged": r.acked_at is not None,
+                    }
+                    for r in waiting
+                ],
+            }
+
+    def remind(self, who: Principal, notice_id: int) -> dict[str, Any]:
+        """Tell, once, those who have not read (or not acknowledged) the notice again."""
+        with self._db.session() as s:
+            n = self._own(s, who, notice_id)
+            if n.status != "published":
+                raise Conflict("the notice is not showing", key="notice.not_showing")
+            if n.reminded_at is not None:
+                raise Conflict(
+                    "a notice's stragglers are reminded once",
+                    key="notice.reminded",
+                    at_when=n.reminded_at.isoformat(),
+                )
+            unread = AnnouncementReceipt.read_at.is_(None)
+            waiting = unread | AnnouncementReceipt.acked_at.is_(None) if n.must_ack else unread
+            q = select(AnnouncementReceipt.username).where(
+                AnnouncementReceipt.announcement_id == n.id, waiting
+            )
+            people = list(s.scalars(q))
+            n.reminded_at = self.clock()
+            record(s, who.name, "notice.remind", str(n.id), people=len(people))
+            out = {**self._dict(n), "reminded": len(people)}
+        if people:
+            self.announce(
+                Notice(
+                    topic="notice.remind",
+                    subject=f"【提醒】{out['title']}",
+                    body="请阅读" + ("并确认" if out["must_ack"] else "") + "这条通知。",
+                    ts=self.clock(),
+                    notify=tuple(people),
+                    key=f"notice:{out['id']}:remind",
+                    link=f"/notices.html#notice={out['id']}",
+                )
+            )
+        return out
+
+    def authored(self, who: Principal) -> list[dict[str, Any]]:
+        """The notices this person published (an administrator: all), newest first, with
+        their read and acknowledged counts."""
+        with self._db.session() as s:
+            q = select(Announcement).order_by(Announcement.id.desc()).limit(100)
+            if Role.ADMIN not in who.roles:
+                q = q.where(Announcement.author == who.name)
+            out = []
+            for n in s.scalars(q):
+                counts = s.execute(
+                    select(
+                        func.count(AnnouncementReceipt.read_at),
+                        func.count(AnnouncementReceipt.acked_at),
+                    ).where(AnnouncementReceipt.announcement_id == n.id)
+                ).one()
+                out.append({**self._dict(n), "read": counts[0], "acknowledged": counts[1]})
+            return out
+
+    def _own(self, s: Session, who: Principal, notice_id: int) -> Announcement:
+        n = s.get(Announcement, notice_id)
+        if n is None or (n.author != who.name and Role.ADMIN not in who.roles):
+            raise NotFound(f"no notice {notice_id}", key="not_found", what=f"#{notice_id}")
+        return n
+
+    # -- the reader's side ----------------------------------------------------------------------
+    def mine(self, who: Principal) -> list[dict[str, Any]]:
+        """The notices showing for this person: pinned first, then newest, with their receipt."""
+        now = self.clock()
+        with self._db.session() as s:
+            q = (
+                select(Announcement, AnnouncementReceipt)
+                .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
+                .where(
+                    AnnouncementReceipt.username == who.name,
+                    Announcement.status == "published",
+                    (Announcement.expires_at.is_(None)) | (Announcement.expires_at > now),
+                )
+                .order_by(Announcement.pinned.desc(), Announcement.publish_at.desc())
+                .limit(100)
+            )
+            return [self._dict(n, r, body=False) for n, r in s.execute(q)]
+
+    def read(self, who: Principal, notice_id: int) -> dict[str, Any]:
+        """The notice, its text in full; marked read."""
+        with self._db.session() as s:
+            n, r = self._showing(s, who, notice_id)
+            if r.read_at is None:
+                r.read_at = self.clock()
+            return self._dict(n, r)
+
+    def acknowledge(self, who: Principal, notice_id: int) -> dict[str, Any]:
+        """The person confirms having read a notice that asks for it."""
+        with self._db.session() as s:
+            n, r = self._showing(s, who, notice_id)
+            if not n.must_ack:
+                raise Conflict("this notice asks no confirmation", key="notice.no_ack")
+            now = self.clock()
+            r.read_at = r.read_at or now
+            if r.acked_at is None:
+                r.acked_at = now
+                record(s, who.name, "notice.acknowledge", str(n.id))
+            return self._dict(n, r)
+
+    def waiting_for(self, username: str) -> list[dict[str, Any]]:
+        """The notices showing that this person has still to acknowledge (the home's)."""
+        now = self.clock()
+        with self._db.session() as s:
+            q = (
+                select(Announcement)
+                .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
+                .where(
+                    AnnouncementReceipt.username == username,
+                    AnnouncementReceipt.acked_at.is_(None),
+                    Announcement.must_ack.is_(True),
+                    Announcement.status == "published",
+                    (Announcement.expires_at.is_(None)) | (Announcement.expires_at > now),
+                )
+                .order_by(Announcement.publish_at.desc())
+                .limit(20)
+            )
+            return [self._dict(n, body=False) for n in s.scalars(q)]
+
+    def _showing(
+        self, s: Session, who: Principal, notice_id: int
+    ) -> tuple[Announcement, AnnouncementReceipt]:
+        row = s.execute(
+            select(Announcement, AnnouncementReceipt)
+            .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
+            .where(Announcement.id == notice_id, AnnouncementReceipt.username == who.name)
+        ).first()
+        now = self.clock()
+        if (
+            row is None
+            or row[0].status != "published"
+            or (row[0].expires_at is not None and row[0].expires_at <= now)
+        ):
+            raise NotFound(f"no notice {notice_id}", key="not_found", what=f"#{notice_id}")
+        return row[0], row[1]
+
+    def forget_receipts(self, before: datetime) -> int:
+        """Delete the notices (and receipts: who read what) that expired before `before`."""
+        with self._db.session() as s:
+            old = list(
+                s.scalars(
+                    select(Announcement).where(
+                        Announcement.expires_at.is_not(None), Announcement.expires_at < before
+                    )
+                )
+            )
+            for n in old:
+                s.delete(n)
+            return len(old)
+
+    @staticmethod
+    def _dict(
+        n: Announcement, r: AnnouncementReceipt | None = None, *, body: bool = True
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": n.id,
+            "title": n.title,
+            "summary": plain(n.body),
+            "author": n.author,
+            "audience": n.audience,
+            "publish_at": n.publish_at.isoformat(),
+            "expires_at": n.expires_at.isoformat() if n.expires_at else None,
+            "pinned": n.pinned,
+            "must_ack": n.must_ack,
+            "status": n.status,
+            "recipients": n.recipients,
+            "reminded_at": n.reminded_at.isoformat() if n.reminded_at else None,
+        }
+        if body:
+            out["body"] = n.body
+        if r is not None:
+            out["read_at"] = r.read_at.isoformat() if r.read_at else None
+            out["acked_at"] = r.acked_at.isoformat() if r.acked_at else None
+        return out
