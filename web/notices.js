@@ -31,9 +31,11 @@ let publisher = false;
 let open = null;
 
 function row(n, onOpen, extra) {
-  const badges = [n.pinned ? Hub.t("pinned") : "", n.must_ack && !n.acked_at && n.read_at !== undefined ? Hub.t("to_ack") : "",
-    n.read_at === null ? Hub.t("unread") : ""].filter(Boolean);
-  const li = el("li", { className: n.read_at === null || (n.must_ack && !n.acked_at) ? "unread" : "read",
+  const addressed = n.read_at !== undefined; // the reader's list, not the author's
+  const waiting = addressed && (n.read_at === null || (n.must_ack && !n.acked_at));
+  const badges = [n.pinned ? Hub.t("pinned") : "", addressed && n.must_ack && !n.acked_at ? Hub.t("to_ack") : "",
+    addressed && n.read_at === null ? Hub.t("unread") : ""].filter(Boolean);
+  const li = el("li", { className: waiting ? "unread" : "read",
     id: `notice-${n.id}`, tabIndex: 0 },
   el("b", {}, n.title), badges.length ? el("span", { className: "meta" }, ` · ${badges.join(" · ")}`) : "",
   el("div", {}, n.summary),
