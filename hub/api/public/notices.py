@@ -5,6 +5,13 @@ from __future__ import annotations
 from hub.api.public.base import Out, Timestamp
 
 
+class NoticeAudiences(Out):
+    """Whom a notice can be for: the site's work units and the people's roles (by id)."""
+
+    units: list[str]
+    roles: list[str]
+
+
 class NoticeAudience(Out):
     """Everyone (`all`), or these work units and roles."""
 

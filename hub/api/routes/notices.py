@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from hub.api.deps import Ctx, RowId, When, allow
-from hub.api.public.notices import NoticePublic, NoticeReceipts
+from hub.api.public.notices import NoticeAudiences, NoticePublic, NoticeReceipts
 from hub.api.schemas import In
 from hub.identity.roles import PEOPLE, Principal
 from hub.services.notices import PUBLISHERS, Audience
@@ -59,7 +59,7 @@ def publish(ctx: Ctx, body: NoticeBody, who: Publisher) -> dict[str, Any]:
     )
 
 
-@router.get("/audiences", summary="Whom a notice can be for")
+@router.get("/audiences", response_model=NoticeAudiences, summary="Whom a notice can be for")
 def audiences(ctx: Ctx, _: Publisher) -> dict[str, list[str]]:
     """The site's work units and the people's roles (names: `/api/i18n`)."""
     return {"units": list(ctx.notices.units), "roles": sorted(r.value for r in PEOPLE)}
