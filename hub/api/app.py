@@ -76,8 +76,8 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
     for module in (
         health,
         home,
-        canteen,
-        gate,  # then the lunchtime rush (1,000 orders in the minute before the cut-off)
+        canteen,  # the lunchtime rush: 1,000 orders in the minute before the cut-off
+        gate,
         auth,
         users,
         site,

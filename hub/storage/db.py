@@ -87,7 +87,7 @@ class Database:
         if self._shared.get() is not None:
             yield
             return
-        with self.sessions() as s, s.begin():
+        with self.session() as s:
             token = self._shared.set(s)
             try:
                 yield

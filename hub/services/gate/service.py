@@ -6,9 +6,9 @@ of arrival and overstay. The guards' side is in `desk.py`, the plate index in `i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,6 +25,17 @@ from hub.services.gate.plates import normalise
 from hub.services.gate.queue import DecisionQueue, Presented
 from hub.services.gate.visits import VisitService, mask
 from hub.storage.models import GateDecision, Visit, Visitor
+
+T = TypeVar("T")
+
+
+def held(s: Session, kind: str, key: Hashable, load: Callable[[], T]) -> T:
+    """What `load` gives for `key`, loaded once per transaction and held in the session's
+    `info` under `kind` (strongly: the identity map alone lets unchanged objects go)."""
+    bucket: dict[Hashable, T] = s.info.setdefault(kind, {})
+    if key not in bucket:
+        bucket[key] = load()
+    return bucket[key]
 
 
 class GateService(GateDesk):
@@ -208,7 +219,7 @@ class GateService(GateDesk):
     ) -> tuple[str, str, str, Visitor | None, str]:
         idx = self.index.get(s, now)
         presented = normalise(read)[:16] or "?"
-        m = idx.registry.match(read)
+        m = held(s, "matches", read, lambda: idx.registry.match(read))
         evidence["read"] = read
         if m.fixes:
             evidence["corrections"] = list(m.fixes)
@@ -272,30 +283,30 @@ class GateService(GateDesk):
         idx = self.index.get(s, now)
         ids = set()
         for p in batch:
-            if p.plate is not None and (exact := idx.registry.match(p.plate).exact) in idx.cars:
+            if (plate := p.plate) is None:
+                continue
+            # matched once: `_by_plate` finds the match held in the transaction
+            exact = held(s, "matches", plate, lambda: idx.registry.match(plate)).exact
+            if exact in idx.cars:
                 ids.add(idx.cars[exact][0])
         if ids:
-            held: dict[int, Visitor | None] = s.info.setdefault("visitors", {})
             q = select(Visitor).where(Visitor.id.in_(ids)).with_for_update()
-            held.update({v.id: v for v in s.scalars(q)})
+            s.info.setdefault("visitors", {}).update({v.id: v for v in s.scalars(q)})
 
     @staticmethod
     def _visitor(s: Session, visitor_id: int) -> Visitor | None:
         """A visitor, locked for the rest of the transaction (once per transaction)."""
-        held: dict[int, Visitor | None] = s.info.setdefault("visitors", {})
-        if visitor_id not in held:
-            q = select(Visitor).where(Visitor.id == visitor_id).with_for_update()
-            held[visitor_id] = s.scalar(q)
-        return held[visitor_id]
+
+        def load() -> Visitor | None:
+            return s.scalar(select(Visitor).where(Visitor.id == visitor_id).with_for_update())
+
+        return held(s, "visitors", visitor_id, load)
 
     @staticmethod
     def _visit(s: Session, visit_id: int) -> Visit | None:
         """A visit, loaded once per transaction (a group's cars share it; the session's
         identity map alone would let it go between decisions)."""
-        held: dict[int, Visit | None] = s.info.setdefault("visits", {})
-        if visit_id not in held:
-            held[visit_id] = s.get(Visit, visit_id)
-        return held[visit_id]
+        return held(s, "visits", visit_id, lambda: s.get(Visit, visit_id))
 
     def _denials(self, s: Session, row: GateDecision, now: datetime) -> int:
         """The refusals of a refused credential in the alarm window, this one included."""
