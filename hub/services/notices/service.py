@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nh3
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hub.domain import Notice
@@ -161,17 +161,22 @@ class Notices:
             q = q.where(User.work_unit.in_(units) | User.id.in_(holders))
         return [(u, unit) for u, unit in s.execute(q.order_by(User.username))]
 
-    def _tell(self, n: dict[str, Any], people: Sequence[str]) -> None:
+    def _tell(self, n: dict[str, Any], people: Sequence[str], *, remind: bool = False) -> None:
+        """Tell these people of the notice (through the inbox): that it is out, or again."""
         if not people:
             return
+        if remind:
+            mark, body = "提醒", "请阅读" + ("并确认" if n["must_ack"] else "") + "这条通知。"
+        else:
+            mark, body = "请确认" if n["must_ack"] else "通知", n["summary"]
         self.announce(
             Notice(
-                topic="notice.published",
-                subject=f"【{'请确认' if n['must_ack'] else '通知'}】{n['title']}",
-                body=n["summary"],
+                topic="notice.remind" if remind else "notice.published",
+                subject=f"【{mark}】{n['title']}",
+                body=body,
                 ts=self.clock(),
                 notify=tuple(people),
-                key=f"notice:{n['id']}",
+                key=f"notice:{n['id']}" + (":remind" if remind else ""),
                 link=f"/notices.html#notice={n['id']}",
             )
         )
@@ -233,18 +238,7 @@ class Notices:
             n.reminded_at = self.clock()
             record(s, who.name, "notice.remind", str(n.id), people=len(people))
             out = {**self._dict(n), "reminded": len(people)}
-        if people:
-            self.announce(
-                Notice(
-                    topic="notice.remind",
-                    subject=f"【提醒】{out['title']}",
-                    body="请阅读" + ("并确认" if out["must_ack"] else "") + "这条通知。",
-                    ts=self.clock(),
-                    notify=tuple(people),
-                    key=f"notice:{out['id']}:remind",
-                    link=f"/notices.html#notice={out['id']}",
-                )
-            )
+        self._tell(out, people, remind=True)
         return out
 
     def authored(self, who: Principal) -> list[dict[str, Any]]:
@@ -272,22 +266,25 @@ class Notices:
         return n
 
     # -- the reader's side ----------------------------------------------------------------------
+    def _showing_to(self, username: str) -> Select[Announcement, AnnouncementReceipt]:
+        """The notices showing now (published, not expired) with this person's receipt."""
+        return (
+            select(Announcement, AnnouncementReceipt)
+            .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
+            .where(
+                AnnouncementReceipt.username == username,
+                Announcement.status == "published",
+                (Announcement.expires_at.is_(None)) | (Announcement.expires_at > self.clock()),
+            )
+        )
+
     def mine(self, who: Principal) -> list[dict[str, Any]]:
         """The notices showing for this person: pinned first, then newest, with their receipt."""
-        now = self.clock()
+        q = self._showing_to(who.name).order_by(
+            Announcement.pinned.desc(), Announcement.publish_at.desc()
+        )
         with self._db.session() as s:
-            q = (
-                select(Announcement, AnnouncementReceipt)
-                .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
-                .where(
-                    AnnouncementReceipt.username == who.name,
-                    Announcement.status == "published",
-                    (Announcement.expires_at.is_(None)) | (Announcement.expires_at > now),
-                )
-                .order_by(Announcement.pinned.desc(), Announcement.publish_at.desc())
-                .limit(100)
-            )
-            return [self._dict(n, r, body=False) for n, r in s.execute(q)]
+            return [self._dict(n, r, body=False) for n, r in s.execute(q.limit(100))]
 
     def read(self, who: Principal, notice_id: int) -> dict[str, Any]:
         """The notice, its text in full; marked read."""
@@ -312,37 +309,20 @@ class Notices:
 
     def waiting_for(self, username: str) -> list[dict[str, Any]]:
         """The notices showing that this person has still to acknowledge (the home's)."""
-        now = self.clock()
+        q = (
+            self._showing_to(username)
+            .where(AnnouncementReceipt.acked_at.is_(None), Announcement.must_ack.is_(True))
+            .order_by(Announcement.publish_at.desc())
+            .limit(20)
+        )
         with self._db.session() as s:
-            q = (
-                select(Announcement)
-                .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
-                .where(
-                    AnnouncementReceipt.username == username,
-                    AnnouncementReceipt.acked_at.is_(None),
-                    Announcement.must_ack.is_(True),
-                    Announcement.status == "published",
-                    (Announcement.expires_at.is_(None)) | (Announcement.expires_at > now),
-                )
-                .order_by(Announcement.publish_at.desc())
-                .limit(20)
-            )
-            return [self._dict(n, body=False) for n in s.scalars(q)]
+            return [self._dict(n, body=False) for n, _ in s.execute(q)]
 
     def _showing(
         self, s: Session, who: Principal, notice_id: int
     ) -> tuple[Announcement, AnnouncementReceipt]:
-        row = s.execute(
-            select(Announcement, AnnouncementReceipt)
-            .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
-            .where(Announcement.id == notice_id, AnnouncementReceipt.username == who.name)
-        ).first()
-        now = self.clock()
-        if (
-            row is None
-            or row[0].status != "published"
-            or (row[0].expires_at is not None and row[0].expires_at <= now)
-        ):
+        row = s.execute(self._showing_to(who.name).where(Announcement.id == notice_id)).first()
+        if row is None:  # not theirs, not published, withdrawn or expired
             raise NotFound(f"no notice {notice_id}", key="not_found", what=f"#{notice_id}")
         return row[0], row[1]
 
