@@ -17,7 +17,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve, sign_in
+from tests.support.web import ARTIFACTS, serve, sign_in
 
 PASSWORD = "booking page password"
 SH = ZoneInfo("Asia/Shanghai")
@@ -57,12 +57,6 @@ def served(
         ):
             hub.ctx.identity.ensure_user(name, PASSWORD, roles, work_unit=unit)
         yield hub, url, clock
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_book_on_the_page_then_sign_in_from_the_door_qr_code(

@@ -15,7 +15,7 @@ from hub.identity import Role
 from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
-from tests.support.web import chromium, serve, sign_in
+from tests.support.web import serve, sign_in
 
 PASSWORD = "browser test password"
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -29,12 +29,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
         hub.ctx.identity.ensure_user("admin", PASSWORD, [Role.ADMIN], work_unit="u-office")
         hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_every_page_loads_without_a_csp_violation(

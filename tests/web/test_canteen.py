@@ -29,7 +29,6 @@ from tests.support.web import (
     ARTIFACTS,
     CHROMIUM,
     PHONE,
-    chromium,
     filmed,
     on_phone,
     serve,
@@ -60,12 +59,6 @@ def served(
         for name, unit in (("staff", "u-office"), ("li", "u-finance"), ("wu", "u-edu")):
             ids.ensure_user(name, PASSWORD, [Role.STAFF], work_unit=unit)
         yield hub, url, clock
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def next_monday() -> date:

@@ -21,7 +21,7 @@ from hub.services.periods import last_complete
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve, sign_in
+from tests.support.web import ARTIFACTS, serve, sign_in
 
 PASSWORD = "energy page password"
 MONTH = last_complete("month", datetime.now(UTC), ZoneInfo("Asia/Shanghai")).label
@@ -38,12 +38,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, demo_site: Site) -> Iterato
         hub.ctx.identity.ensure_user("manager", PASSWORD, [Role.MANAGER], work_unit="u-logistics")
         hub.ctx.identity.ensure_user("staff", PASSWORD, [Role.STAFF], work_unit="u-office")
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_manager_reads_last_months_report_and_downloads_the_pdf(

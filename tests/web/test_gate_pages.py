@@ -24,7 +24,7 @@ from hub.services.gate import passes
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve, sign_in
+from tests.support.web import ARTIFACTS, serve, sign_in
 
 PASSWORD = "gate page password"
 
@@ -46,12 +46,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, demo_site: Site) -> Iterato
         ):
             hub.ctx.identity.ensure_user(name, PASSWORD, roles, work_unit=unit)
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_registered_visitor_and_car_get_in_once_and_the_wall_shows_it(

@@ -21,7 +21,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, on_phone, serve
+from tests.support.web import ARTIFACTS, on_phone, serve
 
 PASSWORD = "home page password"
 
@@ -52,12 +52,6 @@ def call(url: str, user: str, path: str, body: Any) -> Any:
     )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def sign_in_plainly(browser: Browser, url: str, user: str) -> Any:

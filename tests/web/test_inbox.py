@@ -20,7 +20,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, serve, sign_in
+from tests.support.web import ARTIFACTS, serve, sign_in
 
 PASSWORD = "inbox page password"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -58,12 +58,6 @@ def call(url: str, path: str, user: str, body: Any) -> Any:
             return json.loads(r.read())
     except urllib.error.HTTPError as err:
         raise AssertionError(f"{path}: {err.code} {err.read().decode()}") from err
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_reporter_is_told_live_when_the_repair_is_accepted(

@@ -15,7 +15,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import chromium, on_phone, serve
+from tests.support.web import on_phone, serve
 
 PASSWORD = "notices test password"
 
@@ -35,12 +35,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
         for name, unit in (("li", "u-edu"), ("wang", "u-edu"), ("zhao", "u-finance")):
             ids.ensure_user(name, PASSWORD, [Role.STAFF], work_unit=unit)
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def phone(browser: Browser, url: str, user: str, path: str) -> Page:

@@ -186,12 +186,6 @@ def test_a_scanned_code_visits_once_and_a_photo_of_an_earlier_one_is_refused(
     assert status == 404  # the desk's account is nobody's on a round
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
 def test_the_guards_phone_shows_the_tour_and_checks_in_with_the_camera(
     compound: tuple[Hub, str, int], tmp_path: Path
 ) -> None:

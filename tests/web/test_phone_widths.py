@@ -14,7 +14,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import chromium, serve, sign_in
+from tests.support.web import serve, sign_in
 
 PASSWORD = "phone widths password"
 PAGES = [
@@ -60,12 +60,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
                 now=datetime.now(UTC),
             )
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_no_page_is_wider_than_a_phone(served: str, browser: Browser) -> None:

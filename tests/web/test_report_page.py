@@ -17,7 +17,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import chromium, serve, sign_in
+from tests.support.web import serve, sign_in
 
 PASSWORD = "browser test password"
 
@@ -35,12 +35,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, demo_site: Site) -> Iterato
             "tech-hvac", PASSWORD, [Role.TECHNICIAN], work_unit="u-logistics"
         )
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_report_from_an_asset_label_reaches_the_electrician(

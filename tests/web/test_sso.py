@@ -23,7 +23,7 @@ from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
 from tests.support.servers import free_port, terminate, wait_for_port
-from tests.support.web import chromium, serve
+from tests.support.web import serve
 
 PROVIDER = Path(__file__).parents[1] / "support" / "oidc"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -71,12 +71,6 @@ def hub_and_provider(
         wait_for_port(port, 30)
         hub.ctx.identity.ensure_user("admin-local", "break glass password", [Role.ADMIN])
         yield hub, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_person_signs_in_through_the_provider_and_lands_home_with_mapped_roles(

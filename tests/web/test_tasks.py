@@ -27,7 +27,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import ARTIFACTS, chromium, on_phone, serve
+from tests.support.web import ARTIFACTS, on_phone, serve
 
 PASSWORD = "tasks password"
 RESULTS: dict[str, dict[str, Any]] = {}
@@ -87,12 +87,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
         yield hub, url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "tasks.json").write_text(json.dumps(RESULTS, ensure_ascii=False, indent=1))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def home(browser: Browser, url: str, user: str) -> Page:

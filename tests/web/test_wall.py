@@ -27,7 +27,7 @@ from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
 from tests.support.servers import mosquitto_server
-from tests.support.web import ARTIFACTS, chromium, serve, sign_in
+from tests.support.web import ARTIFACTS, serve, sign_in
 
 PASSWORD = "wall test password"
 
@@ -60,12 +60,6 @@ def compound(
             ):
                 hub.ctx.identity.ensure_user(name, PASSWORD, roles)
             yield hub, url, broker.port
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
