@@ -19,6 +19,7 @@ from hub.api.routes import (
     auth,
     booking,
     canteen,
+    canteen_reports,
     energy,
     gate,
     health,
@@ -77,6 +78,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         health,
         home,
         canteen,  # the lunchtime rush: 1,000 orders in the minute before the cut-off
+        canteen_reports,
         gate,
         auth,
         users,
