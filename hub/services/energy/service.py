@@ -16,6 +16,16 @@ from sqlalchemy import select
 
 from hub.domain import Quality
 from hub.services.energy.counting import Consumption, consumption
+from hub.services.energy.figures import (
+    COMPLETE,
+    Series,
+    coverage_of,
+    peak_of,
+    percent_change,
+    roll,
+    rounded,
+    share_pct,
+)
 from hub.services.energy.meters import MeterTree
 from hub.services.energy.report import EnergyReport
 from hub.services.periods import Period
@@ -33,53 +43,7 @@ HOUR, DAY, QUARTER = timedelta(hours=1), timedelta(days=1), timedelta(minutes=15
 RAW_LIMIT = 1_000_000  # readings of one irregular stretch of one meter
 MEETING = ("confirmed", "checked_in")  # bookings that occupy their room
 Progress = Callable[[str], None]
-Series = dict[datetime, float]
 Span = tuple[datetime, datetime]
-
-
-def _pct(now: float, then: float | None) -> float | None:
-    return round((now / then - 1) * 100, 1) if then else None
-
-
-def _r(x: float) -> float:
-    return round(x, 3)
-
-
-def _share(part: float, whole: float) -> float | None:
-    return round(part / whole * 100, 1) if whole > 0 else None
-
-
-COMPLETE = 0.95  # a comparison period with less of its windows metered gets no change %
-
-
-def _coverage(c: dict[str, Consumption], ms: Sequence[Meter], p: Period, every: timedelta) -> float:
-    """The share of a period's windows with data (or an estimate), for its worst meter."""
-    n = int((p.end - p.start) / every)
-    if not ms or n == 0:
-        return 0.0
-    return min(len(set(c[m.id].windows) | c[m.id].estimated) / n if m.id in c else 0.0 for m in ms)
-
-
-def roll(c: Consumption, start: datetime, every: timedelta) -> Consumption:
-    """Fine windows added up into the report's windows (which hold whole fine windows)."""
-    out = Consumption(flags=c.flags)
-    for w, v in c.windows.items():
-        k = start + ((w - start) // every) * every
-        out.windows[k] = out.windows.get(k, 0.0) + v
-    out.estimated = {start + ((w - start) // every) * every for w in c.estimated}
-    return out
-
-
-def _peak(ms: Sequence[Meter], demand: dict[str, Series], tz: ZoneInfo) -> dict[str, Any]:
-    """The highest 15-minute demand of these meters together, and when."""
-    summed: Series = defaultdict(float)
-    for m in ms:
-        for w, kw in demand.get(m.id, {}).items():
-            summed[w] += kw
-    if not summed:
-        return {}
-    at, kw = max(summed.items(), key=lambda kv: kv[1])
-    return {"peak_demand_kw": _r(kw), "peak_at": at.astimezone(tz).isoformat()}
 
 
 class EnergyService:
@@ -240,7 +204,7 @@ class EnergyService:
 
         def figures(ms: list[Meter], area: float | None, people: int | None) -> dict[str, Any]:
             total = sum(t_now.get(m.id, 0.0) for m in ms)
-            out: dict[str, Any] = {"unit": ms[0].measures.unit, "total": _r(total)}
+            out: dict[str, Any] = {"unit": ms[0].measures.unit, "total": rounded(total)}
             # no reading at all in the period is not "0 kWh": the page says there is no data
             out["no_data"] = not any(
                 m.id in now and (now[m.id].windows or now[m.id].estimated) for m in ms
@@ -249,17 +213,17 @@ class EnergyService:
                 ("previous", "change_pct", before, before_p),
                 ("last_year", "yoy_pct", year, year_p),
             ):
-                cover = _coverage(c, ms, p, coarse)
+                cover = coverage_of(c, ms, p, coarse)
                 value = sum(c[m.id].total for m in ms if m.id in c)
-                out[key] = _r(value) if cover else None
+                out[key] = rounded(value) if cover else None
                 out[f"{key}_coverage_pct"] = round(cover * 100, 1)
                 # a comparison with a period missing data would mislead: none then
                 # nor with a period still under way
-                out[pct] = _pct(total, value) if cover >= COMPLETE and complete else None
-            out["per_m2"] = _r(total / area) if area else None
-            out["per_person"] = _r(total / people) if people else None
+                out[pct] = percent_change(total, value) if cover >= COMPLETE and complete else None
+            out["per_m2"] = rounded(total / area) if area else None
+            out["per_person"] = rounded(total / people) if people else None
             if ms[0].measures is Measure.ELECTRICITY:
-                out.update(_peak(ms, demand, self.tz))
+                out.update(peak_of(ms, demand, self.tz))
             return out
 
         buildings: list[dict[str, Any]] = []
@@ -276,10 +240,10 @@ class EnergyService:
                     for w, v in hourly.get(m.id, Consumption()).windows.items()
                     if not self._occupied(b.id, w, meetings)
                 )
-                entry["out_of_hours"] = _r(ooh)
-                entry["out_of_hours_pct"] = _share(ooh, entry["total"])
+                entry["out_of_hours"] = rounded(ooh)
+                entry["out_of_hours_pct"] = share_pct(ooh, entry["total"])
                 entry["series"] = [
-                    _r(sum(now[m.id].windows.get(w, 0.0) for m in ms if m.id in now))
+                    rounded(sum(now[m.id].windows.get(w, 0.0) for m in ms if m.id in now))
                     for w in windows
                 ]
                 measures[x.value] = entry
@@ -307,8 +271,8 @@ class EnergyService:
                 for bd in buildings
                 if x.value in bd["measures"]
             )
-            entry["out_of_hours"] = _r(ooh)
-            entry["out_of_hours_pct"] = _share(ooh, entry["total"])
+            entry["out_of_hours"] = rounded(ooh)
+            entry["out_of_hours_pct"] = share_pct(ooh, entry["total"])
             compound[x.value] = entry
         meters = []
         for m in self.tree.meters.values():
@@ -323,7 +287,7 @@ class EnergyService:
                     "building": m.building,
                     "parent": m.parent,
                     "virtual": m.virtual is not None,
-                    "total": _r(self.tree.value(m.id, t_now)),
+                    "total": rounded(self.tree.value(m.id, t_now)),
                     "coverage_pct": round(len(c.windows) / len(windows) * 100, 1)
                     if c is not None and windows
                     else None,
@@ -365,7 +329,7 @@ class EnergyService:
                 "kind": f.kind,
                 "from": f.start.astimezone(self.tz).isoformat(),
                 "to": f.end.astimezone(self.tz).isoformat(),
-                "amount": _r(f.amount),
+                "amount": rounded(f.amount),
             }
             for c in now.values()
             for f in c.flags
