@@ -20,6 +20,7 @@ from hub.services.booking.vehicles import VehicleBookings
 from hub.services.canteen import Canteen
 from hub.services.commands import CommandService
 from hub.services.energy.service import EnergyService
+from hub.services.feedback import Feedback
 from hub.services.gate.service import GateService
 from hub.services.gate.visits import VisitService
 from hub.services.home import Home
@@ -99,6 +100,7 @@ class HubContext:
     home: Home
     canteen: Canteen
     notices: Notices
+    feedback: Feedback
     patrol_reports: StoredReports
     oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)

@@ -21,6 +21,7 @@ from hub.api.routes import (
     canteen,
     canteen_reports,
     energy,
+    feedback,
     gate,
     health,
     home,
@@ -28,6 +29,7 @@ from hub.api.routes import (
     ingest,
     live,
     notices,
+    open311,
     patrol,
     positions,
     site,
@@ -95,6 +97,8 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         patrol,
         inbox,
         notices,
+        feedback,
+        open311,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

@@ -102,17 +102,18 @@ class RoleGuard:
     """A dependency that admits a principal holding one of `roles`.
 
     `query_key` also takes an API key as `?key=` (for trackers that can't set headers; a key
-    in a URL ends up in logs, so only routes that need it allow it).
+    in a URL ends up in logs, so only routes that need it allow it); a name instead of True
+    takes it under that name, from the query or a form body (Open311's `api_key`).
     """
 
-    def __init__(self, roles: Iterable[Role], *, query_key: bool = False) -> None:
+    def __init__(self, roles: Iterable[Role], *, query_key: bool | str = False) -> None:
         self.roles = frozenset(roles)
-        self.query_key = query_key
+        self.key_param = "key" if query_key is True else (query_key or None)
 
     async def __call__(self, request: Request) -> Principal:
         bearer, api_key = credentials(request)
-        if self.query_key and not api_key and not bearer:
-            api_key = request.query_params.get("key")
+        if self.key_param and not api_key and not bearer:
+            api_key = await _key_param(request, self.key_param)
         ctx = ctx_of(request)
         credential = api_key or bearer
         # a credential seen moments ago costs no database round trip (nor a thread hop)
@@ -126,7 +127,17 @@ class RoleGuard:
         return principal
 
 
-def allow(*roles: Role | Iterable[Role], query_key: bool = False) -> Any:
+async def _key_param(request: Request, name: str) -> str | None:
+    """An API key sent as a parameter: in the query, or in a form body."""
+    key = request.query_params.get(name)
+    kind = request.headers.get("content-type", "")
+    if key is None and kind.startswith(("application/x-www-form-urlencoded", "multipart/")):
+        value = (await request.form()).get(name)  # Starlette keeps the form for the route
+        key = value if isinstance(value, str) else None
+    return key
+
+
+def allow(*roles: Role | Iterable[Role], query_key: bool | str = False) -> Any:
     """`Annotated[Principal, allow(...)]`: admit these roles (or role groups)."""
     flat: set[Role] = set()
     for r in roles:

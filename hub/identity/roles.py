@@ -19,11 +19,14 @@ class Role(enum.StrEnum):
     DISPLAY = "display"  # the wall display, read-only
     GATE_TERMINAL = "gate_terminal"
     DEVICE = "device"  # trackers and other machines that push data
+    REPORTER = "reporter"  # an app filing and reading suggestions and complaints (Open311)
 
 
 # Roles a machine credential may carry; a person's roles need a password and a name.
-# (a canteen key: the counter's scanner terminal)
-MACHINE_ROLES = frozenset({Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.ADMIN, Role.CANTEEN})
+# (a canteen key: the counter's scanner terminal; a reporter key: an Open311 reporting app)
+MACHINE_ROLES = frozenset(
+    {Role.DISPLAY, Role.GATE_TERMINAL, Role.DEVICE, Role.ADMIN, Role.CANTEEN, Role.REPORTER}
+)
 
 # Groups used by routes.
 EVERYONE = frozenset(Role)

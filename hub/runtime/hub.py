@@ -51,6 +51,7 @@ from hub.services import alarms as alarms_
 from hub.services import booking as booking_
 from hub.services import canteen as canteen_
 from hub.services import energy as energy_
+from hub.services import feedback as feedback_
 from hub.services import gate as gate_
 from hub.services import inbox as inbox_
 from hub.services import journal as journal_
@@ -141,6 +142,7 @@ class Hub:
         inbox = self._plug(inbox_.assemble(shared, live))
         canteen = self._plug(canteen_.assemble(shared))
         notices = self._plug(notices_.assemble(shared))
+        feedback = self._plug(feedback_.assemble(shared))
         home = Home(
             site,
             db=db,
@@ -152,6 +154,7 @@ class Hub:
             inbox=inbox,
             canteen=canteen.orders,
             notices=notices,
+            feedback=feedback,
         )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
@@ -199,6 +202,7 @@ class Hub:
             home=home,
             canteen=canteen,
             notices=notices,
+            feedback=feedback,
             oidc=OidcSignIn(
                 settings.oidc,
                 db,

@@ -20,6 +20,7 @@ from hub.services.approvals import Request
 from hub.services.booking.rooms import RoomBookings
 from hub.services.booking.vehicles import VehicleBookings
 from hub.services.canteen import CanteenOrders
+from hub.services.feedback import Feedback
 from hub.services.gate.desk import GateDesk
 from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
@@ -65,6 +66,7 @@ class Home:
         inbox: InboxService,
         canteen: CanteenOrders | None = None,
         notices: Notices | None = None,
+        feedback: Feedback | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.db = db
@@ -72,6 +74,7 @@ class Home:
         self.gate, self.tickets, self.inbox = gate, tickets, inbox
         self.canteen = canteen
         self.notices = notices
+        self.feedback = feedback
         self.clock = clock
         self.tz = ZoneInfo(site.site.timezone)
         self._people = {p.username: p for p in site.people if p.username}
@@ -157,6 +160,29 @@ class Home:
             for n in self.notices.waiting_for(who.name)
         ]
 
+    def _feedback(self, who: Principal) -> list[Item]:
+        """What the person wrote under their name that is still open, or answered and not
+        rated."""
+        if self.feedback is None:
+            return []
+        out = []
+        for f in self.feedback.waiting_for_writer(who):
+            rate = f["status"] in ("answered", "closed") and f["rating"] is None
+            link = f"/feedback.html#item={f['id']}"
+            title = f"{f['category_name']} · {f['title']}"
+            out.append(
+                Item(
+                    "feedback",
+                    str(f["id"]),
+                    title,
+                    f["updated_at"],
+                    f["status"],
+                    link,
+                    "rate" if rate else "",
+                )
+            )
+        return out
+
     def _waiting(self, who: Principal, now: datetime) -> list[Item]:
         out: list[Item] = []
         if not self.rooms.approvals.approves_anything(who):
@@ -213,6 +239,8 @@ class Home:
             q["gate_reviews"] = len(self.gate.reviews())
         if who.roles & {Role.CANTEEN} and self.canteen is not None:
             q["meals_waiting"] = self.canteen.waiting(self.canteen.today())
+        if self.feedback is not None and (waiting := self.feedback.open_count(who)):
+            q["feedback_open"] = waiting
         return q
 
     def _meals(self, who: Principal, now: datetime) -> list[Item]:
@@ -247,6 +275,7 @@ class Home:
             *self._repairs(who),
             *self._meals(who, now),
             *self._notices(who),
+            *self._feedback(who),
         ]
         return {
             "user": who.name,

@@ -5,8 +5,12 @@ larger than a screen needs."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
+import uuid
 import warnings
+from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -42,3 +46,25 @@ def clean_photo(data: bytes) -> bytes:
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=85, optimize=True)  # no exif= given: none is written
     return out.getvalue()
+
+
+def photo_bytes(data_url: str) -> bytes:
+    """The bytes of a photo sent as a `data:` URL or as base64 text; NotAnImage if neither."""
+    raw = data_url.split(",", 1)[1] if data_url.startswith("data:") else data_url
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise NotAnImage("not base64") from None
+
+
+def save_photo(folder: Path, stem: str, data: bytes) -> str:
+    """Keep a cleaned copy of the photo in `folder` under a fresh name; the name."""
+    return keep_photo(folder, stem, clean_photo(data))  # decoded and re-encoded: an image
+
+
+def keep_photo(folder: Path, stem: str, clean: bytes) -> str:
+    """Keep a photo `clean_photo` made in `folder` under a fresh name; the name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{stem}-{uuid.uuid4().hex[:12]}.jpg"
+    (folder / name).write_bytes(clean)
+    return name

@@ -360,6 +360,7 @@ class Site(Strict):
     assets: list[Item] = []
     meters: list[Item] = []  # hub/site/energy.py registers this one
     canteens: list[Item] = []  # hub/site/canteen.py registers this one
+    feedback_categories: list[Item] = []  # hub/site/feedback.py registers this one
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 

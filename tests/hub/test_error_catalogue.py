@@ -11,7 +11,7 @@ from hub.i18n import MESSAGES, render
 from hub.i18n_errors import ERRORS
 
 HUB = Path(__file__).parents[2] / "hub"
-KEYS = re.compile(r'key="([\w.]+)"|PlateError\([^)]*?"(plate\.\w+)"', re.S)
+KEYS = re.compile(r'(?<![\w])key="([\w.]+)"|PlateError\([^)]*?"(plate\.\w+)"', re.S)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -16,10 +16,7 @@ time on hold left out.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +26,7 @@ from sqlalchemy import select
 
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
-from hub.services.images import NotAnImage, clean_photo
+from hub.services.images import NotAnImage, photo_bytes, save_photo
 from hub.services.tickets.automatic import TicketAutomation
 from hub.services.tickets.base import GENERAL, MAX_PHOTO, MERGE_WINDOW, RULES_ACTOR
 from hub.services.tickets.reading import ACTIVE, DONE, MANAGERS
@@ -107,26 +104,18 @@ class TicketService(TicketAutomation):
         return out, False
 
     def _save_photo(self, data_url: str, ticket_id: int) -> str:
-        raw = data_url.split(",", 1)[1] if data_url.startswith("data:") else data_url
         try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise Invalid("photo: not base64") from None
-        if len(data) > MAX_PHOTO:
-            raise Invalid(
-                f"photo: larger than {MAX_PHOTO // (1024 * 1024)} MB",
-                field="photo",
-                key="ticket.photo_size",
-                mb=MAX_PHOTO // (1024 * 1024),
-            )
-        try:
-            clean = clean_photo(data)  # decoded and re-encoded: an image, and only that
+            data = photo_bytes(data_url)
+            if len(data) > MAX_PHOTO:
+                raise Invalid(
+                    f"photo: larger than {MAX_PHOTO // (1024 * 1024)} MB",
+                    field="photo",
+                    key="ticket.photo_size",
+                    mb=MAX_PHOTO // (1024 * 1024),
+                )
+            return save_photo(self._photos, str(ticket_id), data)
         except NotAnImage as err:
             raise Invalid(f"photo: {err}") from None
-        self._photos.mkdir(parents=True, exist_ok=True)
-        name = f"{ticket_id}-{uuid.uuid4().hex[:12]}.jpg"
-        (self._photos / name).write_bytes(clean)
-        return name
 
     def photo(self, ticket_id: int, who: Principal) -> Path:
         """The file of a ticket's photo."""

@@ -14,6 +14,7 @@ from hub.storage.models.booking import (
     WaitlistEntry,
 )
 from hub.storage.models.canteen import MealOrder, MenuItem, OrderLine
+from hub.storage.models.feedback import FeedbackEntry, FeedbackItem
 from hub.storage.models.gate import GateDecision, PlateListEntry, Visit, Visitor
 from hub.storage.models.inbox import InboxMessage
 from hub.storage.models.notices import Announcement, AnnouncementReceipt
@@ -38,6 +39,8 @@ __all__ = [
     "Base",
     "Booking",
     "BookingSeries",
+    "FeedbackEntry",
+    "FeedbackItem",
     "GateDecision",
     "InboxMessage",
     "JournalEntry",
