@@ -138,8 +138,8 @@ class Handling(FeedbackBase):
             f.answer_warn_at = None
         f.status = to
         f.handler = f.handler or who.name
-        if action == "answer":
-            f.reply, f.answered_at = note, now
+        if action == "answer" or (action == "close" and note and f.reply is None):
+            f.reply, f.answered_at = note, now  # closed with a word and no answer: the answer
         if action == "decline":
             f.reason = note
         if to in FINAL:
