@@ -148,6 +148,7 @@ def site_names(site: Any) -> dict[str, dict[str, str]]:
         "rooms",
         "vehicles",
         "work_units",
+        "feedback_categories",
     ):
         for item in getattr(site, section, ()):
             name = getattr(item, "name", None) or getattr(item, "plate", None)

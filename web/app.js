@@ -46,6 +46,7 @@ const Hub = (() => {
     ["home", "/", null], ["rooms", "/rooms.html", null], ["vehicles", "/vehicles.html", null],
     ["visits", "/visits.html", null], ["canteen", "/canteen.html", null], ["report", "/report.html", null],
     ["inbox", "/inbox.html", null], ["notices", "/notices.html", null],
+    ["feedback", "/feedback.html", null],
     ["kitchen", "/kitchen.html", ["canteen", "manager", "admin"]], ["counter", "/counter.html", ["canteen", "admin"]],
     ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
     ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],
@@ -68,9 +69,10 @@ const Hub = (() => {
   }
 
   function translate(texts) {
-    if (texts) {
-      dict = {};
-      for (const l of Object.keys(COMMON)) dict[l] = { ...COMMON[l], ...(texts[l] || {}) };
+    if (texts) { // a page's words added to those it has (the shell's, a shared view's)
+      const next = {};
+      for (const l of Object.keys(COMMON)) next[l] = { ...dict[l], ...(texts[l] || {}) };
+      dict = next;
     }
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });

@@ -6,24 +6,29 @@
 Hub.translate({
   "zh-CN": { title: "我的大院", order_meal: "去订餐", until: "截止", left: "剩", unlimited: "不限量", sold_out: "已售罄",
     waiting: "待我审批", queues: "我的待办", mine: "我的事项", none: "暂无事项",
-    kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批", meal: "订餐", notice: "通知" },
+    kind: { meeting: "会议", car: "用车", trip: "出车任务", visit: "访客", repair: "报修", approval: "审批", meal: "订餐", notice: "通知", feedback: "建议投诉" },
     action: { check_in: "去签到", rate: "去评价", approve: "去审批", show_code: "取餐码", acknowledge: "去确认" },
     state: { pending: "待审批", confirmed: "已预约", approved: "已批准", dispatched: "已派车", departed: "已出车",
       open: "待派单", assigned: "已派单", accepted: "已接单", in_progress: "维修中", on_hold: "暂停", resolved: "已修复",
       closed: "已完成", invited: "已邀请", approved_visit: "已批准", arrived: "已到达",
-      ordered: "已订", served: "已取餐", no_show: "未取餐", to_acknowledge: "未确认" },
-    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核", meals_waiting: "今日待取餐" } },
+      ordered: "已订", served: "已取餐", no_show: "未取餐", to_acknowledge: "未确认",
+      received: "已收到", in_hand: "办理中", answered: "已答复", declined: "不予受理" },
+    queue: { tickets_unassigned: "待派工单", cars_to_dispatch: "待派车辆", my_tickets: "我的维修任务", gate_reviews: "门岗待复核", meals_waiting: "今日待取餐", feedback_open: "待办建议投诉" } },
   en: { title: "My compound", order_meal: "Order", until: "order by", left: "left", unlimited: "no limit", sold_out: "sold out",
     waiting: "Waiting for me", queues: "My queues", mine: "My things", none: "Nothing here",
-    kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval", meal: "meal", notice: "notice" },
+    kind: { meeting: "meeting", car: "car", trip: "trip", visit: "visitors", repair: "repair", approval: "approval", meal: "meal", notice: "notice", feedback: "suggestion" },
     action: { check_in: "check in", rate: "rate it", approve: "decide", show_code: "pickup code", acknowledge: "acknowledge it" },
     state: { pending: "pending", confirmed: "booked", approved: "approved", dispatched: "car assigned", departed: "on the road",
       open: "waiting", assigned: "assigned", accepted: "accepted", in_progress: "in progress", on_hold: "on hold", resolved: "resolved",
-      closed: "done", invited: "invited", arrived: "arrived", ordered: "ordered", served: "collected", no_show: "not collected", to_acknowledge: "not acknowledged" },
-    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews", meals_waiting: "meals to collect today" } },
+      closed: "done", invited: "invited", arrived: "arrived", ordered: "ordered", served: "collected", no_show: "not collected", to_acknowledge: "not acknowledged",
+      received: "received", in_hand: "in hand", answered: "answered", declined: "declined" },
+    queue: { tickets_unassigned: "tickets to assign", cars_to_dispatch: "cars to dispatch", my_tickets: "my repair jobs", gate_reviews: "gate reviews", meals_waiting: "meals to collect today", feedback_open: "suggestions to answer" } },
 });
 
 const { el } = Hub;
+// where each queue is worked
+const QUEUE_PAGES = { tickets_unassigned: "/tickets.html", cars_to_dispatch: "/vehicles.html", my_tickets: "/tickets.html",
+  gate_reviews: "/gate.html", meals_waiting: "/counter.html", feedback_open: "/feedback.html#tab=queue" };
 const $ = (s) => document.querySelector(s);
 function line(i) {
   const state = Hub.t("state")[i.state] || i.state;
@@ -57,7 +62,8 @@ function render(home) {
   $("#waiting").replaceChildren(...home.waiting.map(line));
   const queues = Object.entries(home.queues);
   $("#queues-box").hidden = !queues.length;
-  $("#queues").replaceChildren(...queues.map(([k, n]) => el("li", { id: `queue-${k}` }, `${Hub.t("queue")[k] || k}：${n}`)));
+  $("#queues").replaceChildren(...queues.map(([k, n]) => el("li", { id: `queue-${k}` },
+    el("a", { href: QUEUE_PAGES[k] || "/" }, `${Hub.t("queue")[k] || k}：${n}`))));
   $("#items").replaceChildren(...(home.items.length ? home.items.map(line) : [el("li", { className: "empty" }, Hub.t("none"))]));
   document.body.dataset.ready = "1";
 }

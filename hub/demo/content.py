@@ -15,6 +15,7 @@ from hub.errors import HubError
 from hub.identity.roles import Principal, Role
 from hub.services.booking import Slot
 from hub.services.canteen import ItemIn
+from hub.services.feedback import Draft
 from hub.services.gate.visits import VisitorIn
 from hub.services.notices import Audience
 
@@ -119,9 +120,44 @@ def seed_day(ctx: HubContext) -> bool:
             pinned=True,
             must_ack=True,
         )
+        _feedback(ctx)
     except HubError as err:  # the site file changed under the demo: its day is partly made
         log.warning("the demo's day was not made whole: %s", err)
     return True
+
+
+def _feedback(ctx: HubContext) -> None:
+    """A suggestion answered and on the board; an anonymous complaint waiting for the
+    canteen."""
+    done = ctx.feedback.submit(
+        FINANCE,
+        Draft(
+            "suggestion",
+            "meetings",
+            "会议室预约后能否提前开空调",
+            "夏天下午的会议，会议室刚开空调时很热，建议预约后提前半小时开空调。",
+            room="r-301",
+        ),
+    )
+    ctx.feedback.act(DISPATCHER, done["id"], "accept")
+    ctx.feedback.act(
+        DISPATCHER,
+        done["id"],
+        "answer",
+        "已上线：预约会议室后，空调在会议开始前 30 分钟自动开启，会后自动转为节能模式。",
+    )
+    ctx.feedback.act(DISPATCHER, done["id"], "publish")
+    ctx.feedback.submit(
+        TEACHER,
+        Draft(
+            "complaint",
+            "canteen",
+            "午餐排队时间太长",
+            "12:00 前后窗口只开了两个，排队要 15 分钟以上。",
+            building="b3",
+            anonymous=True,
+        ),
+    )
 
 
 def _canteen_week(ctx: HubContext, first: date) -> None:

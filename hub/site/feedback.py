@@ -13,12 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, cast
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from hub.site.base import Id, Item, Name, Ref
 from hub.site.model import SECTIONS, Site
+from hub.site.rules import ROLE_NAMES
 
 Minutes = Annotated[int, Field(ge=1, le=60 * 24 * 60)]
+
+
+def _role(value: str | None) -> str | None:
+    if value is not None and value not in ROLE_NAMES:
+        raise ValueError(f"no role {value!r} (roles: {', '.join(sorted(ROLE_NAMES))})")
+    return value
 Username = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -29,7 +36,7 @@ class FeedbackCategory(Item):
     name_en: Name | None = None
     unit: Id | None = None  # the work unit answering (shown to the writer)
     handlers: list[Username] = []  # people (usernames) who answer
-    role: Id | None = "dispatcher"  # and everyone holding this role
+    role: Annotated[str | None, AfterValidator(_role)] = "dispatcher"  # and all holding it
     leaders: list[Username] = []  # told when a target is missed (none: the managers)
     answer_min: Minutes = 480  # to the first answer: one working day
     close_min: Minutes = 2400  # to closing: five working days

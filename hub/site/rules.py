@@ -53,6 +53,7 @@ ROLE_NAMES = frozenset(
         "display",
         "gate_terminal",
         "device",
+        "reporter",
     }
 )
 

@@ -18,6 +18,7 @@ from hub.identity.roles import Principal
 from hub.runtime import Hub
 from hub.services.canteen import ItemIn
 from hub.services.gate.visits import VisitorIn
+from hub.services.feedback import Draft
 from hub.services.notices import Audience
 from hub.settings import Settings
 from hub.site import Site
@@ -37,6 +38,9 @@ PAGES = [
     ("/inbox.html", "staff", "#messages li"),
     ("/notices.html", "staff", "#notices li"),
     ("/notices.html", "manager", "#f-units input"),
+    ("/feedback.html", "staff", "#w-category option"),
+    ("/feedback.html?tab=queue", "dispatcher", "#queue li"),
+    ("/followup.html", "", "body[data-ready='1']"),
     ("/tickets.html", "tech-elec", "#board section"),
     ("/tickets.html", "dispatcher", "#board article select"),
     ("/vehicles.html", "dispatcher", "#to-dispatch article select"),
@@ -124,6 +128,10 @@ def content(hub: Hub) -> None:
         staff, description="三楼走廊灯不亮", category="electrical", location="1号楼三层"
     )
     manager = Principal("manager", frozenset({Role.MANAGER}), "u-office")
+    hub.ctx.feedback.submit(
+        staff,
+        Draft("complaint", "cleaning", "三楼卫生间积水", "地面积水两天了", building="b1"),
+    )
     hub.ctx.notices.publish(
         manager,
         title="关于消防演练的通知",

@@ -18,6 +18,14 @@ class FeedbackCategoryPublic(Out):
     mine: bool  # the signed-in person answers it
 
 
+class FeedbackPlace(Out):
+    """A building or a room an item can be about."""
+
+    kind: str  # building, room
+    id: str
+    building: str
+
+
 class FeedbackChange(Out):
     """One change to an item: who (`writer` for an anonymous writer, `hub` for the hub's
     reminders and escalations), what, the note; `shown`: whether the writer sees it."""

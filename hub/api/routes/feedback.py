@@ -15,7 +15,12 @@ from fastapi.responses import FileResponse
 from pydantic import Field
 
 from hub.api.deps import PUBLIC, Ctx, RowId, allow, client_of
-from hub.api.public.feedback import FeedbackCategoryPublic, FeedbackFigures, FeedbackPublic
+from hub.api.public.feedback import (
+    FeedbackCategoryPublic,
+    FeedbackFigures,
+    FeedbackPlace,
+    FeedbackPublic,
+)
 from hub.api.schemas import In
 from hub.context import HubContext
 from hub.errors import NotFound
@@ -100,6 +105,15 @@ def categories(ctx: Ctx, who: Person) -> list[dict[str, Any]]:
             "mine": f.handles(who, c.id),
         }
         for c in f.categories.values()
+    ]
+
+
+@router.get("/places", response_model=list[FeedbackPlace], summary="Places")
+def places(ctx: Ctx, _: Person) -> list[dict[str, Any]]:
+    """The buildings and rooms an item can be about (names: `/api/i18n`)."""
+    f = ctx.feedback
+    return [{"kind": "building", "id": b, "building": b} for b in f.buildings] + [
+        {"kind": "room", "id": r.id, "building": r.building} for r in f.rooms.values()
     ]
 
 
@@ -205,11 +219,9 @@ def _counted(ctx: HubContext, client: str) -> Iterator[None]:
 
 @router.get("/{item_id}", response_model=FeedbackPublic, summary="One item")
 def item(ctx: Ctx, item_id: RowId, who: Person) -> dict[str, Any]:
-    """Its handlers see the whole log; its writer what is shown to writers."""
-    f = ctx.feedback
-    if f.handles_item(who, item_id):
-        return f.handled(who, item_id)
-    return f.followed(who, item_id)
+    """Its handlers see the whole log; its writer what writers are shown; anyone, an item on
+    the board, without its writer."""
+    return ctx.feedback.view(who, item_id)
 
 
 @router.post("/{item_id}/act", response_model=FeedbackPublic, summary="Move it on")

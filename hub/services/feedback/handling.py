@@ -75,12 +75,6 @@ class Handling(FeedbackBase):
             f = self._handled(s, who, item_id)
             return self.public(f, self.entries(s, f, everything=True))
 
-    def handles_item(self, who: Principal, item_id: int) -> bool:
-        """Whether this person answers the item's category (False when there is no item)."""
-        with self._db.session() as s:
-            f = s.get(FeedbackItem, item_id)
-            return f is not None and self.handles(who, f.category)
-
     def _handled(self, s: Session, who: Principal, item_id: int) -> FeedbackItem:
         f = self._item(s, item_id)
         if not self.handles(who, f.category):

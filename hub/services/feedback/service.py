@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub.errors import NotFound
 from hub.identity.roles import Principal
 from hub.services.feedback.base import ANSWERED, FINAL
 from hub.services.feedback.handling import Handling
@@ -29,6 +30,18 @@ DEFAULT_SPAN = timedelta(days=90)  # what Open311 lists when no dates are given
 
 class Feedback(Intake, Handling):
     """Suggestions and complaints, both sides."""
+
+    def view(self, who: Principal, item_id: int) -> dict[str, Any]:
+        """An item as this person may see it: whole to its handlers; what writers are shown
+        to its writer; on the board, without its writer, to anyone."""
+        with self._db.session() as s:
+            f = self._item(s, item_id)
+            if self.handles(who, f.category):
+                return self.public(f, self.entries(s, f, everything=True))
+            mine = f.writer is not None and f.writer == who.name
+            if mine or (f.public and f.status in (ANSWERED, "closed")):
+                return self.public(f, self.entries(s, f, everything=False), writer=mine)
+        raise NotFound(f"no item {item_id}", key="not_found", what=f"#{item_id}")
 
     def search(
         self,

@@ -15,6 +15,8 @@ WEB = Path(__file__).parents[3] / "web"
 # Routes that answer files or streams, not JSON bodies
 NOT_JSON = {
     "/api/tickets/{ticket_id}/photo",
+    "/api/feedback/{item_id}/photos/{n}",  # JPEG
+    "/api/feedback/followup/photos/{n}",
     "/api/energy/reports/{name}",
     "/api/patrol/reports/{name}",
     "/api/auth/oidc/start",  # a redirect to the provider
