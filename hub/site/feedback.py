@@ -26,6 +26,8 @@ def _role(value: str | None) -> str | None:
     if value is not None and value not in ROLE_NAMES:
         raise ValueError(f"no role {value!r} (roles: {', '.join(sorted(ROLE_NAMES))})")
     return value
+
+
 Username = Annotated[str, Field(min_length=1, max_length=64)]
 
 

@@ -17,8 +17,8 @@ from hub.identity import Role
 from hub.identity.roles import Principal
 from hub.runtime import Hub
 from hub.services.canteen import ItemIn
-from hub.services.gate.visits import VisitorIn
 from hub.services.feedback import Draft
+from hub.services.gate.visits import VisitorIn
 from hub.services.notices import Audience
 from hub.settings import Settings
 from hub.site import Site
