@@ -28,6 +28,7 @@ from hub.services.inbox import InboxService
 from hub.services.notices import Notices
 from hub.services.patrol import PatrolService
 from hub.services.reports import StoredReports
+from hub.services.surveys import Surveys
 from hub.services.tickets import TicketService
 from hub.settings import Settings
 from hub.site import Site
@@ -101,6 +102,7 @@ class HubContext:
     canteen: Canteen
     notices: Notices
     feedback: Feedback
+    surveys: Surveys
     patrol_reports: StoredReports
     oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)

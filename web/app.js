@@ -46,7 +46,7 @@ const Hub = (() => {
     ["home", "/", null], ["rooms", "/rooms.html", null], ["vehicles", "/vehicles.html", null],
     ["visits", "/visits.html", null], ["canteen", "/canteen.html", null], ["report", "/report.html", null],
     ["inbox", "/inbox.html", null], ["notices", "/notices.html", null],
-    ["feedback", "/feedback.html", null],
+    ["feedback", "/feedback.html", null], ["surveys", "/surveys.html", null],
     ["kitchen", "/kitchen.html", ["canteen", "manager", "admin"]], ["counter", "/counter.html", ["canteen", "admin"]],
     ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
     ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],

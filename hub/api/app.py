@@ -33,6 +33,7 @@ from hub.api.routes import (
     patrol,
     positions,
     site,
+    surveys,
     telemetry,
     tickets,
     users,
@@ -99,6 +100,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         notices,
         feedback,
         open311,
+        surveys,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

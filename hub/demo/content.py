@@ -121,6 +121,7 @@ def seed_day(ctx: HubContext) -> bool:
             must_ack=True,
         )
         _feedback(ctx)
+        _survey(ctx)
     except HubError as err:  # the site file changed under the demo: its day is partly made
         log.warning("the demo's day was not made whole: %s", err)
     return True
@@ -157,6 +158,35 @@ def _feedback(ctx: HubContext) -> None:
             building="b3",
             anonymous=True,
         ),
+    )
+
+
+def _survey(ctx: HubContext) -> None:
+    """An anonymous questionnaire for everyone, open for a fortnight."""
+    ctx.surveys.create(
+        MANAGER,
+        title="机关后勤服务满意度调查",
+        intro="匿名填写，约 2 分钟。",
+        questions=[
+            {"id": "canteen", "type": "scale", "title": "食堂总体满意度", "required": True},
+            {
+                "id": "use",
+                "type": "multiple",
+                "title": "您常用哪些服务",
+                "options": ["会议室预约", "公务用车", "访客登记", "报修", "食堂订餐"],
+            },
+            {
+                "id": "parts",
+                "type": "matrix",
+                "title": "各项服务打分",
+                "rows": ["响应速度", "服务态度", "办理结果"],
+                "scale": 5,
+            },
+            {"id": "say", "type": "text", "title": "意见和建议"},
+        ],
+        audience=Audience(everyone=True),
+        closes_at=ctx.surveys.clock() + timedelta(days=14),
+        anonymous=True,
     )
 
 

@@ -58,6 +58,7 @@ from hub.services import journal as journal_
 from hub.services import notices as notices_
 from hub.services import notify as notify_
 from hub.services import patrol as patrol_
+from hub.services import surveys as surveys_
 from hub.services import tickets as tickets_
 from hub.services import wall as wall_
 from hub.services.assembly import Consumer, Part, ServiceEvent, Shared
@@ -143,6 +144,7 @@ class Hub:
         canteen = self._plug(canteen_.assemble(shared))
         notices = self._plug(notices_.assemble(shared))
         feedback = self._plug(feedback_.assemble(shared))
+        surveys = self._plug(surveys_.assemble(shared))
         home = Home(
             site,
             db=db,
@@ -155,6 +157,7 @@ class Hub:
             canteen=canteen.orders,
             notices=notices,
             feedback=feedback,
+            surveys=surveys,
         )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
@@ -203,6 +206,7 @@ class Hub:
             canteen=canteen,
             notices=notices,
             feedback=feedback,
+            surveys=surveys,
             oidc=OidcSignIn(
                 settings.oidc,
                 db,

@@ -25,6 +25,7 @@ from hub.services.gate.desk import GateDesk
 from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
 from hub.services.notices import Notices
+from hub.services.surveys import Surveys
 from hub.services.tickets.service import TicketService
 from hub.site import Site
 from hub.storage import Database
@@ -67,6 +68,7 @@ class Home:
         canteen: CanteenOrders | None = None,
         notices: Notices | None = None,
         feedback: Feedback | None = None,
+        surveys: Surveys | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.db = db
@@ -75,6 +77,7 @@ class Home:
         self.canteen = canteen
         self.notices = notices
         self.feedback = feedback
+        self.surveys = surveys
         self.clock = clock
         self.tz = ZoneInfo(site.site.timezone)
         self._people = {p.username: p for p in site.people if p.username}
@@ -183,6 +186,25 @@ class Home:
             )
         return out
 
+    def _surveys(self, who: Principal) -> list[Item]:
+        """Questionnaires open for the person that they have not started (or, named, not
+        finished)."""
+        if self.surveys is None:
+            return []
+        return [
+            Item(
+                "survey",
+                str(v["id"]),
+                v["title"],
+                v["closes_at"],
+                v["state"],
+                f"/surveys.html#survey={v['id']}",
+                "answer",
+            )
+            for v in self.surveys.for_me(who)
+            if v["state"] in ("new", "draft")
+        ]
+
     def _waiting(self, who: Principal, now: datetime) -> list[Item]:
         out: list[Item] = []
         if not self.rooms.approvals.approves_anything(who):
@@ -276,6 +298,7 @@ class Home:
             *self._meals(who, now),
             *self._notices(who),
             *self._feedback(who),
+            *self._surveys(who),
         ]
         return {
             "user": who.name,

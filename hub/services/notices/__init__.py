@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hub.services.assembly import Part, Shared
-from hub.services.notices.service import PUBLISHERS, Audience, Notices, plain, sanitise
+from hub.services.audience import Audience
+from hub.services.notices.service import PUBLISHERS, Notices, plain, sanitise
 from hub.tasks import Periodic
 
 __all__ = ["PUBLISHERS", "Audience", "Notices", "assemble", "plain", "sanitise"]

@@ -8,7 +8,6 @@ WeCom / DingTalk follow where configured). The text is HTML, sanitised on the wa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +18,12 @@ from sqlalchemy.orm import Session
 from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services.audience import Audience
+from hub.services.audience import people as audience_of
 from hub.site import Site
 from hub.storage import Database
 from hub.storage.audit import record
-from hub.storage.models import Announcement, AnnouncementReceipt, User, UserRole
+from hub.storage.models import Announcement, AnnouncementReceipt
 
 Announce = Callable[[Notice], None]
 PUBLISHERS = frozenset({Role.ADMIN, Role.MANAGER})
@@ -48,19 +49,6 @@ def plain(html: str, limit: int = 200) -> str:
     """The text of the HTML, shortened (for the inbox and the lists)."""
     text = " ".join(nh3.clean(html.replace("<", " <"), tags=set()).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who a notice is for: everyone, or the people of these work units and of these roles."""
-
-    everyone: bool = False
-    units: tuple[str, ...] = field(default_factory=tuple)
-    roles: tuple[str, ...] = field(default_factory=tuple)
-
-    def as_json(self) -> dict[str, Any]:
-        """As stored."""
-        return {"all": self.everyone, "units": list(self.units), "roles": list(self.roles)}
 
 
 class Notices:
@@ -95,14 +83,7 @@ class Notices:
             raise Invalid("a notice needs a title and some text", field="body", key="notice.empty")
         if len(clean) > MAX_BODY:
             raise Invalid("the text is too long", field="body", key="notice.too_long")
-        unknown = [u for u in audience.units if u not in self.units]
-        if unknown:
-            raise Invalid(f"no work unit {unknown[0]!r}", field="units", key="notice.unit")
-        roles = {r.value for r in Role}
-        if any(r not in roles for r in audience.roles):
-            raise Invalid("no such role", field="roles", key="notice.role")
-        if not (audience.everyone or audience.units or audience.roles):
-            raise Invalid("say who the notice is for", field="audience", key="notice.audience")
+        audience.check(self.units, "notice")
         at = max(publish_at or now, now)
         if expires_at is not None and expires_at <= at:
             raise Invalid(
@@ -146,20 +127,12 @@ class Notices:
 
     def _release(self, s: Session, n: Announcement) -> list[str]:
         """Fix the recipients (a receipt each) and mark the notice published; their names."""
-        people = self._audience(s, n.audience)
+        people = audience_of(s, n.audience)
         for username, unit in people:
             s.add(AnnouncementReceipt(announcement_id=n.id, username=username, unit=unit))
         n.status, n.recipients = "published", len(people)
         record(s, "hub", "notice.publish", str(n.id), recipients=len(people))
         return [u for u, _ in people]
-
-    def _audience(self, s: Session, audience: dict[str, Any]) -> list[tuple[str, str | None]]:
-        q = select(User.username, User.work_unit).where(User.active.is_(True))
-        if not audience.get("all"):
-            units, roles = audience.get("units", []), audience.get("roles", [])
-            holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
-            q = q.where(User.work_unit.in_(units) | User.id.in_(holders))
-        return [(u, unit) for u, unit in s.execute(q.order_by(User.username))]
 
     def _tell(self, n: dict[str, Any], people: Sequence[str], *, remind: bool = False) -> None:
         """Tell these people of the notice (through the inbox): that it is out, or again."""

@@ -21,6 +21,7 @@ from hub.storage.models.notices import Announcement, AnnouncementReceipt
 from hub.storage.models.outbox import OutboxRow
 from hub.storage.models.patrol import PatrolScan, PatrolTour
 from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
+from hub.storage.models.surveys import Survey, SurveyParticipant, SurveyResponse
 from hub.storage.models.tickets import OPEN_TICKET, Ticket, TicketLogEntry
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
     "PlateListEntry",
     "RuleStateRow",
     "SignInThrottle",
+    "Survey",
+    "SurveyParticipant",
+    "SurveyResponse",
     "Ticket",
     "TicketLogEntry",
     "User",
