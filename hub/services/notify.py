@@ -84,6 +84,7 @@ class Notifier:
     ) -> None:
         self._settings = settings
         self._site = site
+        self._public_url = public_url
         self._names = names or {}  # the site's things by id, in the site's language
         self._tz = ZoneInfo(timezone)
         self._recipients = recipients
@@ -136,7 +137,7 @@ class Notifier:
             if not to:
                 return
             if isinstance(event, Notice):
-                send_mail(cfg, _notice_mail(event, cfg.sender, to), timeout)
+                send_mail(cfg, _notice_mail(event, cfg.sender, to, self._public_url), timeout)
             else:
                 send_mail(cfg, _ticket_mail(event, self._site, cfg.sender, to), timeout)
 

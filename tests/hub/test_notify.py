@@ -335,3 +335,46 @@ def test_each_persons_messages_reach_their_wecom_and_dingtalk(
     assert health[f"wecom app {WECOM_AGENT}"]["sent"] == 2
     assert health["钉钉"]["sent"] == 2
     assert WECOM_SECRET not in json.dumps(health)
+
+
+def test_a_notice_reaches_its_audience_by_email_each_blind_copied(
+    tmp_path: Path, quiet_site: Site
+) -> None:
+    from hub.services.audience import Audience
+    from tests.support.mail import smtp_inbox
+
+    with smtp_inbox() as inbox:
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key="k" * 48,
+            site_file=DEMO_SITE,
+            public_url="https://hub.example.gov.cn",
+            notify={"email": {"host": "127.0.0.1", "port": inbox.port, "security": "none"}},
+        )
+        hub = Hub(settings, quiet_site, factories=())
+        with TestClient(hub.app()):
+            ids = hub.ctx.identity
+            ids.ensure_user(
+                "li", "li password 123", [Role.STAFF], work_unit="u-edu", email="li@x.gov.cn"
+            )
+            ids.ensure_user(
+                "wang", "wang password 12", [Role.STAFF], work_unit="u-edu", email="w@x.gov.cn"
+            )
+            ids.ensure_user(
+                "zhao", "zhao password 12", [Role.STAFF], work_unit="u-finance", email="z@x.gov.cn"
+            )
+            office = Principal("office", frozenset({Role.MANAGER}), "u-office")
+            n = hub.ctx.notices.publish(
+                office,
+                title="停水通知",
+                body="<p>周六 8:00-12:00 停水。</p>",
+                audience=Audience(units=("u-edu",)),
+            )
+            inbox.wait(1)
+    (mail,) = inbox.mails
+    recipients, message = mail
+    assert sorted(recipients) == ["li@x.gov.cn", "w@x.gov.cn"]
+    assert message["Subject"] == "【通知】停水通知"
+    assert "x.gov.cn" not in str(message["To"])  # nobody sees the others' addresses
+    assert message["Bcc"] is None
+    assert f"https://hub.example.gov.cn/notices.html#notice={n['id']}" in message.get_content()
