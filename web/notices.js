@@ -12,7 +12,8 @@ Hub.translate({
     f_at: "定时发布（可空）", f_until: "截止显示（可空）", publish: "发布", published: "已发布，{n} 人将收到",
     scheduled: "将于 {when} 发布", mine: "我发布的通知", none: "没有通知", pinned: "置顶", must_ack: "需确认",
     unread: "未读", to_ack: "待确认", not_read: "未读", not_acked: "已读未确认", everyone_done: "所有人都已阅读",
-    withdrawn: "已撤回", status: { scheduled: "待发布", published: "已发布", withdrawn: "已撤回" } },
+    withdrawn: "已撤回", f_files: "附件（可选，最多 5 个，每个 10 MB 以内）", f_display: "同时在大屏和会议室门牌显示",
+    too_many: "最多 5 个附件", status: { scheduled: "待发布", published: "已发布", withdrawn: "已撤回" } },
   en: { title: "Notices", back: "← All notices", ack: "I have read it", acked: "Acknowledged {when}", receipts: "Who has read it",
     counts: "{read} of {n} have read it, {acked} acknowledged", remind: "Remind those who have not", withdraw: "Withdraw",
     reminded: "{n} reminded", reminded_at: "Reminded at {when}", write: "Write a notice", f_title: "Title",
@@ -21,7 +22,8 @@ Hub.translate({
     published: "Published: {n} people are told", scheduled: "To be published {when}", mine: "My notices",
     none: "No notices", pinned: "pinned", must_ack: "to acknowledge", unread: "unread", to_ack: "to acknowledge",
     not_read: "not read", not_acked: "read, not acknowledged", everyone_done: "Everyone has read it",
-    withdrawn: "Withdrawn", status: { scheduled: "scheduled", published: "published", withdrawn: "withdrawn" } },
+    withdrawn: "Withdrawn", f_files: "Attachments (optional, up to 5, 10 MB each)", f_display: "Also on the wall and the rooms' door displays",
+    too_many: "At most 5 attachments", status: { scheduled: "scheduled", published: "published", withdrawn: "withdrawn" } },
 });
 
 const { el } = Hub;
@@ -76,6 +78,15 @@ function head(n) {
   $("#n-title").textContent = n.title;
   $("#n-meta").textContent = [Hub.named(n.author), Hub.datetime(n.publish_at), n.must_ack ? Hub.t("must_ack") : ""].filter(Boolean).join(" · ");
   body(n.body);
+  const size = (b) => (b >= 1048576 ? `${(b / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(b / 1024))} KB`);
+  $("#n-files").replaceChildren(...(n.attachments || []).map((a) => {
+    const link = el("a", { href: "#" }, `📎 ${a.name} (${size(a.size)})`);
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      Hub.download(`/api/notices/${n.id}/attachments/${a.id}`, a.name).catch((err) => { $("#error").textContent = String(err.message || err); });
+    });
+    return el("li", {}, link);
+  }));
   history.replaceState(null, "", `#notice=${n.id}`);
   show("reading");
 }
@@ -122,6 +133,7 @@ async function compose() {
   const box = (name, id, label) => el("label", { className: "check" }, el("input", { type: "checkbox", name, value: id }), ` ${label}`);
   $("#f-units").replaceChildren(...choices.units.map((u) => box("unit", u, Hub.named(u))));
   $("#f-roles").replaceChildren(...choices.roles.map((r) => box("role", r, Hub.t("role")[r] || r)));
+  $("#f-buildings").replaceChildren(...choices.buildings.map((b) => box("building", b, Hub.named(b))));
   return cat;
 }
 
@@ -131,9 +143,18 @@ $("#compose").addEventListener("submit", async (e) => {
   const checked = (name) => [...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
   const when = (v) => (v ? new Date(v).toISOString() : null);
   try {
+    const files = [...$("#f-files").files];
+    if (files.length > 5) throw new Error(Hub.t("too_many"));
+    const attachments = [];
+    for (const file of files) { // each uploaded first; the notice names them
+      const form = new FormData();
+      form.append("file", file);
+      attachments.push((await Hub.api("/api/notices/attachments", { method: "POST", body: form })).id);
+    }
     const n = await Hub.post("/api/notices", {
       title: $("#f-title").value, body: paragraphs($("#f-body").value), everyone: $("#f-all").checked,
-      units: checked("unit"), roles: checked("role"), must_ack: $("#f-ack").checked, pinned: $("#f-pin").checked,
+      units: checked("unit"), roles: checked("role"), buildings: checked("building"), must_ack: $("#f-ack").checked,
+      pinned: $("#f-pin").checked, display: $("#f-display").checked, attachments,
       publish_at: when($("#f-at").value), expires_at: when($("#f-until").value),
     });
     $("#compose").reset();

@@ -10,7 +10,7 @@ const PAGES = ["/", "/inbox.html", "/guard.html", "/login.html", "/report.html",
   "/surveys.html"];
 const ASSETS = ["/home.js", "/words.js", "/app.js", "/style.css", "/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png",
   "/inbox.js", "/guard.js", "/login.js", "/report.js", "/report.css", "/rooms.js", "/vehicles.js", "/visits.js", "/tickets.js", "/canteen.js", "/notices.js",
-  "/feedback.js", "/feedback-view.js", "/followup.js", "/surveys.js", "/attached.js"];
+  "/feedback.js", "/feedback-view.js", "/followup.js", "/surveys.js", "/attached.js", "/ticker.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll([...PAGES, ...ASSETS])).then(() => self.skipWaiting()));

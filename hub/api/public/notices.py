@@ -6,18 +6,41 @@ from hub.api.public.base import Out, Timestamp
 
 
 class NoticeAudiences(Out):
-    """Whom a notice can be for: the site's work units and the people's roles (by id)."""
+    """Whom a notice can be for: the site's work units, buildings and the people's roles
+    (by id)."""
 
     units: list[str]
     roles: list[str]
+    buildings: list[str]
 
 
 class NoticeAudience(Out):
-    """Everyone (`all`), or these work units and roles."""
+    """Everyone (`all`), or these work units, the work units in these buildings, and these
+    roles."""
 
     all: bool
     units: list[str]
     roles: list[str]
+    buildings: list[str] = []
+
+
+class NoticeAttachment(Out):
+    """A file attached to a notice (`GET /api/notices/{id}/attachments/{file id}`); uploaded
+    before publishing, it is what `POST /api/notices/attachments` answers."""
+
+    id: str
+    name: str
+    type: str
+    size: int
+
+
+class NoticeOnDisplay(Out):
+    """A notice the wall and the rooms' door displays show."""
+
+    id: int
+    title: str
+    summary: str
+    pinned: bool
 
 
 class NoticePublic(Out):
@@ -38,6 +61,8 @@ class NoticePublic(Out):
     status: str
     recipients: int
     reminded_at: Timestamp | None
+    display: bool = False
+    attachments: list[NoticeAttachment] = []
     read_at: Timestamp | None = None
     acked_at: Timestamp | None = None
     read: int | None = None  # the author's view: how many have read it

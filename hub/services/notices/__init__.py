@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from hub.services.assembly import Part, Shared
 from hub.services.audience import Audience
-from hub.services.notices.service import PUBLISHERS, Notices, plain, sanitise
+from hub.services.notices.files import Files
+from hub.services.notices.reading import plain
+from hub.services.notices.service import PUBLISHERS, Notices, sanitise
 from hub.tasks import Periodic
 
 __all__ = ["PUBLISHERS", "Audience", "Notices", "assemble", "plain", "sanitise"]
@@ -18,7 +20,7 @@ KEEP = timedelta(days=365)
 
 def assemble(shared: Shared) -> Part[Notices]:
     """The notices; scheduled ones published within a minute of their time."""
-    notices = Notices(shared.db, shared.site)
+    notices = Notices(shared.db, shared.site, files=Files(shared.settings.files_dir / "notices"))
     notices.announce = shared.announce
 
     def forget() -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nh3
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.domain import Notice
@@ -20,6 +20,8 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.audience import Audience
 from hub.services.audience import people as audience_of
+from hub.services.notices.files import Files
+from hub.services.notices.reading import NoticeReading, as_dict, plain
 from hub.site import Site
 from hub.storage import Database
 from hub.storage.audit import record
@@ -45,17 +47,19 @@ def sanitise(html: str) -> str:
     ).strip()
 
 
-def plain(html: str, limit: int = 200) -> str:
-    """The text of the HTML, shortened (for the inbox and the lists)."""
-    text = " ".join(nh3.clean(html.replace("<", " <"), tags=set()).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class Notices:
+class Notices(NoticeReading):
     """Publishing, reading and acknowledging notices; receipts and reminders."""
 
-    def __init__(self, db: Database, site: Site, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        site: Site,
+        clock: Callable[[], datetime] = _utcnow,
+        files: Files | None = None,
+    ) -> None:
         self._db = db
+        self.files = files
+        self.site = site
         self.units = {u.id: u for u in site.work_units}
         self.clock = clock
         self.announce: Announce = lambda _n: None
@@ -72,8 +76,12 @@ class Notices:
         expires_at: datetime | None = None,
         pinned: bool = False,
         must_ack: bool = False,
+        attachments: Sequence[str] = (),
+        display: bool = False,
     ) -> dict[str, Any]:
-        """A new notice, published now or at `publish_at` (then it waits, `release_due`)."""
+        """A new notice, published now or at `publish_at` (then it waits, `release_due`), with
+        the author's staged uploads (`stage`) attached; `display`: on the wall and the rooms'
+        door displays too."""
         if not who.roles & PUBLISHERS:
             raise Forbidden("administrators and managers publish notices", key="forbidden")
         now = self.clock()
@@ -83,12 +91,13 @@ class Notices:
             raise Invalid("a notice needs a title and some text", field="body", key="notice.empty")
         if len(clean) > MAX_BODY:
             raise Invalid("the text is too long", field="body", key="notice.too_long")
-        audience.check(self.units, "notice")
+        audience.check(self.site, "notice")
         at = max(publish_at or now, now)
         if expires_at is not None and expires_at <= at:
             raise Invalid(
                 "it would expire before it shows", field="expires_at", key="notice.expiry"
             )
+        files = self._files().staged(who.name, list(attachments)) if attachments else []
         with self._db.session() as s:
             n = Announcement(
                 title=title[:200],
@@ -101,12 +110,15 @@ class Notices:
                 must_ack=must_ack,
                 status="scheduled",
                 created_at=now,
+                display=display,
+                attachments=[],
             )
             s.add(n)
             s.flush()
+            n.attachments = [a.as_json(self._files().keep(n.id, a)) for a in files]
             record(s, who.name, "notice.create", str(n.id), title=n.title, audience=n.audience)
             told = self._release(s, n) if at <= now else []
-            out = self._dict(n)
+            out = as_dict(n)
         if told:
             self._tell(out, told)
         return out
@@ -120,14 +132,14 @@ class Notices:
                 Announcement.status == "scheduled", Announcement.publish_at <= now
             )
             for n in s.scalars(q):
-                done.append((self._dict(n), self._release(s, n)))
+                done.append((as_dict(n), self._release(s, n)))
         for out, told in done:
             self._tell(out, told)
         return len(done)
 
     def _release(self, s: Session, n: Announcement) -> list[str]:
         """Fix the recipients (a receipt each) and mark the notice published; their names."""
-        people = audience_of(s, n.audience)
+        people = audience_of(s, n.audience, self.site)
         for username, unit in people:
             s.add(AnnouncementReceipt(announcement_id=n.id, username=username, unit=unit))
         n.status, n.recipients = "published", len(people)
@@ -154,13 +166,20 @@ class Notices:
             )
         )
 
+    def stage(self, who: Principal, name: str, data: bytes) -> dict[str, Any]:
+        """An upload kept for the author's next notice (a day, unless published with it)."""
+        if not who.roles & PUBLISHERS:
+            raise Forbidden("administrators and managers publish notices", key="forbidden")
+        a = self._files().stage(who.name, name, data)
+        return {"id": a.id, "name": a.name, "type": a.type, "size": a.size}
+
     def withdraw(self, who: Principal, notice_id: int) -> dict[str, Any]:
         """The author (or an administrator) takes a notice back: it shows no more."""
         with self._db.session() as s:
             n = self._own(s, who, notice_id)
             n.status = "withdrawn"
             record(s, who.name, "notice.withdraw", str(n.id))
-            return self._dict(n)
+            return as_dict(n)
 
     def receipts(self, who: Principal, notice_id: int) -> dict[str, Any]:
         """Who has read and acknowledged the notice, by work unit, and who has not."""
@@ -175,7 +194,7 @@ class Notices:
             )
             waiting = [r for r in rows if r.read_at is None or (n.must_ack and r.acked_at is None)]
             return {
-                **self._dict(n),
+                **as_dict(n),
                 "read": sum(1 for r in rows if r.read_at is not None),
                 "acknowledged": sum(1 for r in rows if r.acked_at is not None),
                 "stragglers": [
@@ -210,7 +229,7 @@ class Notices:
             people = list(s.scalars(q))
             n.reminded_at = self.clock()
             record(s, who.name, "notice.remind", str(n.id), people=len(people))
-            out = {**self._dict(n), "reminded": len(people)}
+            out = {**as_dict(n), "reminded": len(people)}
         self._tell(out, people, remind=True)
         return out
 
@@ -229,7 +248,7 @@ class Notices:
                         func.count(AnnouncementReceipt.acked_at),
                     ).where(AnnouncementReceipt.announcement_id == n.id)
                 ).one()
-                out.append({**self._dict(n), "read": counts[0], "acknowledged": counts[1]})
+                out.append({**as_dict(n), "read": counts[0], "acknowledged": counts[1]})
             return out
 
     def _own(self, s: Session, who: Principal, notice_id: int) -> Announcement:
@@ -239,66 +258,6 @@ class Notices:
         return n
 
     # -- the reader's side ----------------------------------------------------------------------
-    def _showing_to(self, username: str) -> Select[Announcement, AnnouncementReceipt]:
-        """The notices showing now (published, not expired) with this person's receipt."""
-        return (
-            select(Announcement, AnnouncementReceipt)
-            .join(AnnouncementReceipt, AnnouncementReceipt.announcement_id == Announcement.id)
-            .where(
-                AnnouncementReceipt.username == username,
-                Announcement.status == "published",
-                (Announcement.expires_at.is_(None)) | (Announcement.expires_at > self.clock()),
-            )
-        )
-
-    def mine(self, who: Principal) -> list[dict[str, Any]]:
-        """The notices showing for this person: pinned first, then newest, with their receipt."""
-        q = self._showing_to(who.name).order_by(
-            Announcement.pinned.desc(), Announcement.publish_at.desc()
-        )
-        with self._db.session() as s:
-            return [self._dict(n, r, body=False) for n, r in s.execute(q.limit(100))]
-
-    def read(self, who: Principal, notice_id: int) -> dict[str, Any]:
-        """The notice, its text in full; marked read."""
-        with self._db.session() as s:
-            n, r = self._showing(s, who, notice_id)
-            if r.read_at is None:
-                r.read_at = self.clock()
-            return self._dict(n, r)
-
-    def acknowledge(self, who: Principal, notice_id: int) -> dict[str, Any]:
-        """The person confirms having read a notice that asks for it."""
-        with self._db.session() as s:
-            n, r = self._showing(s, who, notice_id)
-            if not n.must_ack:
-                raise Conflict("this notice asks no confirmation", key="notice.no_ack")
-            now = self.clock()
-            r.read_at = r.read_at or now
-            if r.acked_at is None:
-                r.acked_at = now
-                record(s, who.name, "notice.acknowledge", str(n.id))
-            return self._dict(n, r)
-
-    def waiting_for(self, username: str) -> list[dict[str, Any]]:
-        """The notices showing that this person has still to acknowledge (the home's)."""
-        q = (
-            self._showing_to(username)
-            .where(AnnouncementReceipt.acked_at.is_(None), Announcement.must_ack.is_(True))
-            .order_by(Announcement.publish_at.desc())
-            .limit(20)
-        )
-        with self._db.session() as s:
-            return [self._dict(n, body=False) for n, _ in s.execute(q)]
-
-    def _showing(
-        self, s: Session, who: Principal, notice_id: int
-    ) -> tuple[Announcement, AnnouncementReceipt]:
-        row = s.execute(self._showing_to(who.name).where(Announcement.id == notice_id)).first()
-        if row is None:  # not theirs, not published, withdrawn or expired
-            raise NotFound(f"no notice {notice_id}", key="not_found", what=f"#{notice_id}")
-        return row[0], row[1]
-
     def forget_receipts(self, before: datetime) -> int:
         """Delete the notices (and receipts: who read what) that expired before `before`."""
         with self._db.session() as s:
@@ -310,30 +269,9 @@ class Notices:
                 )
             )
             for n in old:
+                if self.files is not None:
+                    self.files.delete([a["file"] for a in n.attachments or []])
                 s.delete(n)
-            return len(old)
-
-    @staticmethod
-    def _dict(
-        n: Announcement, r: AnnouncementReceipt | None = None, *, body: bool = True
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": n.id,
-            "title": n.title,
-            "summary": plain(n.body),
-            "author": n.author,
-            "audience": n.audience,
-            "publish_at": n.publish_at.isoformat(),
-            "expires_at": n.expires_at.isoformat() if n.expires_at else None,
-            "pinned": n.pinned,
-            "must_ack": n.must_ack,
-            "status": n.status,
-            "recipients": n.recipients,
-            "reminded_at": n.reminded_at.isoformat() if n.reminded_at else None,
-        }
-        if body:
-            out["body"] = n.body
-        if r is not None:
-            out["read_at"] = r.read_at.isoformat() if r.read_at else None
-            out["acked_at"] = r.acked_at.isoformat() if r.acked_at else None
-        return out
+        if self.files is not None:
+            self.files.sweep_staging(self.clock())
+        return len(old)

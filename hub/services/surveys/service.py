@@ -52,6 +52,7 @@ class Surveys:
     ) -> None:
         self._db = db
         self._key = hmac.new(secret, b"questionnaire tokens", hashlib.sha256).digest()
+        self.site = site
         self.units = {u.id: u for u in site.work_units}
         self.tz = ZoneInfo(site.site.timezone)
         self.clock = clock
@@ -77,7 +78,7 @@ class Surveys:
         if not title:
             raise Invalid("a questionnaire needs a title", field="title", key="survey.title")
         checked = check(questions)
-        audience.check(self.units, "survey")
+        audience.check(self.site, "survey")
         now = self.clock()
         opens = max(opens_at or now, now)
         if closes_at <= opens:
@@ -126,7 +127,7 @@ class Surveys:
 
     def _open(self, s: Session, v: Survey) -> list[str]:
         v.status = "open"
-        return [u for u, _ in audience_of(s, v.audience)]
+        return [u for u, _ in audience_of(s, v.audience, self.site)]
 
     def _tell(self, v: dict[str, Any], people: list[str]) -> None:
         closes = datetime.fromisoformat(v["closes_at"]).astimezone(self.tz)
@@ -244,7 +245,11 @@ class Surveys:
         if attach is not None:
             q = q.where(Survey.attach == attach)
         with self._db.session() as s:
-            mine = [v for v in s.scalars(q.order_by(Survey.closes_at)) if includes(v.audience, who)]
+            mine = [
+                v
+                for v in s.scalars(q.order_by(Survey.closes_at))
+                if includes(v.audience, who, self.site)
+            ]
             return [self._dict(v, state=self._state(s, v, who)) for v in mine]
 
     def _state(self, s: Session, v: Survey, who: Principal) -> str:
@@ -382,7 +387,7 @@ class Surveys:
         self, s: Session, who: Principal, survey_id: int, *, for_reading: bool = False
     ) -> Survey:
         v = s.get(Survey, survey_id)
-        if v is None or v.status == "withdrawn" or not includes(v.audience, who):
+        if v is None or v.status == "withdrawn" or not includes(v.audience, who, self.site):
             raise NotFound(f"no questionnaire {survey_id}", key="not_found", what=f"#{survey_id}")
         now = self.clock()
         if now < v.opens_at or v.status == "scheduled":

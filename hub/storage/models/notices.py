@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.storage.models.base import Base, utcnow
@@ -31,6 +31,11 @@ class Announcement(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # [{"id", "name", "type", "size", "file"}]: files in the data dir
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    display: Mapped[bool] = mapped_column(default=False, server_default=false())  # wall, doors
 
 
 class AnnouncementReceipt(Base):

@@ -4,7 +4,10 @@ refused whole when wrong."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +16,7 @@ from hub.domain import Notice
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.identity.roles import Principal, Role
 from hub.services.notices import Audience, Notices, sanitise
+from hub.services.notices.files import MAX_SIZE, Files
 from hub.site import Site
 from hub.storage import Database
 from hub.storage.models import AuditEntry, User, UserRole
@@ -36,13 +40,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def notices(db: Database, demo_site: Site, clock: Clock) -> tuple[Notices, list[Notice]]:
+def notices(
+    db: Database, demo_site: Site, clock: Clock, tmp_path: Path
+) -> tuple[Notices, list[Notice]]:
     with db.session() as s:
         for name, (unit, roles) in PEOPLE.items():
             user = User(username=name, password_hash="-", work_unit=unit)
             user.roles = [UserRole(role=r) for r in roles]
             s.add(user)
-    service = Notices(db, demo_site, clock=clock)
+    service = Notices(db, demo_site, clock=clock, files=Files(tmp_path / "files"))
     told: list[Notice] = []
     service.announce = told.append
     return service, told
@@ -177,3 +183,74 @@ def test_what_a_notices_text_may_hold() -> None:
         assert gone not in clean
     assert 'href="https://gov.example/a"' in clean
     assert "<li>一</li>" in clean
+
+
+def office_file() -> bytes:
+    """The smallest thing an Office program calls a document: a zip with its content types."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+def test_attachments_go_with_their_notice_to_its_readers_and_only_files_that_are_what_they_say(
+    notices: tuple[Notices, list[Notice]], clock: Clock
+) -> None:
+    service, _ = notices
+    pdf = service.stage(OFFICE, "../../安排/演练方案.pdf", b"%PDF-1.7 plan")
+    doc = service.stage(OFFICE, "签到表.docx", office_file())
+    assert pdf["name"] == "演练方案.pdf"  # no folders
+    assert pdf["type"] == "application/pdf"
+    for name, data in (
+        ("run.exe", b"MZ"),
+        ("fake.pdf", b"<script>alert(1)</script>"),
+        ("fake.docx", b"PK\x03\x04 not a zip"),
+        ("big.pdf", b"%PDF-" + b"0" * MAX_SIZE),
+        ("empty.txt", b""),
+    ):
+        with pytest.raises(Invalid):
+            service.stage(OFFICE, name, data)
+    with pytest.raises(Forbidden):
+        service.stage(who("li"), "x.pdf", b"%PDF-")
+    other = Principal("other", frozenset({Role.MANAGER}), "u-office")
+    with pytest.raises(Invalid):  # someone else's upload
+        service.publish(
+            other, title="t", body="b", audience=Audience(everyone=True), attachments=[pdf["id"]]
+        )
+    n = service.publish(
+        OFFICE,
+        title="消防演练",
+        body="见附件",
+        audience=Audience(buildings=("b2",)),  # the work units in building 2
+        attachments=[pdf["id"], doc["id"]],
+        display=True,
+    )
+    assert n["recipients"] == 2  # li and wang of u-edu (building 2)
+    assert [a["name"] for a in n["attachments"]] == ["演练方案.pdf", "签到表.docx"]
+    path, name, kind = service.attachment(who("li"), n["id"], n["attachments"][0]["id"])
+    assert path.read_bytes() == b"%PDF-1.7 plan"
+    assert (name, kind) == ("演练方案.pdf", "application/pdf")
+    with pytest.raises(NotFound):
+        service.attachment(who("zhao"), n["id"], n["attachments"][0]["id"])  # not for her
+    assert service.attachment(OFFICE, n["id"], n["attachments"][1]["id"])[1] == "签到表.docx"
+    with pytest.raises(Invalid):  # published once: the upload is the notice's now
+        service.publish(
+            OFFICE, title="t", body="b", audience=Audience(everyone=True), attachments=[pdf["id"]]
+        )
+    assert [d["title"] for d in service.displayed()] == ["消防演练"]
+    service.withdraw(OFFICE, n["id"])
+    assert service.displayed() == []
+    # a year after it expired: the notice, its receipts and its files go
+    with_expiry = service.publish(
+        OFFICE,
+        title="旧",
+        body="b",
+        audience=Audience(everyone=True),
+        attachments=[service.stage(OFFICE, "a.txt", "内容".encode())["id"]],
+        expires_at=NOW + timedelta(days=1),
+    )
+    kept = service.attachment(OFFICE, with_expiry["id"], with_expiry["attachments"][0]["id"])[0]
+    clock.advance(400 * 86400)
+    assert service.forget_receipts(clock.now - timedelta(days=365)) == 1
+    assert not kept.exists()
