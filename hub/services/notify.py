@@ -137,7 +137,7 @@ class Notifier:
             if not to:
                 return
             if isinstance(event, Notice):
-                send_mail(cfg, _notice_mail(event, cfg.sender, to, self._public_url), timeout)
+                send_mail(cfg, _notice_mail(event, cfg.sender, self._public_url), timeout, to)
             else:
                 send_mail(cfg, _ticket_mail(event, self._site, cfg.sender, to), timeout)
 

@@ -90,8 +90,11 @@ class _Target:
         self.queue.put_nowait(event)
 
 
-def send_mail(cfg: EmailSettings, msg: EmailMessage, timeout: float) -> None:
-    """Send through the configured SMTP server; DeliveryError on any failure."""
+def send_mail(
+    cfg: EmailSettings, msg: EmailMessage, timeout: float, to: list[str] | None = None
+) -> None:
+    """Send through the configured SMTP server (to `to`, else to whom the message's headers
+    name); DeliveryError on any failure."""
     try:
         smtp_cls = smtplib.SMTP_SSL if cfg.security == "tls" else smtplib.SMTP
         with smtp_cls(cfg.host, cfg.port, timeout=timeout) as smtp:
@@ -100,6 +103,6 @@ def send_mail(cfg: EmailSettings, msg: EmailMessage, timeout: float) -> None:
             if cfg.username:
                 password = cfg.password.get_secret_value() if cfg.password else ""
                 smtp.login(cfg.username, password)
-            smtp.send_message(msg)
+            smtp.send_message(msg, to_addrs=to)
     except (smtplib.SMTPException, OSError) as err:
         raise DeliveryError(f"SMTP: {err}") from None

@@ -134,15 +134,14 @@ def _ticket_mail(t: TicketEvent, site: str, sender: str, to: list[str]) -> Email
     return msg
 
 
-def _notice_mail(n: Notice, sender: str, to: list[str], public_url: str = "") -> EmailMessage:
-    """A message for some people (a notice, a visitor's arrival, a complaint's answer): each
-    recipient blind-copied — a notice to the whole compound must not hand everyone's address
-    to everyone — with the link to act on it."""
+def _notice_mail(n: Notice, sender: str, public_url: str = "") -> EmailMessage:
+    """A message for some people (a notice, a visitor's arrival, a complaint's answer), with
+    the link to act on it. It names none of its recipients (`to` is the envelope's, as for a
+    blind copy): a notice to the whole compound must not hand everyone's address to everyone."""
     msg = EmailMessage()
     msg["Subject"] = n.subject
     msg["From"] = sender
-    msg["To"] = sender
-    msg["Bcc"] = ", ".join(to)  # smtplib sends to these and drops the header
+    msg["To"] = "undisclosed-recipients:;"  # an empty group: nobody is named
     link = f"\n\n{public_url.rstrip('/')}{n.link}" if n.link and public_url else ""
     msg.set_content(n.body + link)
     return msg

@@ -41,6 +41,8 @@ PAGES = [
     ("/feedback.html", "staff", "#w-category option"),
     ("/feedback.html?tab=queue", "dispatcher", "#queue li"),
     ("/followup.html", "", "body[data-ready='1']"),
+    ("/surveys.html", "staff", "#surveys li"),
+    ("/surveys.html", "manager", "#f-questions fieldset"),
     ("/tickets.html", "tech-elec", "#board section"),
     ("/tickets.html", "dispatcher", "#board article select"),
     ("/vehicles.html", "dispatcher", "#to-dispatch article select"),

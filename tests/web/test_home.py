@@ -107,7 +107,18 @@ def test_every_page_has_the_same_menu_for_the_persons_roles_and_says_when_a_page
     page.click("#menu summary")
     links = page.locator("#menu-links a")
     expect(links).to_have_text(
-        ["首页", "会议室", "用车", "访客", "食堂", "报修", "消息", "通知公告", "建议投诉"]
+        [
+            "首页",
+            "会议室",
+            "用车",
+            "访客",
+            "食堂",
+            "报修",
+            "消息",
+            "通知公告",
+            "建议投诉",
+            "问卷调查",
+        ]
     )
     expect(page.locator("#nav-vehicles")).to_have_attribute("aria-current", "page")
     page.click("#nav-visits")  # from one service to another without typing an address

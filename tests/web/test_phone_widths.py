@@ -34,6 +34,9 @@ PAGES = [
     "/canteen.html",
     "/kitchen.html",
     "/counter.html",
+    "/notices.html",
+    "/feedback.html",
+    "/surveys.html",
 ]
 
 

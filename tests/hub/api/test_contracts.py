@@ -17,6 +17,8 @@ NOT_JSON = {
     "/api/tickets/{ticket_id}/photo",
     "/api/feedback/{item_id}/photos/{n}",  # JPEG
     "/api/feedback/followup/photos/{n}",
+    "/api/notices/{notice_id}/attachments/{file_id}",  # the file as uploaded
+    "/api/surveys/{survey_id}/export.{fmt}",  # CSV, XLSX
     "/api/energy/reports/{name}",
     "/api/patrol/reports/{name}",
     "/api/auth/oidc/start",  # a redirect to the provider
