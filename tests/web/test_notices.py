@@ -6,6 +6,7 @@ the inbox. What the author typed as markup is shown as text."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -15,7 +16,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from hub.site import Site
 from tests.conftest import DEMO_SITE
-from tests.support.web import on_phone, serve
+from tests.support.web import on_phone, serve, sign_in
 
 PASSWORD = "notices test password"
 
@@ -34,6 +35,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterat
         ids.ensure_user("office", PASSWORD, [Role.MANAGER, Role.STAFF], work_unit="u-office")
         for name, unit in (("li", "u-edu"), ("wang", "u-edu"), ("zhao", "u-finance")):
             ids.ensure_user(name, PASSWORD, [Role.STAFF], work_unit=unit)
+        ids.ensure_user("door", PASSWORD, [Role.DISPLAY], work_unit="u-logistics")
         yield hub, url
 
 
@@ -86,3 +88,32 @@ def test_a_notice_to_acknowledge_reaches_its_unit_and_the_author_reminds_the_str
     messages = wang.locator("#messages li")
     expect(messages.filter(has_text="【提醒】关于周五消防演练的通知")).to_have_count(1)
     expect(messages.filter(has_text="【请确认】关于周五消防演练的通知")).to_have_count(1)
+
+
+def test_a_notice_with_an_attachment_for_a_building_is_downloaded_and_shown_on_the_doors(
+    served: tuple[Hub, str], browser: Browser, tmp_path: Path
+) -> None:
+    _, url = served
+    plan = tmp_path / "停水安排.pdf"
+    plan.write_bytes(b"%PDF-1.4 water off on Saturday")
+    office = phone(browser, url, "office", "/notices.html")
+    office.fill("#f-title", "2号楼周六停水")
+    office.fill("#f-body", "周六 8:00-12:00 停水，安排见附件。")
+    office.locator("#f-buildings").get_by_label("2号楼").check()
+    office.set_input_files("#f-files", str(plan))
+    office.check("#f-display")
+    office.click("#publish")
+    expect(office.locator("#f-said")).to_have_text("已发布，2 人将收到")  # li and wang, in 2号楼
+
+    li = phone(browser, url, "li", "/notices.html")
+    li.locator("#notices li", has_text="2号楼周六停水").click()
+    link = li.locator("#n-files a")
+    expect(link).to_contain_text("停水安排.pdf")
+    with li.expect_download() as got:
+        link.click()
+    assert got.value.suggested_filename == "停水安排.pdf"
+    assert Path(got.value.path()).read_bytes() == plan.read_bytes()
+
+    door = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(door, url, "door", PASSWORD, "/door.html?room=r-101", display=True)
+    expect(door.locator("#notices")).to_contain_text("2号楼周六停水")
