@@ -99,11 +99,11 @@ def test_a_notice_with_an_attachment_for_a_building_is_downloaded_and_shown_on_t
     office = phone(browser, url, "office", "/notices.html")
     office.fill("#f-title", "2号楼周六停水")
     office.fill("#f-body", "周六 8:00-12:00 停水，安排见附件。")
-    office.locator("#f-buildings").get_by_label("2号楼").check()
+    office.locator("#f-buildings").get_by_label("2号办公楼").check()
     office.set_input_files("#f-files", str(plan))
     office.check("#f-display")
     office.click("#publish")
-    expect(office.locator("#f-said")).to_have_text("已发布，2 人将收到")  # li and wang, in 2号楼
+    expect(office.locator("#f-said")).to_have_text("已发布，2 人将收到")  # li and wang: 区教育局 is in 2号办公楼
 
     li = phone(browser, url, "li", "/notices.html")
     li.locator("#notices li", has_text="2号楼周六停水").click()
