@@ -27,6 +27,7 @@ from hub.services.home import Home
 from hub.services.inbox import InboxService
 from hub.services.notices import Notices
 from hub.services.patrol import PatrolService
+from hub.services.permits import Permits
 from hub.services.reports import StoredReports
 from hub.services.surveys import Surveys
 from hub.services.tickets import TicketService
@@ -103,6 +104,7 @@ class HubContext:
     notices: Notices
     feedback: Feedback
     surveys: Surveys
+    permits: Permits
     patrol_reports: StoredReports
     oidc: OidcSignIn | None = None  # single sign-on, when the settings name a provider
     rules: RuleCatalog = field(default_factory=NoRules)

@@ -31,6 +31,7 @@ from hub.api.routes import (
     notices,
     open311,
     patrol,
+    permits,
     positions,
     site,
     surveys,
@@ -101,6 +102,7 @@ def create_app(ctx: HubContext, *, lifespan: Lifespan | None = None) -> FastAPI:
         feedback,
         open311,
         surveys,
+        permits,
     ):
         app.include_router(module.router)
     tiles = ctx.settings.live.tile_url

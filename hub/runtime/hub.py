@@ -58,6 +58,7 @@ from hub.services import journal as journal_
 from hub.services import notices as notices_
 from hub.services import notify as notify_
 from hub.services import patrol as patrol_
+from hub.services import permits as permits_
 from hub.services import surveys as surveys_
 from hub.services import tickets as tickets_
 from hub.services import wall as wall_
@@ -121,7 +122,9 @@ class Hub:
         identity.throttle.on_lock = hub_rules.sign_in_alarm(alarms)
         tickets = self._plug(tickets_.assemble(shared, alarms))
         booking = self._plug(booking_.assemble(shared, commands))
-        gate = self._plug(gate_.assemble(shared, alarms)).gate
+        gate_part = self._plug(gate_.assemble(shared, alarms))
+        gate = gate_part.gate
+        permits = self._plug(permits_.assemble(shared, gate_part))
         energy = self._plug(energy_.assemble(shared))
         journal = self._plug(journal_.assemble(shared))
         self.rules = self._plug(
@@ -158,6 +161,7 @@ class Hub:
             notices=notices,
             feedback=feedback,
             surveys=surveys,
+            permits=permits,
         )
         sender = alarm_sender(settings)
         self._plug(notify_.assemble(shared, identity, sender))
@@ -207,6 +211,7 @@ class Hub:
             notices=notices,
             feedback=feedback,
             surveys=surveys,
+            permits=permits,
             oidc=OidcSignIn(
                 settings.oidc,
                 db,

@@ -25,6 +25,7 @@ from hub.services.gate.desk import GateDesk
 from hub.services.gate.visits import VisitService
 from hub.services.inbox import InboxService
 from hub.services.notices import Notices
+from hub.services.permits import Permits
 from hub.services.surveys import Surveys
 from hub.services.tickets.service import TicketService
 from hub.site import Site
@@ -69,6 +70,7 @@ class Home:
         notices: Notices | None = None,
         feedback: Feedback | None = None,
         surveys: Surveys | None = None,
+        permits: Permits | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.db = db
@@ -78,6 +80,7 @@ class Home:
         self.notices = notices
         self.feedback = feedback
         self.surveys = surveys
+        self.permits = permits
         self.clock = clock
         self.tz = ZoneInfo(site.site.timezone)
         self._people = {p.username: p for p in site.people if p.username}
@@ -205,8 +208,41 @@ class Home:
             if v["state"] in ("new", "draft")
         ]
 
+    def _cards(self, who: Principal) -> list[Item]:
+        """The person's cards and permits that want something: being decided, returned to
+        them, ready at the window."""
+        if self.permits is None:
+            return []
+        wanted = {"applied": "", "returned": "change", "approved": "", "issued": "collect"}
+        return [
+            Item(
+                "permit",
+                str(p["id"]),
+                p["kind_name"],
+                p["applied_at"],
+                p["status"],
+                f"/permits.html#permit={p['id']}",
+                wanted[p["status"]],
+            )
+            for p in self.permits.mine(who)
+            if p["status"] in wanted
+        ]
+
     def _waiting(self, who: Principal, now: datetime) -> list[Item]:
         out: list[Item] = []
+        if self.permits is not None:
+            for p in self.permits.waiting_for(who):
+                out.append(
+                    Item(
+                        "approval",
+                        f"permit:{p['id']}",
+                        f"{p['kind_name']}（{p['holder']}）",
+                        p["applied_at"],
+                        "pending",
+                        f"/permits.html#permit={p['id']}",
+                        "approve",
+                    )
+                )
         if not self.rooms.approvals.approves_anything(who):
             return out  # most staff approve nothing: no search through the requests
         for b in self.rooms.find(start=now, limit=200):
@@ -299,6 +335,7 @@ class Home:
             *self._notices(who),
             *self._feedback(who),
             *self._surveys(who),
+            *self._cards(who),
         ]
         return {
             "user": who.name,

@@ -361,6 +361,7 @@ class Site(Strict):
     meters: list[Item] = []  # hub/site/energy.py registers this one
     canteens: list[Item] = []  # hub/site/canteen.py registers this one
     feedback_categories: list[Item] = []  # hub/site/feedback.py registers this one
+    permit_kinds: list[Item] = []  # hub/site/permits.py registers this one
 
     counted: ClassVar[tuple[str, ...]] = tuple(SECTIONS)
 

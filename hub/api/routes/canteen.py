@@ -20,10 +20,11 @@ from hub.api.public import (
 )
 from hub.api.qr import qr_data_url
 from hub.api.schemas import In
-from hub.errors import Invalid
+from hub.errors import Conflict, Invalid
 from hub.identity.roles import PEOPLE, Principal, Role
 from hub.services.canteen import ItemIn, openmensa
 from hub.services.canteen.orders import Basket
+from hub.services.gate.passes import PassError
 
 router = APIRouter(prefix="/api", tags=["canteen"])
 
@@ -108,7 +109,7 @@ class PickupBody(In):
     """An order at the counter: its code (read from the QR or typed), or its id (found by
     name)."""
 
-    code: str = Field("", max_length=40)
+    code: str = Field("", max_length=2000)  # an order's code, or a staff card's QR
     order_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -273,12 +274,23 @@ def meal_orders(
     "/canteens/{canteen_id}/pickups", response_model=OrderPublic, summary="Hand over an order"
 )
 def pickup(ctx: Ctx, canteen_id: str, body: PickupBody, who: Counter) -> dict[str, Any]:
-    """Serve an order once, by its code (`DYCANTEEN:` prefix or not) or id: 404 for an
-    unknown code; 409 for one served before (when and by whom), cancelled, or of another
-    canteen, day or meal."""
+    """Serve an order once, by its code (`DYCANTEEN:` prefix or not), its id, or the staff
+    card on the person's phone (their order of this meal): 404 for an unknown code; 409 for
+    one served before (when and by whom), cancelled, or of another canteen, day or meal, and
+    for a phone's code that is stale, used already or of a suspended card."""
     code = body.code.strip().removeprefix("DYCANTEEN:")
     if not code and body.order_id is None:
         raise Invalid("give the order's code or id", field="code", key="canteen.unknown_code")
+    cards = ctx.permits.credentials
+    if cards is not None and cards.looks_like(code):
+        try:
+            holder = cards.verify(code, f"canteen:{canteen_id}")
+        except PassError as err:
+            raise Conflict(str(err), key="canteen.card", reason=str(err)) from None
+        order = ctx.canteen.orders.order_now(canteen_id, holder.username)
+        return ctx.canteen.orders.serve(who, canteen_id, order_id=order)
+    if len(code) > 40:
+        raise Invalid("not an order's code", field="code", key="canteen.unknown_code")
     return ctx.canteen.orders.serve(who, canteen_id, code=code, order_id=body.order_id)
 
 

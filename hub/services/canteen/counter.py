@@ -98,6 +98,28 @@ class CanteenCounter(CanteenOrders):
             s.refresh(o)
             return self._order_dict(s, o)
 
+    def order_now(self, canteen_id: str, username: str) -> int:
+        """The id of the person's order being served now at this canteen (a staff card shown
+        at the counter instead of the order's code); NotFound if they have none."""
+        canteen = self.canteen(canteen_id)
+        now = self.clock()
+        grace = timedelta(minutes=self.settings.grace_min)
+        today = now.astimezone(self.tz).date()
+        with self._db.session() as s:
+            q = select(MealOrder).where(
+                MealOrder.username == username,
+                MealOrder.canteen == canteen.id,
+                MealOrder.day == today,
+                MealOrder.status.in_(("ordered", "no_show", "served")),
+            )
+            for o in s.scalars(q):
+                meal = canteen.meal(o.meal)
+                if meal is not None:
+                    opens, closes = meal.window(o.day, self.tz)
+                    if opens - grace <= now <= closes + grace:
+                        return o.id
+        raise NotFound("no order of this person now", key="canteen.no_order_now")
+
     # -- after the meal ---------------------------------------------------------------------
     def sweep(self) -> int:
         """Orders not collected by the end of their meal (and its grace) become no-shows,

@@ -5,6 +5,7 @@ at least every `INDEX_TTL_S` (changes made by another hub worker)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ class PlateIndex:
     def __init__(self, settings: GateSettings) -> None:
         self.settings = settings
         self._index: Index | None = None
+        # more plates to match camera reads against (parking permits'), when the hub has them
+        self.more: Callable[[Session, datetime], list[str]] | None = None
 
     def invalidate(self) -> None:
         """Rebuild at the next use (a visit or a list changed)."""
@@ -62,5 +65,6 @@ class PlateIndex:
         cars = {
             str(plate): (vid, start - early, end + late) for vid, plate, start, end in s.execute(q)
         }
-        idx = self._index = Index(time.monotonic(), lists, cars, Registry([*lists, *cars]))
+        more = self.more(s, now) if self.more is not None else []
+        idx = self._index = Index(time.monotonic(), lists, cars, Registry([*lists, *cars, *more]))
         return idx

@@ -91,40 +91,69 @@ def issue(key: Ed25519PrivateKey, claims: PassClaims) -> str:
     return jwt.encode(body, key, algorithm="EdDSA")
 
 
-def verify(public: Ed25519PublicKey, token: str, now: datetime, leeway: timedelta) -> PassClaims:
-    """The claims of a genuine pass valid at `now` (± `leeway`); PassError otherwise."""
+def decode(public: Ed25519PublicKey, token: str, leeway: timedelta) -> dict[str, Any]:
+    """The claims of a token the hub signed (a visitor's pass, a staff credential), its times
+    not yet checked; PassError if it is not one."""
     if len(token) > 2000:
         raise PassError("not a pass (too long)")
     try:
-        body = jwt.decode(
-            token,
-            public,
-            algorithms=["EdDSA"],  # never "none", never a symmetric algorithm
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            leeway=leeway,
-            # validity is checked below against the hub's clock, not PyJWT's
-            options={"require": ["exp", "nbf", "jti"], "verify_exp": False, "verify_nbf": False},
+        return dict(
+            jwt.decode(
+                token,
+                public,
+                algorithms=["EdDSA"],  # never "none", never a symmetric algorithm
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=leeway,
+                # validity is checked against the hub's clock (`in_time`), not PyJWT's
+                options={
+                    "require": ["exp", "nbf", "jti"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
+            )
         )
     except jwt.InvalidSignatureError:
         raise PassError("forged pass (bad signature)") from None
     except jwt.PyJWTError as err:
         raise PassError(f"not a valid pass ({type(err).__name__})") from None
+
+
+def in_time(body: dict[str, Any], now: datetime, leeway: timedelta) -> tuple[datetime, datetime]:
+    """The token's (not before, expires), if `now` is within them (± `leeway`); PassError
+    saying which way it is out otherwise."""
     try:
-        claims = PassClaims(
+        opens = datetime.fromtimestamp(int(body["nbf"]), now.tzinfo)
+        expires = datetime.fromtimestamp(int(body["exp"]), now.tzinfo)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):  # times no date can hold
+        raise PassError("not a valid pass (claims)") from None
+    if now > expires + leeway:
+        raise PassError("the pass has expired")
+    if now < opens - leeway:
+        raise PassError("the pass is not valid yet")
+    return opens, expires
+
+
+def verify(public: Ed25519PublicKey, token: str, now: datetime, leeway: timedelta) -> PassClaims:
+    """The claims of a genuine visitor's pass valid at `now` (± `leeway`); PassError
+    otherwise."""
+    body = decode(public, token, leeway)
+    return claims_of(body, now, leeway)
+
+
+def claims_of(body: dict[str, Any], now: datetime, leeway: timedelta) -> PassClaims:
+    """A decoded visitor's pass's claims, valid at `now`; PassError otherwise."""
+    opens, expires = in_time(body, now, leeway)
+    try:
+        return PassClaims(
             pass_id=str(body["jti"]),
             visitor=int(body["vis"]),
             visit=int(body["vst"]),
             gates=tuple(str(g) for g in body.get("gts", [])),
             entries=int(body.get("ent", 1)),
             label=str(body.get("lbl", "")),
-            not_before=datetime.fromtimestamp(int(body["nbf"]), now.tzinfo),
-            expires=datetime.fromtimestamp(int(body["exp"]), now.tzinfo),
+            not_before=opens,
+            expires=expires,
         )
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):  # times no date can hold
+    except (KeyError, TypeError, ValueError):
         raise PassError("not a valid pass (claims)") from None
-    if now > claims.expires + leeway:
-        raise PassError("the pass has expired")
-    if now < claims.not_before - leeway:
-        raise PassError("the pass is not valid yet")
-    return claims

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -24,9 +24,18 @@ from hub.services.gate.index import PlateIndex
 from hub.services.gate.plates import normalise
 from hub.services.gate.queue import DecisionQueue, Presented
 from hub.services.gate.visits import VisitService, mask
-from hub.storage.models import GateDecision, Visit, Visitor
+from hub.storage.models import GateDecision, StaffPresence, Visit, Visitor
 
 T = TypeVar("T")
+
+
+class StaffCards(Protocol):
+    """The staff's phone credentials, as the gate takes them (`hub.services.permits`)."""
+
+    def take(self, s: Session, body: dict[str, Any], place: str, now: datetime) -> Any:
+        """The holder (`username`, `label`) of a decoded credential, its code used up at
+        `place`; PassError if it is not good."""
+        ...
 
 
 def held(s: Session, kind: str, key: Hashable, load: Callable[[], T]) -> T:
@@ -63,6 +72,11 @@ class GateService(GateDesk):
         visits.listeners.append(self.index.invalidate)
         # what terminals present, decided in batches on a thread of their own
         self.queue = DecisionQueue(self.decide_many)
+        # cards and permits, when the hub runs them (`hub.services.permits` plugs these in):
+        # a plate's valid parking permit, read in the decision's transaction, and the staff's
+        # phone credentials
+        self.permit_for_plate: Callable[[Session, str, datetime], Any] | None = None
+        self.staff: StaffCards | None = None
 
     def public_key(self) -> str:
         """The PEM public key terminals verify passes with, offline."""
@@ -184,7 +198,10 @@ class GateService(GateDesk):
     ) -> tuple[str, str, str, Visitor | None, str]:
         leeway = timedelta(seconds=self.settings.clock_skew_s)
         try:
-            claims = passes.verify(self._verify_key, token.strip(), now, leeway)
+            body = passes.decode(self._verify_key, token.strip(), leeway)
+            if body.get("typ") == "staff":
+                return self._by_staff(s, body, gate_id, direction, now, evidence)
+            claims = passes.claims_of(body, now, leeway)
         except passes.PassError as err:
             return "deny", str(err), "", None, token.strip()[:40]
         presented = claims.pass_id
@@ -214,6 +231,46 @@ class GateService(GateDesk):
             v.status = "left"
         return "allow", "visitor leaving", label, v, presented
 
+    def _by_staff(
+        self,
+        s: Session,
+        body: dict[str, Any],
+        gate_id: str,
+        direction: str,
+        now: datetime,
+        evidence: dict[str, Any],
+    ) -> tuple[str, str, str, Visitor | None, str]:
+        """A staff member's phone credential: its code taken once, then in or out, with
+        anti-passback as for visitors."""
+        presented = str(body.get("jti", ""))[:40]
+        if self.staff is None:
+            return "deny", "staff credentials are not taken here", "", None, presented
+        try:
+            holder = self.staff.take(s, body, f"gate:{gate_id}", now)
+        except passes.PassError as err:
+            return "deny", str(err), str(body.get("lbl", "")), None, presented
+        evidence["staff"] = holder.username
+        here = s.get(StaffPresence, holder.username) or StaffPresence(
+            username=holder.username, inside=False
+        )
+        s.add(here)
+        if direction == "in":
+            if here.inside:
+                return (
+                    "deny",
+                    "already inside: no exit since the last entry",
+                    holder.label,
+                    None,
+                    presented,
+                )
+            here.inside, here.gate, here.ts = True, gate_id, now
+            return "allow", "staff credential", holder.label, None, presented
+        if not here.inside:
+            here.gate, here.ts = gate_id, now
+            return "review", "no entry recorded for this person", holder.label, None, presented
+        here.inside, here.gate, here.ts = False, gate_id, now
+        return "allow", "staff leaving", holder.label, None, presented
+
     def _by_plate(
         self, s: Session, read: str, direction: str, now: datetime, evidence: dict[str, Any]
     ) -> tuple[str, str, str, Visitor | None, str]:
@@ -225,6 +282,13 @@ class GateService(GateDesk):
             evidence["corrections"] = list(m.fixes)
         if m.plate and idx.lists.get(m.plate) == "block":
             return "deny", "blocked plate", m.plate, None, presented
+        plate = m.exact or m.plate
+        if plate and (find := self.permit_for_plate) is not None:
+            # asked at every decision: a revoked permit opens no gate, on any worker
+            permit = held(s, "permits", plate, lambda: find(s, plate, now))
+            if permit is not None:
+                evidence["permit"] = permit.number
+                return "allow", "staff permit", plate, None, presented
         if m.exact and idx.lists.get(m.exact) == "allow":
             return "allow", "staff car", m.exact, None, presented
         if m.exact and m.exact in idx.cars:

@@ -21,6 +21,7 @@ from hub.storage.models.notices import Announcement, AnnouncementReceipt
 from hub.storage.models.outbox import OutboxRow
 from hub.storage.models.patrol import PatrolScan, PatrolTour
 from hub.storage.models.people import ApiKey, AuditEntry, SignInThrottle, User, UserRole
+from hub.storage.models.permits import CredentialUse, Permit, PermitEntry, StaffPresence
 from hub.storage.models.surveys import Survey, SurveyParticipant, SurveyResponse
 from hub.storage.models.tickets import OPEN_TICKET, Ticket, TicketLogEntry
 
@@ -40,6 +41,7 @@ __all__ = [
     "Base",
     "Booking",
     "BookingSeries",
+    "CredentialUse",
     "FeedbackEntry",
     "FeedbackItem",
     "GateDecision",
@@ -51,9 +53,12 @@ __all__ = [
     "OutboxRow",
     "PatrolScan",
     "PatrolTour",
+    "Permit",
+    "PermitEntry",
     "PlateListEntry",
     "RuleStateRow",
     "SignInThrottle",
+    "StaffPresence",
     "Survey",
     "SurveyParticipant",
     "SurveyResponse",

@@ -25,7 +25,7 @@ def identity(db: Database) -> IdentityService:
 
 
 def test_migrations_create_the_schema_and_are_idempotent(db: Database) -> None:
-    assert current(db.engine) == head() == "0016"
+    assert current(db.engine) == head() == "0017"
     upgrade(db.engine)  # a second run changes nothing
     tables = set(inspect(db.engine).get_table_names())
     assert {"users", "user_roles", "api_keys", "audit_log", "alembic_version"} <= tables
