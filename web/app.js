@@ -47,6 +47,7 @@ const Hub = (() => {
     ["visits", "/visits.html", null], ["canteen", "/canteen.html", null], ["report", "/report.html", null],
     ["inbox", "/inbox.html", null], ["notices", "/notices.html", null],
     ["feedback", "/feedback.html", null], ["surveys", "/surveys.html", null],
+    ["permits", "/permits.html", null],
     ["kitchen", "/kitchen.html", ["canteen", "manager", "admin"]], ["counter", "/counter.html", ["canteen", "admin"]],
     ["guard", "/guard.html", ["security"]], ["console", "/console.html", ["security", "technician", "dispatcher", "admin"]],
     ["tickets", "/tickets.html", ["technician", "dispatcher", "admin"]], ["gate", "/gate.html", ["security", "admin"]],

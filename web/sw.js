@@ -5,12 +5,12 @@
 // person's data says comes from the hub or not at all.
 "use strict";
 
-const SHELL = "dayuan-shell-v7";
+const SHELL = "dayuan-shell-v8";
 const PAGES = ["/", "/inbox.html", "/guard.html", "/login.html", "/report.html", "/rooms.html", "/vehicles.html", "/visits.html", "/tickets.html", "/canteen.html", "/notices.html", "/feedback.html", "/followup.html",
-  "/surveys.html"];
+  "/surveys.html", "/permits.html"];
 const ASSETS = ["/home.js", "/words.js", "/app.js", "/style.css", "/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png",
   "/inbox.js", "/guard.js", "/login.js", "/report.js", "/report.css", "/rooms.js", "/vehicles.js", "/visits.js", "/tickets.js", "/canteen.js", "/notices.js",
-  "/feedback.js", "/feedback-view.js", "/followup.js", "/surveys.js", "/attached.js", "/ticker.js"];
+  "/feedback.js", "/feedback-view.js", "/followup.js", "/surveys.js", "/attached.js", "/ticker.js", "/permits.js"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll([...PAGES, ...ASSETS])).then(() => self.skipWaiting()));

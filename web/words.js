@@ -36,11 +36,11 @@ window.HubWords = (() => {
   COMMON.en.offline = "Offline: the hub cannot be reached; this page is as it was, nothing can be updated";
   COMMON["zh-CN"].svc = { home: "首页", rooms: "会议室", vehicles: "用车", visits: "访客", canteen: "食堂",
     kitchen: "食堂后厨", counter: "取餐窗口", report: "报修",
-    inbox: "消息", notices: "通知公告", feedback: "建议投诉", surveys: "问卷调查", guard: "巡更", console: "报警", tickets: "工单", gate: "门岗", devices: "设备", energy: "能耗",
+    inbox: "消息", notices: "通知公告", feedback: "建议投诉", surveys: "问卷调查", permits: "卡证办理", guard: "巡更", console: "报警", tickets: "工单", gate: "门岗", devices: "设备", energy: "能耗",
     patrol: "巡更报告", wall: "监控大屏", admin: "运行状态" };
   COMMON.en.svc = { home: "Home", rooms: "Rooms", vehicles: "Cars", visits: "Visitors", canteen: "Canteen",
     kitchen: "Kitchen", counter: "Counter", report: "Repairs",
-    inbox: "Inbox", notices: "Notices", feedback: "Suggestions", surveys: "Questionnaires", guard: "Patrol", console: "Alarms", tickets: "Tickets", gate: "Gate", devices: "Devices",
+    inbox: "Inbox", notices: "Notices", feedback: "Suggestions", surveys: "Questionnaires", permits: "Cards & permits", guard: "Patrol", console: "Alarms", tickets: "Tickets", gate: "Gate", devices: "Devices",
     energy: "Energy", patrol: "Patrol report", wall: "Wall", admin: "Health" };
   COMMON["zh-CN"].role = { admin: "管理员", security: "安保", dispatcher: "调度", technician: "维修技师",
     staff: "职工", manager: "管理层", canteen: "食堂" };
