@@ -146,7 +146,7 @@ def test_a_parking_permit_and_the_phone_as_the_staff_card(
     token = counter.evaluate("localStorage.getItem('hub.token')")
     pickup = call(
         url,
-        "/api/canteen/canteens/main/pickups",
+        "/api/canteens/main/pickups",
         {"code": later},
         {"Authorization": f"Bearer {token}"},
     )
