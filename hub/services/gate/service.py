@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,19 +23,11 @@ from hub.services.gate.desk import RULE, GateDesk, decision_dict
 from hub.services.gate.index import PlateIndex
 from hub.services.gate.plates import normalise
 from hub.services.gate.queue import DecisionQueue, Presented
+from hub.services.gate.staff import StaffCards, by_staff
 from hub.services.gate.visits import VisitService, mask
-from hub.storage.models import GateDecision, StaffPresence, Visit, Visitor
+from hub.storage.models import GateDecision, Visit, Visitor
 
 T = TypeVar("T")
-
-
-class StaffCards(Protocol):
-    """The staff's phone credentials, as the gate takes them (`hub.services.permits`)."""
-
-    def take(self, s: Session, body: dict[str, Any], place: str, now: datetime) -> Any:
-        """The holder (`username`, `label`) of a decoded credential, its code used up at
-        `place`; PassError if it is not good."""
-        ...
 
 
 def held(s: Session, kind: str, key: Hashable, load: Callable[[], T]) -> T:
@@ -200,7 +192,7 @@ class GateService(GateDesk):
         try:
             body = passes.decode(self._verify_key, token.strip(), leeway)
             if body.get("typ") == "staff":
-                return self._by_staff(s, body, gate_id, direction, now, evidence)
+                return by_staff(self.staff, s, body, gate_id, direction, now, evidence)
             claims = passes.claims_of(body, now, leeway)
         except passes.PassError as err:
             return "deny", str(err), "", None, token.strip()[:40]
@@ -230,46 +222,6 @@ class GateService(GateDesk):
         if not v.car_inside:
             v.status = "left"
         return "allow", "visitor leaving", label, v, presented
-
-    def _by_staff(
-        self,
-        s: Session,
-        body: dict[str, Any],
-        gate_id: str,
-        direction: str,
-        now: datetime,
-        evidence: dict[str, Any],
-    ) -> tuple[str, str, str, Visitor | None, str]:
-        """A staff member's phone credential: its code taken once, then in or out, with
-        anti-passback as for visitors."""
-        presented = str(body.get("jti", ""))[:40]
-        if self.staff is None:
-            return "deny", "staff credentials are not taken here", "", None, presented
-        try:
-            holder = self.staff.take(s, body, f"gate:{gate_id}", now)
-        except passes.PassError as err:
-            return "deny", str(err), str(body.get("lbl", "")), None, presented
-        evidence["staff"] = holder.username
-        here = s.get(StaffPresence, holder.username) or StaffPresence(
-            username=holder.username, inside=False
-        )
-        s.add(here)
-        if direction == "in":
-            if here.inside:
-                return (
-                    "deny",
-                    "already inside: no exit since the last entry",
-                    holder.label,
-                    None,
-                    presented,
-                )
-            here.inside, here.gate, here.ts = True, gate_id, now
-            return "allow", "staff credential", holder.label, None, presented
-        if not here.inside:
-            here.gate, here.ts = gate_id, now
-            return "review", "no entry recorded for this person", holder.label, None, presented
-        here.inside, here.gate, here.ts = False, gate_id, now
-        return "allow", "staff leaving", holder.label, None, presented
 
     def _by_plate(
         self, s: Session, read: str, direction: str, now: datetime, evidence: dict[str, Any]
