@@ -103,7 +103,9 @@ def test_a_notice_with_an_attachment_for_a_building_is_downloaded_and_shown_on_t
     office.set_input_files("#f-files", str(plan))
     office.check("#f-display")
     office.click("#publish")
-    expect(office.locator("#f-said")).to_have_text("已发布，2 人将收到")  # li and wang: 区教育局 is in 2号办公楼
+    expect(office.locator("#f-said")).to_have_text(
+        "已发布，2 人将收到"
+    )  # li and wang: 区教育局 is in 2号办公楼
 
     li = phone(browser, url, "li", "/notices.html")
     li.locator("#notices li", has_text="2号楼周六停水").click()
