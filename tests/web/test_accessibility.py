@@ -43,6 +43,8 @@ PAGES = [
     ("/followup.html", "", "body[data-ready='1']"),
     ("/surveys.html", "staff", "#surveys li"),
     ("/surveys.html", "manager", "#f-questions fieldset"),
+    ("/permits.html", "staff", "#mine li"),
+    ("/permits.html?tab=window", "security", "#register li"),
     ("/tickets.html", "tech-elec", "#board section"),
     ("/tickets.html", "dispatcher", "#board article select"),
     ("/vehicles.html", "dispatcher", "#to-dispatch article select"),
@@ -134,6 +136,7 @@ def content(hub: Hub) -> None:
         staff,
         Draft("complaint", "cleaning", "三楼卫生间积水", "地面积水两天了", building="b1"),
     )
+    hub.ctx.permits.apply(staff, "door", doors=["r-101"], note="新入职")
     hub.ctx.notices.publish(
         manager,
         title="关于消防演练的通知",

@@ -37,6 +37,7 @@ PAGES = [
     "/notices.html",
     "/feedback.html",
     "/surveys.html",
+    "/permits.html",
 ]
 
 
