@@ -118,6 +118,7 @@ def test_every_page_has_the_same_menu_for_the_persons_roles_and_says_when_a_page
             "通知公告",
             "建议投诉",
             "问卷调查",
+            "卡证办理",
         ]
     )
     expect(page.locator("#nav-vehicles")).to_have_attribute("aria-current", "page")

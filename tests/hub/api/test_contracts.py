@@ -19,6 +19,8 @@ NOT_JSON = {
     "/api/feedback/followup/photos/{n}",
     "/api/notices/{notice_id}/attachments/{file_id}",  # the file as uploaded
     "/api/surveys/{survey_id}/export.{fmt}",  # CSV, XLSX
+    "/api/permits/doors.csv",  # for the access-control system
+    "/api/permits/{permit_id}/documents/{name}",  # JPEG
     "/api/energy/reports/{name}",
     "/api/patrol/reports/{name}",
     "/api/auth/oidc/start",  # a redirect to the provider
