@@ -53,8 +53,8 @@ class Applying(PermitsBase):
             raise Invalid(f"{stray[0]} is not asked for", field="documents", key="permit.stray")
         if renews is not None:  # a renewal carries the card's plate and doors unless changed
             with self._db.session() as s:
-                old = self._renewing(s, who, k, renews)
-                plate, doors = plate or old.plate, doors or list(old.doors or [])
+                card = self._renewing(s, who, k, renews)
+                plate, doors = plate or card.plate, doors or list(card.doors or [])
         normal = self._plate(k, plate)
         doors = self._doors(k, doors)
         cleaned = {d: self._document(docs[d]) for d in k.documents}
