@@ -11,19 +11,46 @@ Hub.translate({
       note: "内部备注", added: "补充", rated: "评价", escalated: "督办", reminded: "提醒", published: "上公开栏", unpublished: "撤下公开栏" },
     writer: "提出人", anonymous: "匿名", hub: "系统", handled_by: "办理单位", answer_due: "答复时限", close_due: "办结时限",
     late: "已超时", reply: "答复", reason: "理由", rate: "评价答复", rate_send: "提交评价", rated: "评价 {n}/5",
-    add: "补充说明", add_send: "提交补充", stars: "{n} 分", photo_n: "照片 {n}", place: "地点" },
+    add: "补充说明", add_send: "提交补充", stars: "{n} 分", photo_n: "照片 {n}", place: "地点", history: "办理经过",
+    rate_note: "说两句（可空）" },
   en: { kind: { suggestion: "Suggestion", complaint: "Complaint" },
     status: { received: "received", accepted: "accepted", in_hand: "in hand", answered: "answered", closed: "closed", declined: "declined" },
     action: { received: "written", accept: "accepted", start: "in hand", answer: "answered", close: "closed", decline: "declined",
       note: "internal note", added: "added", rated: "rated", escalated: "escalated", reminded: "reminder", published: "on the board", unpublished: "off the board" },
     writer: "Writer", anonymous: "anonymous", hub: "the hub", handled_by: "Answered by", answer_due: "First answer by", close_due: "Closed by",
     late: "late", reply: "Answer", reason: "Reason", rate: "Rate the answer", rate_send: "Send rating", rated: "Rated {n}/5",
-    add: "Add to it", add_send: "Send", stars: "{n}", photo_n: "Photo {n}", place: "Place" },
+    add: "Add to it", add_send: "Send", stars: "{n}", photo_n: "Photo {n}", place: "Place", history: "What happened",
+    rate_note: "A word on it (optional)" },
 });
 
 window.FeedbackView = (() => {
   const { el } = Hub;
   const $ = (s) => document.querySelector(s);
+  // The item's parts, the same on both pages, put at the top of the page's #item section
+  // (static markup: every text of an item is set as text below).
+  document.getElementById("item").insertAdjacentHTML("afterbegin", `
+    <button id="back" type="button" class="quiet" data-i18n="back">← 返回</button>
+    <h2 id="f-title"></h2>
+    <p id="f-meta" class="meta"></p>
+    <p><span id="f-status" class="state-badge"></span> <span id="f-route" class="meta"></span></p>
+    <p id="f-body" class="notice-body"></p>
+    <p id="f-where" class="meta"></p>
+    <div id="f-photos"></div>
+    <p id="f-reply" class="big-reply"></p>
+    <p id="f-rated" class="ok"></p>
+    <h3 data-i18n="history">办理经过</h3>
+    <ul id="f-log" class="log"></ul>
+    <form id="rate" hidden>
+      <fieldset><legend data-i18n="rate">评价答复</legend><div id="stars" class="checks"></div></fieldset>
+      <label><span data-i18n="rate_note">说两句（可空）</span> <input id="rate-note" maxlength="500"></label>
+      <button type="submit" data-i18n="rate_send">提交评价</button>
+    </form>
+    <form id="more" hidden>
+      <label><span data-i18n="add">补充说明</span> <textarea id="more-text" rows="2" required maxlength="5000"></textarea></label>
+      <button type="submit" data-i18n="add_send">提交补充</button>
+    </form>
+    <p id="f-said" role="status"></p>
+`);
   const fill = (text, args) => text.replace(/\{(\w+)\}/g, (_, k) => String(args[k]));
   const word = (group, key) => (Hub.t(group) || {})[key] || key;
 

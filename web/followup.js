@@ -5,13 +5,11 @@
 "use strict";
 
 Hub.translate({
-  "zh-CN": { title: "凭查询码查看答复", code: "查询码", look: "查看", back: "← 换一个查询码", history: "办理经过",
-    rate_note: "说两句（可空）", hint: "查询码是匿名提交时显示的 16 位字母数字。本页不需要登录，也不会记录您是谁。",
+  "zh-CN": { title: "凭查询码查看答复", code: "查询码", look: "查看", back: "← 换一个查询码", hint: "查询码是匿名提交时显示的 16 位字母数字。本页不需要登录，也不会记录您是谁。",
     wait: "尝试次数过多，请 {s} 秒后再试",
     error: { "feedback.code": "没有这个查询码，请核对", "feedback.rated": "已评价过", "feedback.not_answered": "答复后才能评价",
       "feedback.closed": "此事项已办结，如有新情况请另提一条", "feedback.empty": "请写点内容" } },
-  en: { title: "Follow up with your code", code: "Follow-up code", look: "Look", back: "← Another code", history: "What happened",
-    rate_note: "A word on it (optional)", hint: "The 16 letters and digits shown when you wrote anonymously. No sign-in here, and nothing records who you are.",
+  en: { title: "Follow up with your code", code: "Follow-up code", look: "Look", back: "← Another code", hint: "The 16 letters and digits shown when you wrote anonymously. No sign-in here, and nothing records who you are.",
     wait: "Too many attempts: try again in {s} s",
     error: { "feedback.code": "No item has this code: check it", "feedback.rated": "It is rated already",
       "feedback.not_answered": "Rate it once it is answered", "feedback.closed": "This item is closed: write a new one if need be",
