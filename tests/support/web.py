@@ -16,8 +16,13 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from hub.identity import Role
 from hub.runtime import Hub
+from hub.settings import Settings
+from hub.site import Site
 from tests.support.servers import free_port, wait_for_port
+
+DEMO_SITE = Path(__file__).parents[2] / "hub" / "demo" / "site.yaml"
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -30,6 +35,20 @@ ARGS = [
 ]
 # Screenshots the tests save for people to look at (CI keeps the folder).
 ARTIFACTS = Path(os.environ.get("HUB_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
+
+
+def demo_hub(folder: Path, site: Site) -> Hub:
+    """A hub on the demo site's settings (no adapters, no MQTT ingest), its data in `folder`."""
+    settings = Settings(
+        data_dir=folder, secret_key="k" * 48, site_file=DEMO_SITE, mqtt={"ingest": False}
+    )
+    return Hub(settings, site, factories=())
+
+
+def accounts(hub: Hub, password: str, people: dict[str, tuple[list[Role], str]]) -> None:
+    """The people a test signs in as: username -> (roles, work unit), one password."""
+    for name, (roles, unit) in people.items():
+        hub.ctx.identity.ensure_user(name, password, roles, work_unit=unit)
 
 
 @contextlib.contextmanager

@@ -18,10 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from hub.identity import Role
 from hub.runtime import Hub
-from hub.settings import Settings
 from hub.site import Site
-from tests.conftest import DEMO_SITE
-from tests.support.web import PHONE, on_phone, serve
+from tests.support.web import PHONE, accounts, demo_hub, on_phone, serve
 
 PASSWORD = "feedback test password"
 TITLE = "午餐的汤太咸<script>window.hacked = 1</script>"
@@ -29,19 +27,15 @@ TITLE = "午餐的汤太咸<script>window.hacked = 1</script>"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterator[tuple[Hub, str]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("feedback"),
-        secret_key="k" * 48,
-        site_file=DEMO_SITE,
-        mqtt={"ingest": False},
-    )
-    hub = Hub(settings, quiet_site, factories=())
+    hub = demo_hub(tmp_path_factory.mktemp("feedback"), quiet_site)
     with serve(hub) as url:
-        ids = hub.ctx.identity
-        ids.ensure_user("wen", PASSWORD, [Role.STAFF], work_unit="u-edu")
-        ids.ensure_user("zhao", PASSWORD, [Role.STAFF], work_unit="u-finance")
-        ids.ensure_user("cook", PASSWORD, [Role.CANTEEN], work_unit="u-logistics")
-        ids.ensure_user("manager", PASSWORD, [Role.MANAGER], work_unit="u-logistics")
+        people = {
+            "wen": ([Role.STAFF], "u-edu"),
+            "zhao": ([Role.STAFF], "u-finance"),
+            "cook": ([Role.CANTEEN], "u-logistics"),
+            "manager": ([Role.MANAGER], "u-logistics"),
+        }
+        accounts(hub, PASSWORD, people)
         yield hub, url
 
 

@@ -13,23 +13,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from hub.identity import Role
 from hub.runtime import Hub
-from hub.settings import Settings
 from hub.site import Site
-from tests.conftest import DEMO_SITE
-from tests.support.web import on_phone, serve, sign_in
+from tests.support.web import demo_hub, on_phone, serve, sign_in
 
 PASSWORD = "notices test password"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterator[tuple[Hub, str]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("notices"),
-        secret_key="k" * 48,
-        site_file=DEMO_SITE,
-        mqtt={"ingest": False},
-    )
-    hub = Hub(settings, quiet_site, factories=())
+    hub = demo_hub(tmp_path_factory.mktemp("notices"), quiet_site)
     with serve(hub) as url:
         ids = hub.ctx.identity
         ids.ensure_user("office", PASSWORD, [Role.MANAGER, Role.STAFF], work_unit="u-office")

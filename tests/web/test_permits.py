@@ -25,11 +25,9 @@ from hub.identity import Role
 from hub.identity.roles import Principal
 from hub.runtime import Hub
 from hub.services.canteen import ItemIn
-from hub.settings import Settings
 from hub.site import Site
-from tests.conftest import DEMO_SITE
 from tests.support.clock import Clock
-from tests.support.web import on_phone, serve
+from tests.support.web import demo_hub, on_phone, serve
 
 PASSWORD = "permits test password"
 SH = ZoneInfo("Asia/Shanghai")
@@ -39,13 +37,7 @@ SH = ZoneInfo("Asia/Shanghai")
 def served(
     tmp_path_factory: pytest.TempPathFactory, quiet_site: Site
 ) -> Iterator[tuple[Hub, str, Clock]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("permits"),
-        secret_key="k" * 48,
-        site_file=DEMO_SITE,
-        mqtt={"ingest": False},
-    )
-    hub = Hub(settings, quiet_site, factories=())
+    hub = demo_hub(tmp_path_factory.mktemp("permits"), quiet_site)
     # the canteen's day: lunch today is being served
     lunch = datetime.now(UTC).astimezone(SH).replace(hour=12, minute=0, second=0, microsecond=0)
     clock = Clock(lunch.replace(hour=7))

@@ -17,10 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from hub.identity import Role
 from hub.runtime import Hub
-from hub.settings import Settings
 from hub.site import Site
-from tests.conftest import DEMO_SITE
-from tests.support.web import on_phone, serve
+from tests.support.web import accounts, demo_hub, on_phone, serve
 
 PASSWORD = "surveys test password"
 TITLE = "食堂满意度调查<img src=x onerror=window.hacked=1>"
@@ -28,18 +26,14 @@ TITLE = "食堂满意度调查<img src=x onerror=window.hacked=1>"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, quiet_site: Site) -> Iterator[tuple[Hub, str]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("surveys"),
-        secret_key="k" * 48,
-        site_file=DEMO_SITE,
-        mqtt={"ingest": False},
-    )
-    hub = Hub(settings, quiet_site, factories=())
+    hub = demo_hub(tmp_path_factory.mktemp("surveys"), quiet_site)
     with serve(hub) as url:
-        ids = hub.ctx.identity
-        ids.ensure_user("office", PASSWORD, [Role.MANAGER], work_unit="u-office")
-        for name in ("li", "wang"):
-            ids.ensure_user(name, PASSWORD, [Role.STAFF], work_unit="u-edu")
+        people = {
+            "office": ([Role.MANAGER], "u-office"),
+            "li": ([Role.STAFF], "u-edu"),
+            "wang": ([Role.STAFF], "u-edu"),
+        }
+        accounts(hub, PASSWORD, people)
         yield hub, url
 
 
