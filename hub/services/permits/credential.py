@@ -26,7 +26,8 @@ from hub.storage.models import CredentialUse, Permit, User
 KIND = "staff"  # the token's `typ`, beside visitors' passes
 STEP = timedelta(seconds=60)  # each code's life
 AHEAD = 10  # codes a phone is given at once: ten minutes without network
-SUSPENDED = "suspended"
+STAFF_CARD = "staff_card"  # the kind the phone stands in for
+TAKEN_AWAY = ("suspended", "revoked", "lost")  # a card in these states: the phone is refused too
 
 
 def _utcnow() -> datetime:
@@ -96,11 +97,16 @@ class StaffCredentials:
         active = s.scalar(select(User.active).where(User.username == username))
         if not active:
             raise PassError("the person's account is closed")
-        suspended = s.scalar(
-            select(Permit.id).where(Permit.holder == username, Permit.status == SUSPENDED)
+        card = s.scalar(  # the person's latest staff card, if they were ever given one
+            select(Permit.status)
+            .where(
+                Permit.holder == username, Permit.kind == STAFF_CARD, Permit.issued_at.is_not(None)
+            )
+            .order_by(Permit.id.desc())
+            .limit(1)
         )
-        if suspended is not None:
-            raise PassError("the person's card is suspended")
+        if card in TAKEN_AWAY:
+            raise PassError(f"the person's staff card is {card}")
         used = s.get(CredentialUse, jti)
         if used is not None:
             raise PassError(f"this code was used already ({used.place})")

@@ -148,18 +148,18 @@ def test_the_phone_credential_passes_the_gate_once_and_is_refused_stale_reused_o
     finally:
         cards.clock = real
     assert decide(stale)["reason"] == "the pass has expired"
-    # a card of wang's suspended: his codes are refused
-    security = auth(tokens[Role.SECURITY])
-    applied = client.post("/api/permits", json={"kind": "canteen_card"}, headers=wang).json()
-    cook = auth(tokens[Role.CANTEEN])
-    client.post(f"/api/permits/{applied['id']}/issue", headers=cook)
-    assert (
-        client.post(
-            f"/api/permits/{applied['id']}/act",
-            json={"action": "suspend", "note": "核查中"},
-            headers=cook,
-        ).json()["status"]
-        == "suspended"
+    # wang's staff card suspended: his phone is refused too
+    admin, dispatcher = auth(tokens[Role.ADMIN]), auth(tokens[Role.DISPATCHER])
+    applied = client.post(
+        "/api/permits", json={"kind": "staff_card", "documents": {"photo": photo()}}, headers=wang
+    ).json()
+    client.post(f"/api/permits/{applied['id']}/decide", json={"action": "approve"}, headers=admin)
+    client.post(f"/api/permits/{applied['id']}/issue", headers=dispatcher)
+    assert decide(code(), "out")["decision"] == "review"  # not suspended yet: a code is good
+    suspended = client.post(
+        f"/api/permits/{applied['id']}/act",
+        json={"action": "suspend", "note": "核查中"},
+        headers=dispatcher,
     )
-    assert decide(code())["reason"] == "the person's card is suspended"
-    assert security  # the window of this kind is the canteen's
+    assert suspended.json()["status"] == "suspended"
+    assert decide(code())["reason"] == "the person's staff card is suspended"
