@@ -27,6 +27,7 @@ class Index:
     lists: dict[str, str]  # plate -> allow / block
     cars: dict[str, tuple[int, datetime, datetime]]  # plate -> visitor, expected from, until
     registry: Registry
+    more: frozenset[str] = frozenset()  # the other plates (parking permits'): ask their owner
 
 
 class PlateIndex:
@@ -66,5 +67,6 @@ class PlateIndex:
             str(plate): (vid, start - early, end + late) for vid, plate, start, end in s.execute(q)
         }
         more = self.more(s, now) if self.more is not None else []
-        idx = self._index = Index(time.monotonic(), lists, cars, Registry([*lists, *cars, *more]))
+        registry = Registry([*lists, *cars, *more])
+        idx = self._index = Index(time.monotonic(), lists, cars, registry, frozenset(more))
         return idx

@@ -235,8 +235,9 @@ class GateService(GateDesk):
         if m.plate and idx.lists.get(m.plate) == "block":
             return "deny", "blocked plate", m.plate, None, presented
         plate = m.exact or m.plate
-        if plate and (find := self.permit_for_plate) is not None:
-            # asked at every decision: a revoked permit opens no gate, on any worker
+        if plate and plate in idx.more and (find := self.permit_for_plate) is not None:
+            # a plate the index knows as a permit's is asked about at the decision itself: a
+            # revoked permit opens no gate from that moment, on any worker
             permit = held(s, "permits", plate, lambda: find(s, plate, now))
             if permit is not None:
                 evidence["permit"] = permit.number

@@ -25,6 +25,7 @@ def assemble(shared: Shared, gate: Gate) -> Part[Permits]:
     permits.credentials = credentials
     gate.gate.permit_for_plate = Permits.for_plate
     gate.gate.index.more = Permits.plates
+    permits.plates_changed = gate.gate.index.invalidate
     gate.gate.staff = credentials
     keep = timedelta(days=shared.settings.gate.retention_days)
 

@@ -60,6 +60,7 @@ class PermitsBase:
         self.tz = ZoneInfo(site.site.timezone)
         self.announce: Announce = lambda _n: None
         self.credentials: StaffCredentials | None = None  # the phones' codes (assembled)
+        self.plates_changed: Callable[[], None] = lambda: None  # the gate's index (assembled)
 
     # -- the chain --------------------------------------------------------------------------
     def deciders(self, p: Permit) -> tuple[list[str], str | None]:

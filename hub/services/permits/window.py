@@ -40,6 +40,8 @@ class Window(PermitsBase):
             record(s, who.name, "permit.issue", str(p.id), number=p.number, plate=p.plate)
             told = self._tell(p, "issued", f"编号 {p.number}", [p.holder])
             out = self._dict(s, p)
+        if p.plate:
+            self.plates_changed()  # this worker's gate knows the plate at once (others: 10 s)
         if told:
             self.announce(told)
         return out
@@ -79,6 +81,8 @@ class Window(PermitsBase):
             record(s, who.name, f"permit.{action}", str(p.id), plate=p.plate)
             told = self._tell(p, action, note.strip(), [p.holder]) if action != "collect" else None
             out = self._dict(s, p)
+        if p.plate and action == "resume":
+            self.plates_changed()
         if told:
             self.announce(told)
         return out
