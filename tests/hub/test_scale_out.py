@@ -236,9 +236,16 @@ def test_two_workers_share_ingest_state_and_alarms_and_one_takes_over(
         taken = [w.health()["mqtt_ingest"]["received"] for w in workers]
         assert sum(taken) == sent
         assert min(taken) > 0, taken  # both took a share
-        relayed = [w.health()["cluster_relay"]["received"] for w in workers]
-        assert relayed[0].get("hub-b") == taken[1]
-        assert relayed[1].get("hub-a") == taken[0]
+
+        def relayed() -> list[dict[str, int]]:
+            return [w.health()["cluster_relay"]["received"] for w in workers]
+
+        # each worker hears, through the broker, what the other took in (a moment later)
+        wait_until(
+            lambda: relayed()[0].get("hub-b") == taken[1] and relayed()[1].get("hub-a") == taken[0],
+            what=f"each worker relayed what it took ({taken})",
+            explain=relayed,
+        )
 
         # 2. Each display shows the newest fix, whichever worker took it in.
         for d in displays:
