@@ -7,7 +7,8 @@ role.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import date as _date
@@ -77,13 +78,25 @@ def guarded_authenticate(
     """`authenticate`, with wrong API keys counted per address and an address that guessed
     too often refused (429) before the lookup."""
     key = api_key or (bearer if bearer and bearer.startswith("dyh_") else None)
-    if key:
-        ctx.identity.check_guess(client)
-    try:
+    if not key:
         return authenticate(ctx, bearer, api_key)
-    except Unauthorized:
-        if key:
-            ctx.identity.guessed(client, "api_key")
+    with guessing(ctx, client, "api_key", Unauthorized):
+        return authenticate(ctx, bearer, api_key)
+
+
+@contextmanager
+def guessing(
+    ctx: HubContext, client: str, what: str, wrong: type[HubError], key: str | None = None
+) -> Iterator[None]:
+    """Around a lookup by something a client could guess (an API key, a follow-up code): an
+    address that guessed too often is refused (429) first, and a `wrong` answer (of catalogue
+    key `key`, when given) counts as a guess from `client`."""
+    ctx.identity.check_guess(client)
+    try:
+        yield
+    except wrong as err:
+        if key is None or err.key == key:
+            ctx.identity.guessed(client, what)
         raise
 
 

@@ -6,15 +6,13 @@ signing in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import Field
 
-from hub.api.deps import PUBLIC, Ctx, RowId, allow, client_of
+from hub.api.deps import PUBLIC, Ctx, RowId, allow, client_of, guessing
 from hub.api.public.feedback import (
     FeedbackCategoryPublic,
     FeedbackFigures,
@@ -22,7 +20,6 @@ from hub.api.public.feedback import (
     FeedbackPublic,
 )
 from hub.api.schemas import In
-from hub.context import HubContext
 from hub.errors import NotFound
 from hub.identity.roles import PEOPLE, Principal
 from hub.services.feedback import Draft
@@ -30,7 +27,7 @@ from hub.services.feedback import Draft
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
 
 Person = Annotated[Principal, allow(PEOPLE)]
-T = TypeVar("T")
+CODE = "feedback follow-up code"  # what a wrong one counts as, beside wrong API keys
 Text = Annotated[str, Field(max_length=5000)]
 Code = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -172,7 +169,8 @@ def figures(
 @router.post("/followup", openapi_extra=PUBLIC, response_model=FeedbackPublic, summary="Follow up")
 def followup(ctx: Ctx, body: CodeBody, request: Request) -> dict[str, Any]:
     """An anonymous writer's item and what its writer is shown, by the code alone."""
-    return _guarded(ctx, request, lambda: ctx.feedback.followed(body.code))
+    with guessing(ctx, client_of(request), CODE, NotFound, "feedback.code"):
+        return ctx.feedback.followed(body.code)
 
 
 @router.post(
@@ -180,7 +178,8 @@ def followup(ctx: Ctx, body: CodeBody, request: Request) -> dict[str, Any]:
 )
 def followup_add(ctx: Ctx, body: CodeAddBody, request: Request) -> dict[str, Any]:
     """More from an anonymous writer; an answered item goes back to its handlers."""
-    return _guarded(ctx, request, lambda: ctx.feedback.add(body.code, body.text))
+    with guessing(ctx, client_of(request), CODE, NotFound, "feedback.code"):
+        return ctx.feedback.add(body.code, body.text)
 
 
 @router.post(
@@ -188,7 +187,8 @@ def followup_add(ctx: Ctx, body: CodeAddBody, request: Request) -> dict[str, Any
 )
 def followup_rate(ctx: Ctx, body: CodeRateBody, request: Request) -> dict[str, Any]:
     """An anonymous writer rates the answer, once."""
-    return _guarded(ctx, request, lambda: ctx.feedback.rate(body.code, body.rating, body.note))
+    with guessing(ctx, client_of(request), CODE, NotFound, "feedback.code"):
+        return ctx.feedback.rate(body.code, body.rating, body.note)
 
 
 @router.post("/followup/photos/{n}", openapi_extra=PUBLIC, summary="A photo, by code")
@@ -196,25 +196,9 @@ def followup_photo(
     ctx: Ctx, n: Annotated[int, Path(ge=0, le=9)], body: CodeBody, request: Request
 ) -> FileResponse:
     """An anonymous item's n-th photo (from 0), for its writer."""
-    path = _guarded(ctx, request, lambda: ctx.feedback.photo(body.code, None, n))
+    with guessing(ctx, client_of(request), CODE, NotFound, "feedback.code"):
+        path = ctx.feedback.photo(body.code, None, n)
     return FileResponse(path, media_type="image/jpeg")
-
-
-def _guarded(ctx: HubContext, request: Request, do: Callable[[], T]) -> T:
-    client = client_of(request)
-    ctx.identity.check_guess(client)
-    with _counted(ctx, client):
-        return do()
-
-
-@contextmanager
-def _counted(ctx: HubContext, client: str) -> Iterator[None]:
-    try:
-        yield
-    except NotFound as err:
-        if err.key == "feedback.code":
-            ctx.identity.guessed(client, "feedback follow-up code")
-        raise
 
 
 @router.get("/{item_id}", response_model=FeedbackPublic, summary="One item")

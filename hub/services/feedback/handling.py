@@ -69,12 +69,6 @@ class Handling(FeedbackBase):
         with self._db.session() as s:
             return int(s.scalar(q) or 0)
 
-    def handled(self, who: Principal, item_id: int) -> dict[str, Any]:
-        """An item with its whole log, for its handlers."""
-        with self._db.session() as s:
-            f = self._handled(s, who, item_id)
-            return self.public(f, self.entries(s, f, everything=True))
-
     def _handled(self, s: Session, who: Principal, item_id: int) -> FeedbackItem:
         f = self._item(s, item_id)
         if not self.handles(who, f.category):

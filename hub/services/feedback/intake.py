@@ -103,11 +103,12 @@ class Intake(FeedbackBase):
                 category=f.category,
             )
             out = self.public(f, self.entries(s, f, everything=False))
+            where = self.place(f)
             told = self.tell(
                 f,
                 "received",
                 self.headline(f),
-                f"{self.place(f) + ' · ' if self.place(f) else ''}{f.body[:200]}",
+                f"{where + ' · ' if where else ''}{f.body[:200]}",
                 self.handlers(f.category),
             )
         if told:
@@ -245,12 +246,9 @@ class Intake(FeedbackBase):
     def photo(self, who: Principal | str, item_id: int | None, n: int) -> Path:
         """The file of an item's n-th photo, for its writer or its handlers."""
         with self._db.session() as s:
-            if isinstance(who, str) or not (
-                (f0 := s.get(FeedbackItem, item_id)) is not None and self.handles(who, f0.category)
-            ):
-                f = self._writers(s, who, item_id)
-            else:
-                f = f0
+            f = s.get(FeedbackItem, item_id) if item_id is not None else None
+            if isinstance(who, str) or f is None or not self.handles(who, f.category):
+                f = self._writers(s, who, item_id)  # not its handler: its writer, or nothing
             if not 0 <= n < len(f.photos or []):
                 raise NotFound("no such photo", key="not_found", what=f"#{n}")
             return self.photos / f.photos[n]

@@ -46,12 +46,7 @@ class Answering(SurveysBase):
 
     def _state(self, s: Session, v: Survey, who: Principal) -> str:
         if v.anonymous:
-            taken = s.scalar(
-                select(SurveyParticipant.id).where(
-                    SurveyParticipant.survey_id == v.id, SurveyParticipant.username == who.name
-                )
-            )
-            return "taken" if taken else "new"
+            return "taken" if self._took_part(s, v, who) else "new"
         done = s.scalar(
             select(SurveyResponse.submitted).where(
                 SurveyResponse.survey_id == v.id, SurveyResponse.username == who.name

@@ -135,9 +135,7 @@ class Surveys(Answering):
         has started to answer."""
         with self._db.session() as s:
             v = self._own(s, who, survey_id)
-            started = s.scalar(
-                select(func.count(SurveyParticipant.id)).where(SurveyParticipant.survey_id == v.id)
-            )
+            started = self._started(s, v.id)
             if (anonymous is not None or questions is not None) and started:
                 raise Conflict(
                     "people have started to answer: its anonymity and questions stay",

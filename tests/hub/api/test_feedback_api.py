@@ -74,7 +74,7 @@ def test_an_open311_client_lists_services_files_a_request_and_reads_it_back(
     assert (request["lat"], request["long"]) == (30.2601, 120.131)
     assert request["media_url"] == f"/api/feedback/{rid}/photos/0"
     assert "someone@example.org" not in one.text
-    item = hub.ctx.feedback.handled(
+    item = hub.ctx.feedback.view(
         hub.ctx.identity.principal_from_token(tokens[Role.ADMIN]), int(rid)
     )
     assert (item["title"], item["source"], item["photos"]) == (
