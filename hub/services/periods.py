@@ -4,13 +4,17 @@ before it and the same one a year earlier."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
 KINDS = ("day", "week", "month", "year")
+T = TypeVar("T")
+C = TypeVar("C")
 _FORMS = {
     "day": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "week": re.compile(r"^(\d{4})-W(\d{2})$"),
@@ -119,3 +123,25 @@ def last_complete(kind: str, now: datetime, tz: ZoneInfo) -> Period:
     """The newest period of this kind that has ended by `now`."""
     today = now.astimezone(tz).date()
     return period_at(kind, today, tz).previous()
+
+
+def by_month(
+    things: Iterable[T],
+    when: Callable[[T], datetime],
+    key: Callable[[T], str],
+    tz: ZoneInfo,
+    new: Callable[[], C],
+    add: Callable[[C, T], None],
+) -> list[tuple[int, str, C]]:
+    """A year's figures: each thing added to the cell of its month (site time) and of the
+    year (month 0), under its key and under all keys (""); (month, key, cell), months in
+    order with the year last, all keys first."""
+    cells: dict[tuple[int, str], C] = {}
+    for t in things:
+        month, k = when(t).astimezone(tz).month, key(t)
+        for cell in ((month, k), (month, ""), (0, k), (0, "")):
+            if cell not in cells:
+                cells[cell] = new()
+            add(cells[cell], t)
+    ordered = sorted(cells.items(), key=lambda kv: (kv[0][0] or 13, kv[0][1]))
+    return [(month, k, c) for (month, k), c in ordered]

@@ -9,9 +9,8 @@ the figures."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from hub.identity.roles import Principal
 from hub.services.feedback.base import ANSWERED, FINAL
 from hub.services.feedback.handling import Handling
 from hub.services.feedback.intake import Draft, Intake, Writer
+from hub.services.periods import by_month, period_at
 from hub.storage.models import FeedbackItem
 
 __all__ = ["Draft", "Feedback", "Writer"]
@@ -86,23 +86,17 @@ class Feedback(Intake, Handling):
         the mean rating — for the categories this person answers (none: no rows)."""
         cats = self.handled_by(who)
         tz = self.calendar.tz
-        start = datetime(year, 1, 1, tzinfo=tz)
-        end = datetime(year + 1, 1, 1, tzinfo=tz)
+        span = period_at("year", date(year, 1, 1), tz)
         q = select(FeedbackItem).where(
             FeedbackItem.category.in_(cats),
-            FeedbackItem.created_at >= start,
-            FeedbackItem.created_at < end,
+            FeedbackItem.created_at >= span.start,
+            FeedbackItem.created_at < span.end,
         )
-        cells: dict[tuple[int, str], dict[str, Any]] = defaultdict(_cell)
         with self._db.session() as s:
-            for f in s.scalars(q):
-                month = f.created_at.astimezone(tz).month
-                for key in ((month, f.category), (month, ""), (0, f.category), (0, "")):
-                    _count(cells[key], f)
-        rows = [
-            {"month": m, "category": c, **_finish(v)}
-            for (m, c), v in sorted(cells.items(), key=lambda kv: (kv[0][0] or 13, kv[0][1]))
-        ]
+            cells = by_month(
+                s.scalars(q), lambda f: f.created_at, lambda f: f.category, tz, _cell, _count
+            )
+        rows = [{"month": m, "category": c, **_finish(v)} for m, c, v in cells]
         names = {c: self.categories[c].name for c in cats}
         return {"year": year, "categories": names, "rows": rows}
 

@@ -9,8 +9,7 @@ is exported per door for the access-control system."""
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from hub.errors import Forbidden, NotFound
 from hub.identity.roles import Principal, Role
+from hub.services.periods import by_month, period_at
 from hub.services.permits.applying import Applying
 from hub.services.permits.base import LIVE
 from hub.services.permits.window import Window
@@ -77,23 +77,30 @@ class Permits(Applying, Window):
         issue (median and mean)."""
         if not self._sees_register(who):
             raise Forbidden("the windows and managers read the figures", key="forbidden")
-        start, end = datetime(year, 1, 1, tzinfo=self.tz), datetime(year + 1, 1, 1, tzinfo=self.tz)
-        cells: dict[tuple[int, str], dict[str, Any]] = defaultdict(
-            lambda: {"applied": 0, "issued": 0, "refused": 0, "days": []}
-        )
+        span = period_at("year", date(year, 1, 1), self.tz)
+
+        def new() -> dict[str, Any]:
+            return {"applied": 0, "issued": 0, "refused": 0, "days": []}
+
+        def add(c: dict[str, Any], p: Permit) -> None:
+            c["applied"] += 1
+            c["refused"] += p.status == "refused"
+            if p.issued_at is not None:
+                c["issued"] += 1
+                c["days"].append((p.issued_at - p.applied_at).total_seconds() / 86400)
+
         with self._db.session() as s:
-            q = select(Permit).where(Permit.applied_at >= start, Permit.applied_at < end)
-            for p in s.scalars(q):
-                month = p.applied_at.astimezone(self.tz).month
-                for key in ((month, p.kind), (month, ""), (0, p.kind), (0, "")):
-                    c = cells[key]
-                    c["applied"] += 1
-                    c["refused"] += p.status == "refused"
-                    if p.issued_at is not None:
-                        c["issued"] += 1
-                        c["days"].append((p.issued_at - p.applied_at).total_seconds() / 86400)
+            q = select(Permit).where(Permit.applied_at >= span.start, Permit.applied_at < span.end)
+            cells = by_month(
+                s.scalars(q),
+                lambda p: p.applied_at,
+                lambda p: p.kind,
+                self.tz,
+                new,
+                add,
+            )
         rows = []
-        for (month, kind), c in sorted(cells.items(), key=lambda kv: (kv[0][0] or 13, kv[0][1])):
+        for month, kind, c in cells:
             days = c.pop("days")
             rows.append(
                 {
