@@ -62,9 +62,15 @@ window.HubWords = (() => {
     "no entries left on this pass": "通行证的进入次数已用完", "no entries left for this car": "该车的进入次数已用完",
     "this visitor car is not expected now": "该访客车辆不在预约时段内", "the visit is cancelled": "来访已取消",
     "near match: a guard should look": "近似车牌：请人工核对", "no entry recorded for this pass": "该通行证没有进入记录",
-    "no entry recorded for this car": "该车没有进入记录", override: "人工放行" };
+    "no entry recorded for this car": "该车没有进入记录", override: "人工放行",
+    "staff permit": "本院停车证", "staff credential": "工作证（手机）", "staff leaving": "工作人员离开",
+    "no entry recorded for this person": "此人没有进入记录", "the person's account is closed": "账号已停用",
+    "the person's staff card is suspended": "工作证已暂停", "the person's staff card is revoked": "工作证已注销",
+    "the person's staff card is lost": "工作证已挂失", "not a staff credential": "不是工作证二维码",
+    "staff credentials are not taken here": "此处不受理工作证二维码", "this code was used already": "二维码已使用过" };
   COMMON["zh-CN"].reason_prefix = { "override: ": "人工放行：", "review: ": "待核验：", "unreadable plate (": "车牌无法识别（",
-    "the pass is not for ": "通行证不适用于 ", "not a valid pass (": "无效通行证（" };
+    "the pass is not for ": "通行证不适用于 ", "not a valid pass (": "无效通行证（",
+    "this code was used already (": "二维码已使用过（" };
   COMMON.en.reasons = {};
   COMMON.en.reason_prefix = {};
   COMMON["zh-CN"].link = { live: "实时连接正常", connecting: "正在连接", offline: "连接中断，正在重连" };
